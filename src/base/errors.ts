@@ -1,0 +1,73 @@
+/**
+ * Typed errors that cross component boundaries.
+ *
+ * Every error that leaves a component carries a stable `code` of the form
+ * `Component:Area:Name` (for example `RPC:Frame:TooLarge`), so callers switch on codes
+ * rather than on message text, and logs and metrics can count them. Codes are listed in
+ * `ErrorCode` so a typo is a type error. Messages are for people and may change.
+ *
+ * An `ambiguous` error means the caller cannot know whether the operation took effect
+ * (a commit whose reply was lost): it must never be retried blindly or reported as failed.
+ */
+
+/** Every stable error code. Add new codes here, grouped by component. */
+export const ErrorCode = {
+  // Configuration and command line.
+  ConfigUnknownKey: "Config:UnknownKey",
+  ConfigBadValue: "Config:BadValue",
+  ConfigParse: "Config:Parse",
+  // Transport.
+  RpcFrameTooLarge: "RPC:Frame:TooLarge",
+  RpcFrameMalformed: "RPC:Frame:Malformed",
+  RpcDeadlineExceeded: "RPC:Call:DeadlineExceeded",
+  RpcTooManyInFlight: "RPC:Call:TooManyInFlight",
+  RpcConnectionClosed: "RPC:Connection:Closed",
+  RpcConnectFailed: "RPC:Connection:ConnectFailed",
+  RpcUnknownMethod: "RPC:Call:UnknownMethod",
+  RpcRemoteError: "RPC:Call:RemoteError",
+  RpcStreamCancelled: "RPC:Stream:Cancelled",
+  RpcClientClosed: "RPC:Client:Closed",
+  // Codec.
+  CodecCorrupt: "Codec:Corrupt",
+  CodecUnsupported: "Codec:Unsupported",
+  // Environment.
+  EnvCancelled: "Env:Cancelled",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Optional details attached to a `TesseraError`. */
+export interface TesseraErrorOptions {
+  /** The error that caused this one, kept for logs. */
+  readonly cause?: unknown;
+  /** True when the caller cannot know whether the operation took effect. */
+  readonly ambiguous?: boolean;
+  /** Machine-readable context (key, shard id, limit that was hit …). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** An expected failure at a component boundary, identified by a stable code. */
+export class TesseraError extends Error {
+  override readonly name = "TesseraError";
+  readonly code: ErrorCode;
+  readonly ambiguous: boolean;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: TesseraErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.ambiguous = options.ambiguous ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+/** True when `error` is a `TesseraError` with the given code. */
+export function hasErrorCode(error: unknown, code: ErrorCode): error is TesseraError {
+  return error instanceof TesseraError && error.code === code;
+}
+
+/** A short description of any thrown value, for logs and error replies. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
