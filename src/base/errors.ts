@@ -16,6 +16,8 @@ export const ErrorCode = {
   ConfigUnknownKey: "Config:UnknownKey",
   ConfigBadValue: "Config:BadValue",
   ConfigParse: "Config:Parse",
+  ConfigFileUnreadable: "Config:FileUnreadable",
+  ConfigFileTooLarge: "Config:FileTooLarge",
   // Transport.
   RpcFrameTooLarge: "RPC:Frame:TooLarge",
   RpcFrameMalformed: "RPC:Frame:Malformed",

@@ -50,6 +50,12 @@ export const limits = {
   shutdownGraceMs: 10_000,
   /** Config file size: a TOML file larger than this is certainly a mistake. */
   configFileBytesMax: 1024 * 1024,
+  /**
+   * Connections one HTTP status server (`/metrics`, `/status`) accepts at once. Its clients
+   * are a Prometheus scraper, a few operators and the launcher's health checks; more than
+   * this is a misbehaving client, which must not exhaust the process's file descriptors.
+   */
+  statusServerConnectionsMax: 256,
 } as const;
 
 export type Limits = typeof limits;
