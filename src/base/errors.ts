@@ -18,6 +18,8 @@ export const ErrorCode = {
   ConfigParse: "Config:Parse",
   ConfigFileUnreadable: "Config:FileUnreadable",
   ConfigFileTooLarge: "Config:FileTooLarge",
+  // Process plumbing (cmd).
+  StatusListenFailed: "Cmd:Status:ListenFailed",
   // Transport.
   RpcFrameTooLarge: "RPC:Frame:TooLarge",
   RpcFrameMalformed: "RPC:Frame:Malformed",
@@ -29,11 +31,32 @@ export const ErrorCode = {
   RpcRemoteError: "RPC:Call:RemoteError",
   RpcStreamCancelled: "RPC:Stream:Cancelled",
   RpcClientClosed: "RPC:Client:Closed",
+  RpcWriteBufferFull: "RPC:Connection:WriteBufferFull",
+  RpcStreamClosed: "RPC:Stream:Closed",
   // Codec.
   CodecCorrupt: "Codec:Corrupt",
   CodecUnsupported: "Codec:Unsupported",
+  CodecOutOfRange: "Codec:OutOfRange",
+  CodecDecimalSyntax: "Codec:DecimalSyntax",
+  CodecKeyTooLarge: "Codec:KeyTooLarge",
   // Environment.
   EnvCancelled: "Env:Cancelled",
+  // KV transactions (MVCC and Percolator).
+  KvTxnWriteConflict: "KV:Txn:WriteConflict",
+  KvTxnKeyIsLocked: "KV:Txn:KeyIsLocked",
+  KvTxnTxnLockNotFound: "KV:Txn:TxnLockNotFound",
+  KvTxnPessimisticLockNotFound: "KV:Txn:PessimisticLockNotFound",
+  KvTxnAlreadyExist: "KV:Txn:AlreadyExist",
+  KvTxnCommitTsExpired: "KV:Txn:CommitTsExpired",
+  KvTxnTxnNotFound: "KV:Txn:TxnNotFound",
+  KvTxnCommitted: "KV:Txn:Committed",
+  KvTxnDeadlock: "KV:Txn:Deadlock",
+  KvTxnLockWaitTimeout: "KV:Txn:LockWaitTimeout",
+  KvTxnLockWaitQueueFull: "KV:Txn:LockWaitQueueFull",
+  KvTxnDeadlockDetectorFull: "KV:Txn:DeadlockDetectorFull",
+  KvTxnMemoryLocksFull: "KV:Txn:MemoryLocksFull",
+  // Raft.
+  RaftConfigInvalid: "Raft:Config:Invalid",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -38,6 +38,11 @@ export const limits = {
   /** Connections one RPC server accepts; past it new ones are closed at once. */
   rpcServerConnectionsMax: 10_000,
   /**
+   * Time an RPC client waits for a TCP (and TLS) handshake. A live peer on a LAN answers in
+   * milliseconds; after 5 s it is down or partitioned, and reconnect backoff takes over.
+   */
+  rpcConnectTimeoutMs: 5_000,
+  /**
    * Longest key the memcomparable codec accepts in one encoded value. TiKV's default
    * max key size is 8 KiB; values inside a key must fit in it.
    */
@@ -56,6 +61,66 @@ export const limits = {
    * this is a misbehaving client, which must not exhaust the process's file descriptors.
    */
   statusServerConnectionsMax: 256,
+  /**
+   * Longest value inlined in a lock or commit record (TiKV's 255): reads of short values
+   * touch only the write column family; longer values go to the default column family.
+   */
+  mvccShortValueBytesMax: 255,
+  /**
+   * Transactions one lock wait queue holds across all keys of a store. Each waiter is a
+   * parked request; past this a pessimistic lock request fails at once instead of queueing.
+   */
+  lockWaitQueueWaitersMax: 10_000,
+  /**
+   * Edges (waiter, holder, key hash) the deadlock detector keeps. One detector may serve a
+   * whole cluster; a full graph refuses new waits rather than growing without bound.
+   */
+  deadlockDetectorEdgesMax: 100_000,
+  /**
+   * Wait-for edges expire after this long without being renewed, so an edge left behind by
+   * a lost clean-up message cannot cause a false deadlock forever (TiKV's 3 s).
+   */
+  deadlockEdgeTtlMs: 3_000,
+  /**
+   * Waiters woken after the first on a lock release are woken this much later, giving the
+   * oldest waiter time to take the lock before the rest retry (TiKV's wake-up delay).
+   */
+  lockWaitWakeUpDelayMs: 20,
+  /**
+   * Keys in the concurrency manager's in-memory lock table (locks of async-commit and 1PC
+   * prewrites between computing min commit ts and their write landing in the engine).
+   */
+  memoryLocksMax: 100_000,
+  /**
+   * Append messages a Raft leader keeps unacknowledged per follower in replicate state
+   * (TiKV's raft-max-inflight-msgs). It bounds memory held for a slow follower and the
+   * work lost when a stream breaks; 256 keeps a 1 Gbit/s link busy at 1 MiB messages.
+   */
+  raftInflightMessagesMax: 256,
+  /**
+   * Entry bytes one Raft append message carries (TiKV's raft-max-size-per-msg): large
+   * enough to batch thousands of small writes, small enough to stay well under an RPC frame.
+   */
+  raftMessageEntriesBytesMax: 1024 * 1024,
+  /** Entries one Raft append message carries, whatever their size: bounds decode work. */
+  raftMessageEntriesMax: 4096,
+  /**
+   * Bytes of proposed but uncommitted entries a Raft leader accepts before refusing more
+   * proposals: a leader that cannot reach a quorum must push back, not buffer forever.
+   */
+  raftUncommittedBytesMax: 64 * 1024 * 1024,
+  /** Committed entry bytes one Raft Ready hands to the host to apply at once. */
+  raftReadyCommittedBytesMax: 16 * 1024 * 1024,
+  /**
+   * ReadIndex requests a Raft leader holds waiting for heartbeat confirmation. Each waits
+   * at most one heartbeat round trip; more than this means the group is overloaded.
+   */
+  raftReadIndexPendingMax: 4096,
+  /**
+   * Heartbeat rounds a Raft leader remembers the send time of, waiting for a quorum to
+   * acknowledge them (for ReadIndex and leases). Older unconfirmed rounds are forgotten.
+   */
+  raftHeartbeatRoundsPendingMax: 1024,
 } as const;
 
 export type Limits = typeof limits;
