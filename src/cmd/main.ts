@@ -13,6 +13,7 @@ import { Command } from "commander";
 import { TesseraError } from "../base/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { registerCtlCommand } from "./ctl.ts";
+import { registerPlaygroundCommand } from "./playground.ts";
 import { tesseraVersion } from "./version.ts";
 
 /**
@@ -20,7 +21,10 @@ import { tesseraVersion } from "./version.ts";
  * land: `pd`, `kv`, `pump`, `sql`, `drainer` (start order), then `playground`, `cluster`,
  * `dump`, `import`.
  */
-export const commandRegistry: readonly RegisterCommand[] = [registerCtlCommand];
+export const commandRegistry: readonly RegisterCommand[] = [
+  registerPlaygroundCommand,
+  registerCtlCommand,
+];
 
 /** Adds every registered subcommand to `program`. */
 export function registerCommands(program: Command, context: CommandContext): void {

@@ -27,7 +27,7 @@ export interface Child {
 }
 
 /** Longest wait for any condition on a child: generous, so a loaded machine passes. */
-export const childDeadlineMs = 15_000;
+export const childDeadlineMs = 60_000;
 
 /** The children of one test file. */
 export class Children {

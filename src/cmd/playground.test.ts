@@ -1,0 +1,55 @@
+/**
+ * Tests of `tessera playground` through the real launcher in a child process: it starts,
+ * prints where its status server listens, serves `/status`, and stops cleanly on SIGTERM.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Children, withDeadline } from "./test_child.ts";
+
+const opts = { timeout: 120_000 };
+const launcher = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "tessera.js");
+const children = new Children();
+const dataRoot = mkdtempSync(join(tmpdir(), "tessera-playground-"));
+
+after(() => {
+  children.killAll();
+  rmSync(dataRoot, { recursive: true, force: true });
+});
+
+test("playground starts, serves /status, and exits 0 on SIGTERM", opts, async () => {
+  const dataDir = join(dataRoot, "pg");
+  const child = children.spawn([
+    launcher,
+    "playground",
+    "--status-port",
+    "0",
+    "--data-dir",
+    dataDir,
+    "--log-level",
+    "warn",
+  ]);
+  const line = await child.waitForLine(/status:\s+http:\/\/\S+\/status/);
+  const url = /http:\/\/\S+\/status/.exec(line)?.[0];
+  assert.ok(url !== undefined, line);
+  const response = await fetch(url);
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as Record<string, unknown>;
+  assert.equal(body["component"], "playground");
+  assert.equal(body["status"], "ok");
+  assert.equal(body["dataDir"], dataDir);
+  assert.ok(statSync(dataDir).isDirectory());
+  assert.match(child.stdout(), /no MySQL port to connect to/);
+  child.process.kill("SIGTERM");
+  const exit = await withDeadline(child.exited, () => "playground did not stop");
+  assert.deepEqual(exit, { code: 0, signal: null });
+});
+
+test("playground refuses a bad option value with exit code 1 and names it", opts, async () => {
+  const result = await children.run([launcher, "playground", "--status-port", "70000"]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /--status-port/);
+});

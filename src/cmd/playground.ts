@@ -1,0 +1,92 @@
+/**
+ * `tessera playground` (= `npm start`): one command that starts a local cluster on
+ * 127.0.0.1 with its data under `./data/playground`.
+ *
+ * The playground grows with the components: PD, three KV nodes and a SQL node join it as
+ * their issues land ([T4], [T5], [T8]; the launcher itself is [T10]). Today it starts the
+ * playground's HTTP status server (`/status`, `/metrics`) and prints what runs and what
+ * does not yet, so `npm install && npm start` works on a fresh machine and tells the truth.
+ * It stops on SIGINT/SIGTERM through the process `Lifecycle`.
+ */
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { CommandContext, RegisterCommand } from "./command.ts";
+import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { createLogger, logConfig } from "./logger.ts";
+import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
+
+/** Options of `tessera playground`. */
+export const playgroundConfig = defineConfig({
+  ...logConfig,
+  host: {
+    type: "string",
+    default: "127.0.0.1",
+    description: "address every playground process listens on",
+  },
+  statusPort: {
+    type: "int",
+    default: 10080,
+    min: 0,
+    max: 65535,
+    description: "port of the playground's HTTP status server (0 picks a free port)",
+  },
+  dataDir: {
+    type: "string",
+    default: "./data/playground",
+    description: "directory holding every playground process's data",
+  },
+});
+
+/** Components a full playground runs, and the issue that brings each one. */
+const pendingComponents = [
+  "pd (placement driver, [T5])",
+  "3 × kv (storage nodes, [T4])",
+  "sql (MySQL protocol on port 4000, [T8])",
+];
+
+/** Registers `tessera playground`. */
+export const registerPlaygroundCommand: RegisterCommand = (program, context) => {
+  const command = program
+    .command("playground")
+    .description("start a local cluster on 127.0.0.1 (what `npm start` runs)");
+  addConfigOptions(command, playgroundConfig);
+  command.action(async () => {
+    const config = await loadConfig(playgroundConfig, command);
+    await runPlayground(config, context);
+  });
+};
+
+async function runPlayground(
+  config: ConfigOf<typeof playgroundConfig>,
+  context: CommandContext,
+): Promise<void> {
+  const logger = createLogger({ component: "playground", level: config.logLevel });
+  const lifecycle = new Lifecycle({ logger });
+  lifecycle.install();
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const status = await startStatusServer({
+    host: config.host,
+    port: config.statusPort,
+    component: "playground",
+    version: context.version,
+    registry: createMetricsRegistry({ component: "playground" }),
+    status: () => ({ dataDir, components: [], pending: pendingComponents }),
+    logger,
+  });
+  lifecycle.onStop("status-server", () => status.close());
+  context.print(
+    [
+      `Tessera playground ${context.version}`,
+      `  data:    ${dataDir}`,
+      `  status:  http://${status.address}/status`,
+      `  metrics: http://${status.address}/metrics`,
+      "  Not running yet (each joins the playground when its issue lands):",
+      ...pendingComponents.map((c) => `    - ${c}`),
+      "  There is no MySQL port to connect to until the SQL node lands.",
+      "  Press Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+}
