@@ -30,15 +30,20 @@ export interface Timer {
   cancel(): void;
 }
 
-/** Timers, on the same monotonic time as `Clock.monotonicMs`. */
+/**
+ * Timers, on the same monotonic time as `Clock.monotonicMs`. A negative delay counts as 0;
+ * a delay that is not finite is a bug (`AssertionError`). A callback that throws is a bug:
+ * the error is not caught for the caller.
+ */
 export interface Timers {
-  /** Calls `callback` once, after at least `delayMs`. */
+  /** Calls `callback` once, after at least `delayMs` of monotonic time. */
   setTimeout(delayMs: number, callback: () => void): Timer;
-  /** Calls `callback` every `intervalMs` until cancelled. */
+  /** Calls `callback` every `intervalMs` (finite, above 0) until cancelled. */
   setInterval(intervalMs: number, callback: () => void): Timer;
   /**
-   * Resolves after at least `delayMs`. Rejects with `Env:Cancelled` if `signal` aborts
-   * first.
+   * Resolves after at least `delayMs` of monotonic time. Rejects with a `TesseraError`
+   * coded `Env:Cancelled` (the abort reason as its `cause`) if `signal` aborts first, or
+   * at once if it already has; the timer is then cancelled.
    */
   sleep(delayMs: number, signal?: AbortSignal): Promise<void>;
 }
@@ -49,7 +54,10 @@ export interface Random {
   uint32(): number;
   /** A uniform float in [0, 1). */
   float(): number;
-  /** A uniform integer in [0, bound). */
+  /**
+   * A uniform integer in [0, bound). Throws `RangeError` unless `bound` is a positive safe
+   * integer.
+   */
   int(bound: number): number;
   /** `length` random bytes (salts, nonces, connection ids). */
   bytes(length: number): Uint8Array;

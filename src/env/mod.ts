@@ -1,7 +1,8 @@
 /**
  * `env`: the `Env` interface through which Tessera reaches clocks, timers, randomness, the
  * network, the file system and hashing. Implementations live in `env/node` (the real
- * machine) and `env/sim` (deterministic simulation); both pass `env_conformance.ts`.
+ * machine, `createNodeEnv`) and `env/sim` (deterministic simulation, `createSimEnv`);
+ * both pass `env_conformance.ts`.
  */
 export type {
   Clock,
@@ -20,3 +21,6 @@ export type {
   Timers,
   TlsOptions,
 } from "./env.ts";
+export { createNodeEnv } from "./node/node_env.ts";
+export { SimScheduler, type SimSchedulerOptions } from "./sim/scheduler.ts";
+export { createSimEnv, type SimEnv, type SimEnvOptions } from "./sim/sim_env.ts";
