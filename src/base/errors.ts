@@ -57,6 +57,9 @@ export const ErrorCode = {
   KvTxnMemoryLocksFull: "KV:Txn:MemoryLocksFull",
   // Raft.
   RaftConfigInvalid: "Raft:Config:Invalid",
+  // SQL parser (both become MySQL error 1064 on the wire).
+  SqlParseSyntax: "SQL:Parse:Syntax",
+  SqlParseTooDeep: "SQL:Parse:TooDeep",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -121,6 +121,65 @@ export const limits = {
    * acknowledge them (for ReadIndex and leases). Older unconfirmed rounds are forgotten.
    */
   raftHeartbeatRoundsPendingMax: 1024,
+  /**
+   * Largest MySQL packet payload a SQL node accepts (`max_allowed_packet`), after joining
+   * 16 MiB pieces: MySQL 8's default, 64 MiB. A bigger one gets error 1153 and a close, so
+   * one client cannot make us buffer without bound.
+   */
+  mysqlPacketBytesMax: 64 * 1024 * 1024,
+  /**
+   * Largest packet accepted before authentication. A handshake response is a few hundred
+   * bytes (user, scramble, database, connection attributes); an unauthenticated peer must
+   * not make us buffer megabytes.
+   */
+  mysqlHandshakePacketBytesMax: 64 * 1024,
+  /**
+   * MySQL client connections one SQL node serves at once (`max_connections`). Each holds a
+   * session, its prepared statements and buffers; past it a client gets error 1040.
+   */
+  mysqlConnectionsMax: 1_000,
+  /**
+   * Idle time after which a MySQL connection is closed (`wait_timeout`, MySQL's 8 hours):
+   * abandoned connections must not hold a connection slot forever.
+   */
+  mysqlIdleTimeoutMs: 8 * 60 * 60 * 1000,
+  /** Time a new MySQL connection has to finish the handshake (`connect_timeout`, 10 s). */
+  mysqlHandshakeTimeoutMs: 10_000,
+  /**
+   * Prepared statements one MySQL connection may hold (`max_prepared_stmt_count`'s
+   * default, 16382): a client that leaks statements gets error 1461, not our heap.
+   */
+  mysqlPreparedStatementsMax: 16_382,
+  /**
+   * Decoded packets a MySQL connection queues while a command runs before it stops
+   * reading from the socket: pipelining clients get TCP backpressure, not our memory.
+   */
+  mysqlPendingPacketsMax: 64,
+  /**
+   * Bytes of a MySQL response queued before they are handed to the socket in one write:
+   * row packets are coalesced into writes of this size.
+   */
+  mysqlWriteBatchBytes: 64 * 1024,
+  /**
+   * Accounts the `caching_sha2_password` fast-authentication cache remembers. Each entry is
+   * a 32-byte hash; past the bound the oldest is forgotten and that user does one full
+   * (RSA or TLS) authentication again.
+   */
+  mysqlAuthCacheEntriesMax: 10_000,
+  /**
+   * Nesting depth the SQL parser recurses to (parentheses, subqueries, prefix operators,
+   * function arguments). Each level costs a few dozen stack frames of the recursive-descent
+   * parser; 128 levels stay far below Node's stack size and beyond any query a person or
+   * an ORM writes, so a deeper statement gets a syntax error instead of a stack overflow.
+   */
+  sqlParseDepthMax: 128,
+  /**
+   * Height of a parsed expression tree, counting left-deep operator chains such as
+   * `a OR b OR c …` that the parser builds with loops. Consumers (printer, planner,
+   * evaluator) walk trees recursively; 2000 levels keep them well inside the stack
+   * while allowing ORM-generated chains of a thousand ORed conditions.
+   */
+  sqlAstHeightMax: 2_000,
 } as const;
 
 export type Limits = typeof limits;

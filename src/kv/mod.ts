@@ -1,0 +1,86 @@
+/**
+ * `kv`: the storage node. This file is the component's public surface; other components
+ * import only from here.
+ */
+// MVCC: key layout, records and snapshot reads (src/kv/mvcc).
+export { Cf, cfRange, dataKey, decodeEngineKey, lockKey, writeKey } from "./mvcc/keys.ts";
+export { type Lock, type LockKind, decodeLock, encodeLock, makeLock } from "./mvcc/lock.ts";
+export { type Write, type WriteKind, decodeWrite, encodeWrite, makeWrite } from "./mvcc/write.ts";
+export {
+  MvccReader,
+  type TxnCommitRecord,
+  type VersionedWrite,
+} from "./mvcc/reader.ts";
+export {
+  type GetResult,
+  type LockedKey,
+  type MvccPair,
+  type ReadOptions,
+  type ScanOptions as MvccScanOptions,
+  type ScanResult,
+  lockBlocksRead,
+  mvccGet,
+  mvccScan,
+  scanLocks,
+} from "./mvcc/snapshot_read.ts";
+export { type GcResult, gcKey, gcRange } from "./mvcc/gc.ts";
+export {
+  describeEntry,
+  describeKey,
+  describeLock,
+  describeValue,
+  describeWrite,
+  describeWriteOp,
+} from "./mvcc/describe.ts";
+// Percolator actions and concurrency control (src/kv/txn).
+export {
+  type ActionResult,
+  type TxnFailure,
+  failureToError,
+  isFailure,
+} from "./txn/failure.ts";
+export {
+  type CommitMode,
+  type MemoryLock,
+  type Mutation,
+  type PrewriteOutcome,
+  type PrewriteRequest,
+  prewrite,
+} from "./txn/prewrite.ts";
+export {
+  type PessimisticLockKey,
+  type PessimisticLockOutcome,
+  type PessimisticLockRequest,
+  acquirePessimisticLock,
+} from "./txn/pessimistic_lock.ts";
+export { type CommitOutcome, commitKey, commitKeys } from "./txn/commit.ts";
+export {
+  type PessimisticRolledBack,
+  type RolledBack,
+  cleanupKey,
+  pessimisticRollbackKey,
+  rollbackKey,
+  rollbackKeys,
+} from "./txn/cleanup.ts";
+export {
+  type CheckTxnStatusRequest,
+  type TxnStatus,
+  checkTxnStatus,
+} from "./txn/check_txn_status.ts";
+export {
+  type SecondaryLocksStatus,
+  checkSecondaryLocks,
+} from "./txn/check_secondary_locks.ts";
+export { type HeartbeatOutcome, txnHeartbeat } from "./txn/heartbeat.ts";
+export { type ResolvedOutcome, resolveLocks } from "./txn/resolve_lock.ts";
+export { isLockExpired } from "./txn/common.ts";
+export { readKey, readRange } from "./txn/read.ts";
+export { keyHash } from "./txn/key_hash.ts";
+export { Latches } from "./txn/latches.ts";
+export { ConcurrencyManager, type MemoryLockCheck } from "./txn/concurrency_manager.ts";
+export { type LockWaitEvent, LockWaitQueue, type Waiter } from "./txn/lock_wait_queue.ts";
+export {
+  type DetectResult,
+  DeadlockDetector,
+  type WaitForEdge,
+} from "./txn/deadlock_detector.ts";
