@@ -30,6 +30,9 @@ const cleanFiles: Record<string, string> = {
   "src/codec/codec.test.ts":
     `${header}import { setTimeout as wait } from "node:timers/promises";\n` +
     `export async function t(): Promise<void> { await wait(1); Date.now(); }\n`,
+  "src/codec/test_support.ts":
+    `${header}import { spawnSync } from "node:child_process";\n` +
+    `export const helper = [spawnSync, performance.now()];\n`,
   "src/codec/comment.ts":
     `${header}// Date.now() and Math.random() in a comment are not code.\n` +
     `export const s = "setTimeout(Date.now())";\n`,

@@ -2,8 +2,8 @@
  * The tidy checker: structural rules of DESIGN.md and STYLE.md that a compiler does not
  * enforce, checked on every `npm test`.
  *
- * Rules, for every `.ts`/`.js` file under `src/` (tests, `testdata/` and fixtures exempt
- * where noted):
+ * Rules, for every `.ts`/`.js` file under `src/` (test code — `*.test.ts`, helpers named
+ * `test_*.ts` and fixtures under `testdata/` — exempt where noted):
  * - `layer`: imports follow the dependency direction of DESIGN.md (`base ← codec ← expr`, …).
  * - `deep-import`: another component is imported only through its `mod.ts`.
  * - `io`: I/O modules, wall clock, `Math.random` and timers only in `env/node`, the engine
@@ -127,8 +127,10 @@ export function checkTidy(root: string): Violation[] {
 function checkFile(root: string, path: string, out: Violation[]): void {
   const file = relative(root, path).split(sep).join("/");
   const text = readFileSync(path, "utf8");
-  const isTest = /\.test\.ts$/.test(file) || file.includes("/testdata/");
   const fileName = file.slice(file.lastIndexOf("/") + 1);
+  // Test code: `*.test.ts`, test helpers named `test_*.ts`, and fixtures under `testdata/`.
+  const isTest =
+    /\.test\.ts$/.test(fileName) || fileName.startsWith("test_") || file.includes("/testdata/");
 
   if (fileName === "index.ts" || fileName === "index.js") {
     out.push({ rule: "index-file", file, line: 1, message: "use mod.ts, not index.ts" });
