@@ -49,7 +49,9 @@ describe("tessera CLI", () => {
     const result = await children.run([launcher, "--help"]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Usage: tessera \[options\] \[command\]/);
-    assert.match(result.stdout, /^Commands:\n {2}ctl +inspect and operate a Tessera cluster$/m);
+    assert.match(result.stdout, /^Commands:$/m);
+    assert.match(result.stdout, /^ {2}ctl +inspect and operate a Tessera cluster$/m);
+    assert.match(result.stdout, /^ {2}playground \[options\] +start a local cluster/m);
     assert.match(result.stdout, /-V, --version/);
   });
 
