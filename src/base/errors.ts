@@ -60,6 +60,20 @@ export const ErrorCode = {
   // SQL parser (both become MySQL error 1064 on the wire).
   SqlParseSyntax: "SQL:Parse:Syntax",
   SqlParseTooDeep: "SQL:Parse:TooDeep",
+  // KV storage engine.
+  KvEngineKeyEmpty: "KV:Engine:KeyEmpty",
+  KvEngineKeyTooLarge: "KV:Engine:KeyTooLarge",
+  KvEngineValueTooLarge: "KV:Engine:ValueTooLarge",
+  KvEngineBadRange: "KV:Engine:BadRange",
+  KvEngineLocked: "KV:Engine:Locked",
+  KvEngineCorrupt: "KV:Engine:Corrupt",
+  KvEngineVersionMismatch: "KV:Engine:VersionMismatch",
+  KvEngineWriteFailed: "KV:Engine:WriteFailed",
+  KvEngineClosed: "KV:Engine:Closed",
+  KvEngineIngestUnsorted: "KV:Engine:IngestUnsorted",
+  KvEngineIngestMalformed: "KV:Engine:IngestMalformed",
+  // PD scheduling: a scheduler config with a value outside its range.
+  PdScheduleConfigInvalid: "PD:Schedule:ConfigInvalid",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

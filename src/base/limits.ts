@@ -180,6 +180,40 @@ export const limits = {
    * while allowing ORM-generated chains of a thousand ORed conditions.
    */
   sqlAstHeightMax: 2_000,
+  /**
+   * Longest key the storage engine stores. LMDB refuses keys longer than 4026 bytes
+   * whatever the page size (1978 with 4 KiB pages; we use 8 KiB pages), measured as
+   * lmdb-js's `maxKeySize`. The memory engine enforces the same bound so both behave alike.
+   * MVCC prefixes and timestamps come out of this budget.
+   */
+  engineKeyBytesMax: 4026,
+  /**
+   * Largest value the storage engine stores. A value must fit in one Raft entry, and
+   * TiKV's `raft-entry-max-size` is 8 MiB; larger rows are split by the SQL layer.
+   */
+  engineValueBytesMax: 8 * 1024 * 1024,
+  /**
+   * LMDB page size. 8 KiB pages let keys reach the 4026-byte maximum and keep B-tree
+   * fan-out high for the short MVCC keys that dominate.
+   */
+  enginePageBytes: 8192,
+  /**
+   * Largest sorted file one `ingest` accepts. The file is applied as one atomic write
+   * batch held in memory; Lightning's SST files are ~96 MiB, so 256 MiB leaves room.
+   */
+  engineIngestFileBytesMax: 256 * 1024 * 1024,
+  /** Attempts to take over a stale engine lock file before giving up (racing openers). */
+  engineLockAttemptsMax: 3,
+  /**
+   * Time a MySQL connection waits for the rest of a command's exchange once it has begun
+   * (authentication replies, LOAD DATA LOCAL file packets): MySQL's `net_read_timeout`.
+   */
+  mysqlReadTimeoutMs: 30_000,
+  /**
+   * Operators PD's operator controller runs at once, over all kinds. The per-kind schedule
+   * limits (config) are far lower; this caps memory even under a misconfigured cluster.
+   */
+  pdOperatorsInFlightMax: 10_000,
 } as const;
 
 export type Limits = typeof limits;

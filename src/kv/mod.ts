@@ -84,3 +84,24 @@ export {
   DeadlockDetector,
   type WaitForEdge,
 } from "./txn/deadlock_detector.ts";
+// Storage engine: interface, memory and LMDB engines, sorted files (src/kv/engine).
+export {
+  type Engine,
+  type EngineReader,
+  type EngineSnapshot,
+  type IngestResult,
+  type KeyValue,
+  type ScanOptions,
+  type WriteOp,
+  type WriteOptions,
+} from "./engine/engine.ts";
+export { MemoryEngine } from "./engine/memory_engine.ts";
+export { LmdbEngine, type LmdbEngineOptions, lmdbFormatVersion } from "./engine/lmdb_engine.ts";
+export {
+  decodeSortedFile,
+  encodeSortedFile,
+  readSortedFile,
+  sortedFileVersion,
+  writeSortedFile,
+} from "./engine/sorted_file.ts";
+export { compareBytes } from "./engine/bytes.ts";

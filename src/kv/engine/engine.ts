@@ -44,3 +44,55 @@ export type WriteOp =
   | { readonly kind: "delete"; readonly key: Uint8Array }
   /** Deletes every key in `[start, end)`. */
   | { readonly kind: "deleteRange"; readonly start: Uint8Array; readonly end: Uint8Array };
+
+/** How a write batch reaches the disk. */
+export interface WriteOptions {
+  /**
+   * When true the returned promise resolves only once the batch is durable (fsync'd);
+   * when false it resolves once the batch is visible to readers and may be lost in a
+   * machine crash (never half-applied).
+   */
+  readonly sync: boolean;
+}
+
+/** What an `ingest` applied. */
+export interface IngestResult {
+  /** Pairs written. */
+  readonly keys: number;
+  /** Sum of key and value lengths, in bytes. */
+  readonly bytes: number;
+}
+
+/**
+ * A local ordered key-value store. Reads are synchronous; writes are atomic batches
+ * applied in submission order, each visible to readers once `write` resolves. Keys are
+ * 1 to `limits.engineKeyBytesMax` bytes, values at most `limits.engineValueBytesMax`
+ * bytes; longer ones are refused with `KV:Engine:KeyTooLarge` / `KV:Engine:ValueTooLarge`
+ * and nothing of the batch is applied. Arrays passed in are copied; arrays returned are
+ * the caller's to keep.
+ */
+export interface Engine extends EngineReader {
+  /** A consistent read-only view of the engine now; later writes are not visible in it. */
+  snapshot(): EngineSnapshot;
+  /**
+   * Applies `ops` in order, atomically: after a crash, all of them or none are present.
+   * A batch whose write fails for a disk reason rejects with `KV:Engine:WriteFailed` and
+   * stops the engine: every later write is refused with the same code.
+   */
+  write(ops: readonly WriteOp[], options: WriteOptions): Promise<void>;
+  /** Resolves once every batch written before the call is durable. */
+  sync(): Promise<void>;
+  /**
+   * Bytes (keys plus values) stored in `[start, end)`. Approximate by contract so an
+   * implementation may estimate; it never decreases when pairs are only added.
+   */
+  approximateSize(start: Uint8Array, end: Uint8Array): number;
+  /**
+   * Writes the pairs of a sorted file (`sorted_file.ts` format) as one atomic, durable
+   * batch. A file out of order, with a duplicate key, truncated or corrupted is refused
+   * (`KV:Engine:IngestUnsorted`, `KV:Engine:IngestMalformed`) before anything is applied.
+   */
+  ingest(path: string): Promise<IngestResult>;
+  /** Waits for in-flight syncs, then releases the engine's files. Idempotent. */
+  close(): Promise<void>;
+}
