@@ -16,8 +16,7 @@
  * Decoding accepts exactly what encoding produces (padding must be 0x00, the marker in
  * range), so each byte string has a single encoding and corrupt input is detected.
  */
-import type { ByteReader, ByteWriter } from "./bytes.ts";
-import { corrupt } from "./bytes.ts";
+import { ByteReader, ByteWriter, corrupt } from "./bytes.ts";
 
 const groupSize = 8;
 const marker = 0xff;
@@ -73,4 +72,21 @@ export function readGroupBytes(input: ByteReader): Uint8Array {
     at += chunk.length;
   }
   return value;
+}
+
+/** The group encoding of `value` as a new array, for keys built outside a `KeyWriter`. */
+export function encodeGroupBytes(value: Uint8Array): Uint8Array {
+  const out = new ByteWriter();
+  writeGroupBytes(out, value);
+  return out.toBytes();
+}
+
+/** Decodes one group-encoded byte string at `offset`; returns it and the offset after it. */
+export function decodeGroupBytes(
+  data: Uint8Array,
+  offset: number,
+): { value: Uint8Array; next: number } {
+  const input = new ByteReader(data, offset);
+  const value = readGroupBytes(input);
+  return { value, next: input.offset };
 }

@@ -4,6 +4,7 @@
  * one ordered key space. Pure: no I/O, no clocks, no randomness.
  */
 export { compareBytes, prefixNext } from "./bytes.ts";
+export { decodeGroupBytes, encodeGroupBytes } from "./group_bytes.ts";
 export {
   type Collation,
   binaryCollation,

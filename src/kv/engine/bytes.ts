@@ -6,17 +6,11 @@
  * run on a whole batch before any of it is applied, so a refused batch leaves no trace.
  */
 import { ErrorCode, TesseraError, limits } from "../../base/mod.ts";
+import { compareBytes } from "../../codec/mod.ts";
 import type { WriteOp } from "./engine.ts";
 
 /** Bytewise order: negative, zero or positive like `Array.prototype.sort` wants. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
+export { compareBytes };
 
 /** Refuses an empty or over-long key. */
 export function checkKey(key: Uint8Array): void {

@@ -7,6 +7,7 @@
  * instead of reading past the end; writers own their growing buffer until `finish()`.
  */
 import { ErrorCode, TesseraError, type Timestamp } from "../../base/mod.ts";
+import { compareBytes } from "../../codec/mod.ts";
 
 /** Appends fields to a growing buffer. */
 export class ByteWriter {
@@ -121,15 +122,8 @@ export class ByteReader {
   }
 }
 
-/** Bytewise comparison, the engine's key order. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
+/** Bytewise comparison, the engine's key order (the codec's, re-exported for MVCC). */
+export { compareBytes };
 
 /** True when the two byte strings are equal. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -7,11 +7,12 @@
  *
  * `enc` is the memcomparable group encoding TiKV uses (8-byte groups, each followed by a
  * marker `255 - padding`), so it preserves order and is prefix-free: appending a timestamp
- * never makes one user key's versions interleave with another key's. `desc(ts)` is the
- * 8-byte big-endian form of `2^64 - 1 - ts`, so newer versions sort first. The codec
- * component is not used here on purpose: this layout is private to MVCC.
+ * never makes one user key's versions interleave with another key's (the codec's
+ * `encodeGroupBytes`). `desc(ts)` is the 8-byte big-endian form of `2^64 - 1 - ts`, so
+ * newer versions sort first. The layout is on-disk format: changing it needs a migration.
  */
 import { ErrorCode, TesseraError, type Timestamp, maxTimestamp } from "../../base/mod.ts";
+import { decodeGroupBytes, encodeGroupBytes } from "../../codec/mod.ts";
 
 /** Column family prefixes. */
 export const Cf = {
@@ -21,27 +22,9 @@ export const Cf = {
 } as const;
 export type Cf = (typeof Cf)[keyof typeof Cf];
 
-const groupSize = 8;
-const markerFull = 0xff;
-
-/** The memcomparable encoding of `key`. */
+/** The memcomparable encoding of `key` (the codec's group encoding). */
 export function encodeUserKey(key: Uint8Array): Uint8Array {
-  const groups = Math.floor(key.length / groupSize) + 1;
-  const out = new Uint8Array(groups * (groupSize + 1));
-  let o = 0;
-  for (let i = 0; i <= key.length; i += groupSize) {
-    const remain = key.length - i;
-    if (remain >= groupSize) {
-      out.set(key.subarray(i, i + groupSize), o);
-      out[o + groupSize] = markerFull;
-    } else {
-      out.set(key.subarray(i), o);
-      out[o + groupSize] = markerFull - (groupSize - remain);
-    }
-    o += groupSize + 1;
-    if (remain < groupSize) break;
-  }
-  return out;
+  return encodeGroupBytes(key);
 }
 
 /** Decodes a memcomparable key at `offset`; returns the key and the offset after it. */
@@ -49,23 +32,8 @@ export function decodeUserKey(
   data: Uint8Array,
   offset: number,
 ): { key: Uint8Array; next: number } {
-  const parts: number[] = [];
-  let o = offset;
-  for (;;) {
-    if (o + groupSize + 1 > data.length) {
-      throw new TesseraError(ErrorCode.CodecCorrupt, "truncated memcomparable key");
-    }
-    const marker = data[o + groupSize] ?? 0;
-    const pad = markerFull - marker;
-    if (pad > groupSize) throw new TesseraError(ErrorCode.CodecCorrupt, "bad key marker");
-    for (let i = 0; i < groupSize - pad; i++) parts.push(data[o + i] ?? 0);
-    for (let i = groupSize - pad; i < groupSize; i++) {
-      if (data[o + i] !== 0) throw new TesseraError(ErrorCode.CodecCorrupt, "bad key padding");
-    }
-    o += groupSize + 1;
-    if (pad !== 0) break;
-  }
-  return { key: Uint8Array.from(parts), next: o };
+  const { value, next } = decodeGroupBytes(data, offset);
+  return { key: value, next };
 }
 
 function descTs(ts: Timestamp): Uint8Array {
