@@ -74,6 +74,30 @@ export const ErrorCode = {
   KvEngineIngestMalformed: "KV:Engine:IngestMalformed",
   // PD scheduling: a scheduler config with a value outside its range.
   PdScheduleConfigInvalid: "PD:Schedule:ConfigInvalid",
+  // PD scheduling: a requested split key outside its shard, unsorted or repeated.
+  PdScheduleBadSplitKey: "PD:Schedule:BadSplitKey",
+  // PD service: requests, membership, cluster, stores, shards, TSO and the metadata store.
+  PdRequestMalformed: "PD:Request:Malformed",
+  PdNotLeader: "PD:Member:NotLeader",
+  PdClusterIdMismatch: "PD:Cluster:IdMismatch",
+  PdClusterNotBootstrapped: "PD:Cluster:NotBootstrapped",
+  PdClusterAlreadyBootstrapped: "PD:Cluster:AlreadyBootstrapped",
+  PdStoreUnknown: "PD:Store:Unknown",
+  PdStoreAddressConflict: "PD:Store:AddressConflict",
+  PdStoreTombstone: "PD:Store:Tombstone",
+  PdStoresFull: "PD:Store:TooMany",
+  PdShardUnknown: "PD:Shard:Unknown",
+  PdShardStaleEpoch: "PD:Shard:StaleEpoch",
+  PdShardsFull: "PD:Shard:TooMany",
+  PdTsoUnavailable: "PD:TSO:Unavailable",
+  PdMetaUnavailable: "PD:Meta:Unavailable",
+  PdMetaCorrupt: "PD:Meta:Corrupt",
+  PdMetaClosed: "PD:Meta:Closed",
+  PdMetaLeaseNotFound: "PD:Meta:LeaseNotFound",
+  PdMetaValueTooLarge: "PD:Meta:ValueTooLarge",
+  PdMetaWatchersFull: "PD:Meta:TooManyWatchers",
+  PdElectionNotOwner: "PD:Election:NotOwner",
+  PdElectionsFull: "PD:Election:TooMany",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

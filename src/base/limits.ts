@@ -214,6 +214,62 @@ export const limits = {
    * limits (config) are far lower; this caps memory even under a misconfigured cluster.
    */
   pdOperatorsInFlightMax: 10_000,
+  /**
+   * The TSO window: a PD leader persists `physical + 3 s` as the highest physical time it
+   * may hand out and serves below it from memory, so it writes to its metadata store about
+   * once a second, and a successor starting above the saved window loses at most 3 s.
+   */
+  pdTsoWindowMs: 3_000,
+  /**
+   * How often a PD leader moves its TSO physical time to the wall clock (PD's 50 ms): the
+   * logical counter of one millisecond (2^18) then covers over 5 million timestamps a second.
+   */
+  pdTsoUpdateIntervalMs: 50,
+  /**
+   * Timestamps one TSO request may ask for. A batching client asks for one per waiting
+   * caller; 10,000 (TiDB's max batch) keeps one reply inside one physical millisecond.
+   */
+  pdTsoBatchTimestampsMax: 10_000,
+  /**
+   * The PD leader's lease on its metadata store. A leader that cannot renew it for this long
+   * stops serving; failover takes about this long, so 3 s (with keepalives every second).
+   */
+  pdLeaderLeaseTtlMs: 3_000,
+  /**
+   * Clock-rate drift allowed between a PD member and its metadata store: the leader treats
+   * its lease as lost this much before the store would expire it.
+   */
+  pdLeaseDriftMs: 500,
+  /** Ids a PD leader reserves in its metadata store at once; it serves them from memory. */
+  pdIdAllocStep: 1_000,
+  /** Ids one allocation request may ask for. */
+  pdIdAllocCountMax: 10_000,
+  /** Stores PD tracks: far more KV nodes than any deployment; a bound on memory. */
+  pdStoresMax: 10_000,
+  /** Shards PD tracks in memory: a million 96 MiB shards is about 100 TB. */
+  pdShardsMax: 1_000_000,
+  /** Shards one scan request returns. */
+  pdScanShardsMax: 10_000,
+  /**
+   * Largest value in the metadata store: etcd's default request limit (1.5 MiB), enforced
+   * by the embedded store too so both behave alike.
+   */
+  pdMetaValueBytesMax: 1536 * 1024,
+  /** Keys one metadata-store range read returns; callers page past it. */
+  pdMetaRangeKeysMax: 10_000,
+  /**
+   * Bytes of the embedded metadata store's log after which it writes a snapshot and starts a
+   * new log: bounds restart time and disk use.
+   */
+  pdMetaLogBytesMax: 16 * 1024 * 1024,
+  /** Watches one metadata store serves at once. */
+  pdMetaWatchersMax: 10_000,
+  /** Leases one embedded metadata store keeps (elections, members). */
+  pdMetaLeasesMax: 10_000,
+  /** Named elections (DDL owner, GC worker, …) PD serves for other processes. */
+  pdElectionsMax: 1_000,
+  /** Largest body the PD HTTP API accepts. */
+  pdHttpBodyBytesMax: 1024 * 1024,
 } as const;
 
 export type Limits = typeof limits;

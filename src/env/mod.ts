@@ -24,3 +24,8 @@ export type {
 export { createNodeEnv } from "./node/node_env.ts";
 export { SimScheduler, type SimSchedulerOptions } from "./sim/scheduler.ts";
 export { createSimEnv, type SimEnv, type SimEnvOptions } from "./sim/sim_env.ts";
+export {
+  NodeAuthCrypto,
+  type RsaKeyPairPem,
+  createNodeAuthCrypto,
+} from "./node/auth_crypto.ts";

@@ -1,0 +1,214 @@
+/**
+ * The one catalogue of MySQL errors Tessera reports to clients: error number, SQLSTATE and
+ * message template, each copied verbatim from MySQL 8.0 (`share/messages_to_clients.txt`),
+ * so that clients, ORMs and tools that match on numbers, states or text behave as with
+ * MySQL. Templates use MySQL's printf placeholders (`%s`, `%d`, `%lu`, `%ld`, `%.*s`); each
+ * takes one argument, in order.
+ *
+ * Every component that reports a SQL error builds it here with `mysqlError`; no other file
+ * spells an error number or message. A `MySqlError` is an expected outcome, not a bug: it is
+ * returned (or thrown across an async boundary) and the wire layer turns it into an ERR
+ * packet.
+ */
+
+/** One catalogue entry. */
+export interface MySqlErrorSpec {
+  /** MySQL's symbolic name, e.g. `ER_PARSE_ERROR`. */
+  readonly name: string;
+  /** MySQL's error number, e.g. 1064. */
+  readonly errno: number;
+  /** Five-character SQLSTATE, e.g. `42000`. */
+  readonly sqlState: string;
+  /** Message template with printf placeholders, verbatim from MySQL. */
+  readonly template: string;
+}
+
+function spec(name: string, errno: number, sqlState: string, template: string): MySqlErrorSpec {
+  return { name, errno, sqlState, template };
+}
+
+/** The text MySQL puts before `near '...' at line N` in a syntax error. */
+const syntaxErrorText =
+  "You have an error in your SQL syntax; check the manual that corresponds to your MySQL " +
+  "server version for the right syntax to use";
+
+/** The catalogue, keyed by MySQL's symbolic names without the `ER_` prefix. */
+export const ER = {
+  DB_CREATE_EXISTS: spec(
+    "ER_DB_CREATE_EXISTS", 1007, "HY000", "Can't create database '%s'; database exists"),
+  DB_DROP_EXISTS: spec(
+    "ER_DB_DROP_EXISTS", 1008, "HY000", "Can't drop database '%s'; database doesn't exist"),
+  CON_COUNT_ERROR: spec("ER_CON_COUNT_ERROR", 1040, "08004", "Too many connections"),
+  HANDSHAKE_ERROR: spec("ER_HANDSHAKE_ERROR", 1043, "08S01", "Bad handshake"),
+  DBACCESS_DENIED_ERROR: spec(
+    "ER_DBACCESS_DENIED_ERROR", 1044, "42000",
+    "Access denied for user '%s'@'%s' to database '%s'"),
+  ACCESS_DENIED_ERROR: spec(
+    "ER_ACCESS_DENIED_ERROR", 1045, "28000",
+    "Access denied for user '%s'@'%s' (using password: %s)"),
+  NO_DB_ERROR: spec("ER_NO_DB_ERROR", 1046, "3D000", "No database selected"),
+  UNKNOWN_COM_ERROR: spec("ER_UNKNOWN_COM_ERROR", 1047, "08S01", "Unknown command"),
+  BAD_NULL_ERROR: spec("ER_BAD_NULL_ERROR", 1048, "23000", "Column '%s' cannot be null"),
+  BAD_DB_ERROR: spec("ER_BAD_DB_ERROR", 1049, "42000", "Unknown database '%s'"),
+  TABLE_EXISTS_ERROR: spec(
+    "ER_TABLE_EXISTS_ERROR", 1050, "42S01", "Table '%s' already exists"),
+  BAD_TABLE_ERROR: spec("ER_BAD_TABLE_ERROR", 1051, "42S02", "Unknown table '%s'"),
+  NON_UNIQ_ERROR: spec("ER_NON_UNIQ_ERROR", 1052, "23000", "Column '%s' in %s is ambiguous"),
+  BAD_FIELD_ERROR: spec("ER_BAD_FIELD_ERROR", 1054, "42S22", "Unknown column '%s' in '%s'"),
+  DUP_ENTRY: spec("ER_DUP_ENTRY", 1062, "23000", "Duplicate entry '%s' for key '%s'"),
+  PARSE_ERROR: spec(
+    "ER_PARSE_ERROR", 1064, "42000", `${syntaxErrorText} near '%s' at line %d`),
+  EMPTY_QUERY: spec("ER_EMPTY_QUERY", 1065, "42000", "Query was empty"),
+  NO_SUCH_THREAD: spec("ER_NO_SUCH_THREAD", 1094, "HY000", "Unknown thread id: %lu"),
+  UNKNOWN_ERROR: spec("ER_UNKNOWN_ERROR", 1105, "HY000", "Unknown error"),
+  UNKNOWN_TABLE: spec("ER_UNKNOWN_TABLE", 1109, "42S02", "Unknown table '%s' in %s"),
+  WRONG_VALUE_COUNT_ON_ROW: spec(
+    "ER_WRONG_VALUE_COUNT_ON_ROW", 1136, "21S01",
+    "Column count doesn't match value count at row %ld"),
+  TABLEACCESS_DENIED_ERROR: spec(
+    "ER_TABLEACCESS_DENIED_ERROR", 1142, "42000",
+    "%s command denied to user '%s'@'%s' for table '%s'"),
+  NO_SUCH_TABLE: spec("ER_NO_SUCH_TABLE", 1146, "42S02", "Table '%s.%s' doesn't exist"),
+  NOT_ALLOWED_COMMAND: spec(
+    "ER_NOT_ALLOWED_COMMAND", 1148, "42000",
+    "The used command is not allowed with this MySQL version"),
+  SYNTAX_ERROR: spec("ER_SYNTAX_ERROR", 1149, "42000", syntaxErrorText),
+  NET_PACKET_TOO_LARGE: spec(
+    "ER_NET_PACKET_TOO_LARGE", 1153, "08S01",
+    "Got a packet bigger than 'max_allowed_packet' bytes"),
+  NET_READ_ERROR: spec(
+    "ER_NET_READ_ERROR", 1158, "08S01", "Got an error reading communication packets"),
+  NET_PACKETS_OUT_OF_ORDER: spec(
+    "ER_NET_PACKETS_OUT_OF_ORDER", 1156, "08S01", "Got packets out of order"),
+  CANT_DO_THIS_DURING_AN_TRANSACTION: spec(
+    "ER_CANT_DO_THIS_DURING_AN_TRANSACTION", 1179, "25000",
+    "You are not allowed to execute this command in a transaction"),
+  UNKNOWN_SYSTEM_VARIABLE: spec(
+    "ER_UNKNOWN_SYSTEM_VARIABLE", 1193, "HY000", "Unknown system variable '%s'"),
+  LOCK_WAIT_TIMEOUT: spec(
+    "ER_LOCK_WAIT_TIMEOUT", 1205, "HY000",
+    "Lock wait timeout exceeded; try restarting transaction"),
+  WRONG_ARGUMENTS: spec("ER_WRONG_ARGUMENTS", 1210, "HY000", "Incorrect arguments to %s"),
+  LOCK_DEADLOCK: spec(
+    "ER_LOCK_DEADLOCK", 1213, "40001",
+    "Deadlock found when trying to get lock; try restarting transaction"),
+  SPECIFIC_ACCESS_DENIED_ERROR: spec(
+    "ER_SPECIFIC_ACCESS_DENIED_ERROR", 1227, "42000",
+    "Access denied; you need (at least one of) the %s privilege(s) for this operation"),
+  WRONG_VALUE_FOR_VAR: spec(
+    "ER_WRONG_VALUE_FOR_VAR", 1231, "42000", "Variable '%s' can't be set to the value of '%s'"),
+  WRONG_TYPE_FOR_VAR: spec(
+    "ER_WRONG_TYPE_FOR_VAR", 1232, "42000", "Incorrect argument type to variable '%s'"),
+  NOT_SUPPORTED_YET: spec(
+    "ER_NOT_SUPPORTED_YET", 1235, "42000", "This version of MySQL doesn't yet support '%s'"),
+  UNKNOWN_STMT_HANDLER: spec(
+    "ER_UNKNOWN_STMT_HANDLER", 1243, "HY000",
+    "Unknown prepared statement handler (%.*s) given to %s"),
+  WARN_DATA_OUT_OF_RANGE: spec(
+    "ER_WARN_DATA_OUT_OF_RANGE", 1264, "22003", "Out of range value for column '%s' at row %ld"),
+  TRUNCATED_WRONG_VALUE: spec(
+    "ER_TRUNCATED_WRONG_VALUE", 1292, "22007", "Truncated incorrect %s value: '%s'"),
+  UNSUPPORTED_PS: spec(
+    "ER_UNSUPPORTED_PS", 1295, "HY000",
+    "This command is not supported in the prepared statement protocol yet"),
+  SP_DOES_NOT_EXIST: spec("ER_SP_DOES_NOT_EXIST", 1305, "42000", "%s %s does not exist"),
+  QUERY_INTERRUPTED: spec(
+    "ER_QUERY_INTERRUPTED", 1317, "70100", "Query execution was interrupted"),
+  DIVISION_BY_ZERO: spec("ER_DIVISION_BY_ZERO", 1365, "22012", "Division by 0"),
+  TRUNCATED_WRONG_VALUE_FOR_FIELD: spec(
+    "ER_TRUNCATED_WRONG_VALUE_FOR_FIELD", 1366, "HY000",
+    "Incorrect %s value: '%s' for column '%s' at row %ld"),
+  DATA_TOO_LONG: spec(
+    "ER_DATA_TOO_LONG", 1406, "22001", "Data too long for column '%s' at row %ld"),
+  STMT_HAS_NO_OPEN_CURSOR: spec(
+    "ER_STMT_HAS_NO_OPEN_CURSOR", 1421, "HY000", "The statement (%lu) has no open cursor."),
+  MAX_PREPARED_STMT_COUNT_REACHED: spec(
+    "ER_MAX_PREPARED_STMT_COUNT_REACHED", 1461, "42000",
+    "Can't create more than max_prepared_stmt_count statements (current value: %lu)"),
+  WRONG_PARAMCOUNT_TO_NATIVE_FCT: spec(
+    "ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT", 1582, "42000",
+    "Incorrect parameter count in the call to native function '%s'"),
+  DATA_OUT_OF_RANGE: spec(
+    "ER_DATA_OUT_OF_RANGE", 1690, "22003", "%s value is out of range in '%s'"),
+  MALFORMED_PACKET: spec("ER_MALFORMED_PACKET", 1835, "HY000", "Malformed communication packet."),
+  CLIENT_LOCAL_FILES_DISABLED: spec(
+    "ER_CLIENT_LOCAL_FILES_DISABLED", 3948, "42000",
+    "Loading local data is disabled; this must be enabled on both the client and server sides"),
+  CLIENT_INTERACTION_TIMEOUT: spec(
+    "ER_CLIENT_INTERACTION_TIMEOUT", 4031, "HY000",
+    "The client was disconnected by the server because of inactivity. See wait_timeout and " +
+      "interactive_timeout for configuring this behavior."),
+} as const;
+
+/** MySQL's own bound on an error message's length in bytes (`MYSQL_ERRMSG_SIZE` - 1). */
+export const errorMessageBytesMax = 511;
+
+/** MySQL quotes at most this many characters of the query after a syntax error. */
+export const syntaxErrorNearCharsMax = 80;
+
+/** An error reported to a client as an ERR packet. */
+export class MySqlError extends Error {
+  override readonly name = "MySqlError";
+  readonly errno: number;
+  readonly sqlState: string;
+  /** The catalogue entry it was built from. */
+  readonly spec: MySqlErrorSpec;
+
+  constructor(spec: MySqlErrorSpec, message: string) {
+    super(message);
+    this.spec = spec;
+    this.errno = spec.errno;
+    this.sqlState = spec.sqlState;
+  }
+}
+
+/** A placeholder: `%` then an optional `.*`, an optional `l`, then `s`, `d` or `u`. */
+const placeholder = /%(\.\*)?l?[sdu]/g;
+
+/**
+ * Fills `spec`'s template with `args`, in order (missing ones read as empty), the way
+ * MySQL's `my_error` does, and cuts the message to `errorMessageBytesMax` bytes.
+ */
+export function formatMySqlMessage(
+  spec: MySqlErrorSpec,
+  args: readonly (string | number | bigint)[] = [],
+): string {
+  let next = 0;
+  const text = spec.template.replace(placeholder, () => String(args[next++] ?? ""));
+  return truncateUtf8(text, errorMessageBytesMax);
+}
+
+/** Builds the error for `spec` with its template's arguments. */
+export function mysqlError(
+  spec: MySqlErrorSpec,
+  args: readonly (string | number | bigint)[] = [],
+): MySqlError {
+  return new MySqlError(spec, formatMySqlMessage(spec, args));
+}
+
+/**
+ * The 1064 syntax error for a query whose unparsed remainder is `rest` (from the offending
+ * token to the end), on 1-based `line`: MySQL quotes at most 80 characters of it.
+ */
+export function syntaxError(rest: string, line: number): MySqlError {
+  const chars = Array.from(rest);
+  const near = chars.length > syntaxErrorNearCharsMax
+    ? chars.slice(0, syntaxErrorNearCharsMax).join("")
+    : rest;
+  return mysqlError(ER.PARSE_ERROR, [near, line]);
+}
+
+/** `text` cut to at most `bytesMax` UTF-8 bytes, never inside a character. */
+function truncateUtf8(text: string, bytesMax: number): string {
+  if (text.length * 3 <= bytesMax) return text;
+  let bytes = 0;
+  let out = "";
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > bytesMax) break;
+    bytes += size;
+    out += ch;
+  }
+  return out;
+}
