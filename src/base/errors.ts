@@ -41,6 +41,7 @@ export const ErrorCode = {
   CodecKeyTooLarge: "Codec:KeyTooLarge",
   // Environment.
   EnvCancelled: "Env:Cancelled",
+  EnvTlsFailed: "Env:TlsFailed",
   // KV transactions (MVCC and Percolator).
   KvTxnWriteConflict: "KV:Txn:WriteConflict",
   KvTxnKeyIsLocked: "KV:Txn:KeyIsLocked",
