@@ -105,6 +105,19 @@ export interface Connection {
   end(): void;
   /** Closes at once, dropping anything queued. */
   destroy(error?: Error): void;
+  /** True when the bytes travel inside TLS (a TLS listener or client, or after `startTls`). */
+  readonly secure: boolean;
+  /**
+   * Server side of STARTTLS: runs a TLS handshake as the server over this plain accepted
+   * connection and resolves with the TLS connection, whose handlers start unset. `buffered`
+   * holds bytes already read from this connection past the plain-text request (the start
+   * of the client's hello); they are fed to TLS before anything else. From the call on,
+   * this connection is inert: its handlers are never called again, `write` and `end` do
+   * nothing, and `destroy` aborts a handshake still running (then nothing). Rejects with a
+   * `TesseraError` coded `Env:TlsFailed` when the handshake fails or the connection closes
+   * first; the socket is then closed. Absent where TLS is unavailable (the simulator).
+   */
+  startTls?(options: TlsOptions, buffered: Uint8Array): Promise<Connection>;
 }
 
 /** A listening socket. */

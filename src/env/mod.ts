@@ -29,3 +29,9 @@ export {
   type RsaKeyPairPem,
   createNodeAuthCrypto,
 } from "./node/auth_crypto.ts";
+export {
+  type CertificatePem,
+  type SelfSignedOptions,
+  createSelfSignedCertificate,
+  loadOrCreateTlsCertificate,
+} from "./node/self_signed.ts";

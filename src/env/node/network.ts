@@ -52,6 +52,7 @@ function secureContextOptions(options: TlsOptions): tls.SecureContextOptions {
 class NodeConnection implements Connection {
   readonly remoteAddress: string;
   readonly localAddress: string;
+  readonly secure: boolean;
   private readonly socket: net.Socket;
   private handlers: ConnectionHandlers | undefined;
   /** The first error the socket reported; passed to `onClose`. */
@@ -59,29 +60,43 @@ class NodeConnection implements Connection {
   /** Set when the socket closed before handlers were installed. */
   private closedEarly = false;
   private paused = false;
+  /**
+   * Set by `startTls`: the socket now belongs to a TLS upgrade. `abort` tears down an
+   * upgrade still handshaking; once it settled, `abort` is undefined and nothing is left.
+   */
+  private upgrade: { abort: (() => void) | undefined } | undefined;
+  private readonly onSocketError = (error: Error): void => {
+    this.error ??= error;
+  };
+  private readonly onSocketClose = (): void => {
+    if (this.handlers === undefined) {
+      this.closedEarly = true;
+      return;
+    }
+    this.handlers.onClose(this.error);
+  };
+  private readonly onSocketDrain = (): void => {
+    this.handlers?.onDrain();
+  };
+  private readonly onSocketData = (chunk: Buffer): void => {
+    this.handlers?.onData(chunk);
+  };
 
-  constructor(socket: net.Socket) {
+  constructor(socket: net.Socket, addresses?: { remote: string; local: string }) {
     this.socket = socket;
-    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
-    this.localAddress = formatAddress(socket.localAddress, socket.localPort);
+    this.secure = socket instanceof tls.TLSSocket;
+    this.remoteAddress = addresses?.remote ??
+      formatAddress(socket.remoteAddress, socket.remotePort);
+    this.localAddress = addresses?.local ?? formatAddress(socket.localAddress, socket.localPort);
     socket.setNoDelay(true);
-    socket.on("error", (error: Error) => {
-      this.error ??= error;
-    });
-    socket.on("close", () => {
-      if (this.handlers === undefined) {
-        this.closedEarly = true;
-        return;
-      }
-      this.handlers.onClose(this.error);
-    });
-    socket.on("drain", () => {
-      this.handlers?.onDrain();
-    });
+    socket.on("error", this.onSocketError);
+    socket.on("close", this.onSocketClose);
+    socket.on("drain", this.onSocketDrain);
   }
 
   setHandlers(handlers: ConnectionHandlers): void {
     if (this.handlers !== undefined) throw new Error("Connection.setHandlers called twice");
+    if (this.upgrade !== undefined) throw new Error("Connection.setHandlers after startTls");
     this.handlers = handlers;
     if (this.closedEarly) {
       queueMicrotask(() => handlers.onClose(this.error));
@@ -89,22 +104,24 @@ class NodeConnection implements Connection {
     }
     // Attaching the listener switches the socket to flowing mode; data it buffered while
     // paused is then emitted from the event loop, never synchronously from here.
-    this.socket.on("data", (chunk: Buffer) => handlers.onData(chunk));
+    this.socket.on("data", this.onSocketData);
     if (this.paused) this.socket.pause();
   }
 
   write(chunk: Uint8Array): boolean {
     // Writing to a finished socket would raise an error event for bytes nobody can
     // receive; the owner learns of the close through `onClose` instead.
+    if (this.upgrade !== undefined) return false;
     if (this.socket.destroyed || this.socket.writableEnded) return false;
     return this.socket.write(chunk);
   }
 
   get bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.upgrade === undefined ? this.socket.writableLength : 0;
   }
 
   pause(paused: boolean): void {
+    if (this.upgrade !== undefined) return;
     this.paused = paused;
     if (this.handlers === undefined) return;
     if (paused) this.socket.pause();
@@ -112,12 +129,78 @@ class NodeConnection implements Connection {
   }
 
   end(): void {
+    if (this.upgrade !== undefined) return;
     this.socket.end();
   }
 
   destroy(error?: Error): void {
+    if (this.upgrade !== undefined) {
+      this.upgrade.abort?.();
+      return;
+    }
     if (error !== undefined) this.error ??= error;
     this.socket.destroy();
+  }
+
+  startTls(options: TlsOptions, buffered: Uint8Array): Promise<Connection> {
+    if (this.upgrade !== undefined) throw new Error("Connection.startTls called twice");
+    if (this.secure) throw new Error("Connection.startTls on a TLS connection");
+    const socket = this.socket;
+    const upgrade: { abort: (() => void) | undefined } = { abort: undefined };
+    this.upgrade = upgrade;
+    // Detach this wrapper: from now on the socket's events belong to the TLS layer.
+    socket.off("data", this.onSocketData);
+    socket.off("close", this.onSocketClose);
+    socket.off("drain", this.onSocketDrain);
+    socket.off("error", this.onSocketError);
+    socket.pause();
+    // Bytes the plain-text reader already took go back to the front of the socket's
+    // buffer; `TLSSocket` feeds whatever the socket has buffered to TLS before it reads.
+    if (buffered.length > 0) {
+      socket.unshift(Buffer.from(buffered.buffer, buffered.byteOffset, buffered.byteLength));
+    }
+    const target = this.remoteAddress;
+    const addresses = { remote: this.remoteAddress, local: this.localAddress };
+    return new Promise((resolve, reject) => {
+      if (socket.destroyed) {
+        // A closed socket never emits another event: report it now rather than hang.
+        upgrade.abort = undefined;
+        reject(new TesseraError(ErrorCode.EnvTlsFailed,
+          `TLS handshake with ${target} failed: the connection is closed`,
+          { details: { remoteAddress: target } }));
+        return;
+      }
+      const tlsSocket = new tls.TLSSocket(socket, {
+        isServer: true,
+        secureContext: tls.createSecureContext(secureContextOptions(options)),
+      });
+      const fail = (cause: Error | undefined): void => {
+        if (upgrade.abort === undefined) return;
+        upgrade.abort = undefined;
+        tlsSocket.destroy();
+        socket.destroy();
+        const reason = cause === undefined ? "the connection closed" : describeError(cause);
+        reject(new TesseraError(ErrorCode.EnvTlsFailed,
+          `TLS handshake with ${target} failed: ${reason}`,
+          { ...(cause === undefined ? {} : { cause }), details: { remoteAddress: target } }));
+      };
+      const onError = (error: Error): void => fail(error);
+      const onClose = (): void => fail(undefined);
+      upgrade.abort = () => fail(new Error("aborted by the owner"));
+      // The TLS socket reports the raw socket's errors (to `fail`, later to the upgraded
+      // connection's `onClose`); this listener only keeps a late duplicate on the raw
+      // socket from being an unhandled 'error' event that would crash the process.
+      socket.on("error", () => undefined);
+      tlsSocket.on("error", onError);
+      tlsSocket.once("close", onClose);
+      tlsSocket.once("secure", () => {
+        if (upgrade.abort === undefined) return;
+        upgrade.abort = undefined;
+        tlsSocket.off("error", onError);
+        tlsSocket.off("close", onClose);
+        resolve(new NodeConnection(tlsSocket, addresses));
+      });
+    });
   }
 }
 

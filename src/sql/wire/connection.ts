@@ -14,14 +14,23 @@
  * AbortController and the write batch. The `Session` owns everything SQL. Responses are
  * queued as framed packets and written in batches; a full socket buffer makes the loop
  * wait for `onDrain`, and too many unread client packets pause reading.
+ *
+ * TLS (STARTTLS): when the server has a certificate and the client's first packet is an
+ * SSLRequest, decoding stops right after that packet, because what follows is the TLS
+ * ClientHello, not MySQL packets. The handshake then hands the undecoded bytes to
+ * `Connection.startTls`, swaps in the TLS connection (same handlers, same sequence ids)
+ * and reads the HandshakeResponse over it. A failed TLS handshake closes only this
+ * connection; the TLS handshake counts against the handshake timeout.
  */
 import {
   AssertionError,
+  ErrorCode,
   assert,
   describeError,
+  hasErrorCode,
   limits,
 } from "../../base/mod.ts";
-import type { Connection, Env } from "../../env/mod.ts";
+import type { Connection, ConnectionHandlers, Env, TlsOptions } from "../../env/mod.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import {
   type AuthCrypto,
@@ -94,6 +103,8 @@ export interface ConnectionConfig {
   readonly readTimeoutMs: number;
   readonly preparedStatementsMax: number;
   readonly defaultAuthPlugin: AuthPluginName;
+  /** Certificate and key offered to clients that send an SSLRequest; none: no TLS. */
+  readonly tls: TlsOptions | undefined;
 }
 
 /** What a connection needs from its server. */
@@ -169,6 +180,12 @@ export function isLoopback(host: string): boolean {
   return host === "::1" || host.startsWith("127.") || host.startsWith("::ffff:127.");
 }
 
+/** True for an `SSLRequest`: exactly the 32-byte prefix, with CLIENT_SSL set. */
+function isSslRequest(payload: Uint8Array): boolean {
+  return payload.length === sslRequestBytes &&
+    (decodeSslRequest(payload).capabilities & Capability.Ssl) !== 0;
+}
+
 /** The host part of `host:port` (IPv6 hosts lose their brackets). */
 export function hostOf(address: string): string {
   const colon = address.lastIndexOf(":");
@@ -188,7 +205,9 @@ function toAsyncIterator<T>(source: Iterable<T> | AsyncIterable<T>): AsyncIterat
 /** The server side of one MySQL client connection. */
 export class MySqlConnection {
   readonly connectionId: number;
-  private readonly conn: Connection;
+  /** The client's byte stream; replaced by its TLS upgrade after an SSLRequest. */
+  private conn: Connection;
+  private readonly handlers: ConnectionHandlers;
   private readonly deps: ConnectionDeps;
   private readonly config: ConnectionConfig;
   private readonly decoder: PacketDecoder;
@@ -214,6 +233,13 @@ export class MySqlConnection {
   private queryAbort: AbortController | undefined;
   /** True while a LOAD DATA LOCAL file is being received and not yet fully read. */
   private infilePending = false;
+  /** No packet has been decoded yet: the next one may be an SSLRequest. */
+  private awaitingFirstPacket = true;
+  /**
+   * Set after an SSLRequest: bytes are kept in the decoder undecoded (they are TLS) until
+   * the handshake hands them to `startTls`.
+   */
+  private holdingForTls = false;
 
   constructor(connectionId: number, conn: Connection, deps: ConnectionDeps) {
     this.connectionId = connectionId;
@@ -223,11 +249,12 @@ export class MySqlConnection {
     this.decoder = new PacketDecoder({
       payloadBytesMax: Math.min(limits.mysqlHandshakePacketBytesMax, deps.config.maxPacketBytes),
     });
-    conn.setHandlers({
+    this.handlers = {
       onData: (chunk) => this.onData(chunk),
       onDrain: () => this.releaseDrain(),
       onClose: () => this.onClosed(),
-    });
+    };
+    conn.setHandlers(this.handlers);
   }
 
   /** What SHOW PROCESSLIST shows for this connection. */
@@ -276,13 +303,17 @@ export class MySqlConnection {
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     this.decoder.push(chunk);
-    for (;;) {
+    while (!this.holdingForTls) {
       const result = this.decoder.next();
       if (result.kind === "incomplete") break;
       if (result.kind === "packet") {
         const { sequenceId, lastSequenceId, payload } = result.packet;
         this.queue.push({ kind: "packet", sequenceId, lastSequenceId, payload });
         this.queuedBytes += payload.length;
+        if (this.awaitingFirstPacket) {
+          this.awaitingFirstPacket = false;
+          this.holdingForTls = this.config.tls !== undefined && isSslRequest(payload);
+        }
         continue;
       }
       this.queue.push(result.kind === "tooLarge"
@@ -440,10 +471,18 @@ export class MySqlConnection {
       authPlugin: config.defaultAuthPlugin,
     }));
     await this.flush();
-    const first = await this.readPacket(config.handshakeTimeoutMs);
-    if (first.kind !== "packet") return this.failHandshake(first);
+    const deadlineMs = env.clock.monotonicMs() + config.handshakeTimeoutMs;
+    const remainingMs = (): number => Math.max(0, deadlineMs - env.clock.monotonicMs());
+    let response = await this.readPacket(config.handshakeTimeoutMs);
+    if (response.kind !== "packet") return this.failHandshake(response);
+    if (this.holdingForTls) {
+      if (!await this.startTls(remainingMs())) return false;
+      // The HandshakeResponse follows over TLS, at the next sequence id (2).
+      response = await this.readPacket(remainingMs());
+      if (response.kind !== "packet") return this.failHandshake(response);
+    }
     try {
-      return await this.authenticate(first.payload, scramble);
+      return await this.authenticate(response.payload, scramble);
     } catch (error: unknown) {
       if (error instanceof ExchangeBroken) return this.failHandshake(error.result);
       if (error instanceof AssertionError) throw error;
@@ -452,6 +491,40 @@ export class MySqlConnection {
       await this.flush();
       return false;
     }
+  }
+
+  /**
+   * Upgrades the connection to TLS after an SSLRequest; false when the TLS handshake failed
+   * or did not finish within `timeoutMs` (the connection is then closed).
+   */
+  private async startTls(timeoutMs: number): Promise<boolean> {
+    const plain = this.conn;
+    const tls = this.config.tls;
+    assert(tls !== undefined, "holding for TLS without a certificate");
+    this.holdingForTls = false;
+    if (this.closed) return false;
+    if (plain.startTls === undefined) {
+      // The Env's network cannot do TLS (the simulator): refuse as if TLS were not offered.
+      this.sendError(mysqlError(ER.HANDSHAKE_ERROR));
+      await this.flush();
+      return false;
+    }
+    // Taken and handed over in one synchronous step, so no byte falls between the two.
+    const buffered = this.decoder.takeRemaining();
+    const upgrade = plain.startTls(tls, buffered);
+    const timer = this.deps.env.timers.setTimeout(timeoutMs, () => plain.destroy());
+    try {
+      this.conn = await upgrade;
+    } catch (error: unknown) {
+      if (!hasErrorCode(error, ErrorCode.EnvTlsFailed)) throw error;
+      this.closed = true;
+      return false;
+    } finally {
+      timer.cancel();
+    }
+    this.conn.setHandlers(this.handlers);
+    if (this.paused) this.conn.pause(true);
+    return true;
   }
 
   private async failHandshake(result: ReadResult): Promise<false> {
@@ -466,9 +539,10 @@ export class MySqlConnection {
     if (payload.length < sslRequestBytes) throw new MalformedPacket("short handshake response");
     const prefix = decodeSslRequest(payload);
     if ((prefix.capabilities & Capability.Protocol41) === 0 ||
-      (prefix.capabilities & Capability.Ssl) !== 0) {
-      // Pre-4.1 clients are not supported, and TLS is not offered (see the report on
-      // STARTTLS): a client asking for it gets a handshake error rather than plain text.
+      ((prefix.capabilities & Capability.Ssl) !== 0 && !this.conn.secure)) {
+      // Pre-4.1 clients are not supported, and a client that asks for TLS where it is not
+      // offered (or claims it without having upgraded) gets a handshake error rather than
+      // a session in plain text.
       throw new MalformedPacket("unsupported client capabilities");
     }
     const response = decodeHandshakeResponse(payload, config.capabilities);
@@ -541,26 +615,30 @@ export class MySqlConnection {
       await this.flush();
       return true;
     }
-    // Not in the cache (or the password changed): ask for the password itself. Without
-    // TLS the client must encrypt it with our RSA public key, which it may ask for first.
+    // Not in the cache (or the password changed): ask for the password itself. Over TLS
+    // the client sends it in cleartext; without, it must encrypt it with our RSA public
+    // key, which it may ask for first.
     this.send(encodeAuthMoreData(new Uint8Array([0x04])));
     await this.flush();
     let reply = await this.readExchangePacket(this.config.readTimeoutMs);
-    const keys = this.deps.rsaKeyPair();
     if (reply.length === 1 && reply[0] === 0x02) {
+      const keys = this.deps.rsaKeyPair();
       this.send(encodeAuthMoreData(keys.publicKeyPem));
       await this.flush();
       reply = await this.readExchangePacket(this.config.readTimeoutMs);
     }
     let password: Uint8Array;
-    if (isLoopback(hostOf(this.conn.remoteAddress)) && reply.at(-1) === 0 &&
+    if (this.conn.secure && reply.at(-1) === 0) {
+      // TLS protects the NUL-terminated cleartext password, whatever its length.
+      password = reply.subarray(0, reply.length - 1);
+    } else if (isLoopback(hostOf(this.conn.remoteAddress)) && reply.at(-1) === 0 &&
       reply.length < rsaCiphertextBytes) {
       // A client on the loopback interface counts the connection as secure (as MySQL
       // does a Unix socket; MariaDB Connector/C does so for 127.0.0.1) and may send the
       // NUL-terminated password itself: no third party can read loopback traffic.
       password = reply.subarray(0, reply.length - 1);
     } else {
-      const decrypted = crypto.rsaDecryptOaep(keys.privateKeyPem, reply);
+      const decrypted = crypto.rsaDecryptOaep(this.deps.rsaKeyPair().privateKeyPem, reply);
       if (decrypted === undefined) return false;
       password = xorRotating(decrypted, scramble);
       if (password.length > 0 && password[password.length - 1] === 0) {

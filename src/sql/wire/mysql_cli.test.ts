@@ -1,17 +1,21 @@
 /**
  * The `mysql` command-line client (Debian `mariadb-client`) against the wire server: a
  * query with `-e`, in batch and table output, an error's exit status and message, and
- * login with a password. Skipped with a printed reason when the client is not installed,
+ * login with a password, and the same over TLS (`--ssl`) against a server with a
+ * self-signed certificate. Skipped with a printed reason when the client is not installed,
  * except in CI (`CI=true`), where its absence is a failure.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createNodeAuthCrypto, createNodeEnv } from "../../env/mod.ts";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createNodeAuthCrypto, createNodeEnv, createSelfSignedCertificate } from
+  "../../env/mod.ts";
 import { InMemoryUserStore } from "./auth.ts";
 import { type MySqlServer, createMySqlServer } from "./server.ts";
-import { scriptedSessions } from "./test_support.ts";
+import { type TlsObservations, observedEnv, scriptedSessions } from "./test_support.ts";
 
 const opts = { timeout: 30_000 };
 const cliPath = ["/usr/bin/mysql", "/usr/bin/mariadb"].find((p) => existsSync(p));
@@ -23,11 +27,32 @@ if (skip !== false) console.log(`# skipping mysql CLI tests: ${skip}`);
 const env = createNodeEnv();
 const authCrypto = createNodeAuthCrypto();
 let server: MySqlServer;
+/** A server with TLS, and the upgrades it saw. */
+let tlsServer: MySqlServer;
+let tlsObserved: TlsObservations;
+/** The TLS server's certificate as a file, for `--ssl-ca`. */
+let tempDir = "";
+let caPath = "";
 const children = new Set<number>();
 
 before(async () => {
   server = await createMySqlServer({
     env, host: "127.0.0.1", port: 0, sessions: scriptedSessions().sessions, authCrypto,
+    users: new InMemoryUserStore(authCrypto, [
+      { user: "root", password: "" },
+      { user: "carol", password: "pw", plugin: "caching_sha2_password" },
+      { user: "dave", password: "pw", plugin: "mysql_native_password" },
+    ]),
+  });
+  const certificate = createSelfSignedCertificate();
+  tempDir = mkdtempSync(join(tmpdir(), "tessera-cli-tls-"));
+  caPath = join(tempDir, "ca.pem");
+  writeFileSync(caPath, certificate.certPem);
+  const observed = observedEnv(env);
+  tlsObserved = observed.tls;
+  tlsServer = await createMySqlServer({
+    env: observed.env, host: "127.0.0.1", port: 0, sessions: scriptedSessions().sessions,
+    authCrypto, tls: { cert: certificate.certPem, key: certificate.keyPem },
     users: new InMemoryUserStore(authCrypto, [
       { user: "root", password: "" },
       { user: "carol", password: "pw", plugin: "caching_sha2_password" },
@@ -46,13 +71,15 @@ after(async () => {
     }
   }
   await server.close();
+  await tlsServer.close();
+  if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
 });
 
 /** Runs the client with `args`; resolves with its exit code and output. */
-function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string;
-  stderr: string }> {
+function runCli(args: readonly string[], target: MySqlServer = server): Promise<{
+  code: number | null; stdout: string; stderr: string }> {
   assert.ok(cliPath !== undefined, "the mysql client must be installed in CI");
-  const child = spawn(cliPath, ["--no-defaults", "-h", "127.0.0.1", "-P", String(server.port),
+  const child = spawn(cliPath, ["--no-defaults", "-h", "127.0.0.1", "-P", String(target.port),
     "--protocol=tcp", ...args], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   if (child.pid !== undefined) children.add(child.pid);
   let stdout = "";
@@ -107,4 +134,42 @@ test("mysql logs in with a password over both plugins, and is refused a wrong on
     const denied = await runCli(["-u", "dave", "-pwrong", "-e", "SELECT 1"]);
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /ERROR 1045 \(28000\): Access denied for user 'dave'/);
+  });
+
+/** Client flags for TLS without verifying the self-signed certificate. */
+const sslArgs = ["--ssl", "--ssl-verify-server-cert=0"];
+
+test("mysql --ssl runs a query over TLS, logging in with both plugins", { ...opts, skip },
+  async () => {
+    const before = tlsObserved.upgraded;
+    const root = await runCli([...sslArgs, "-u", "root", "--batch", "-e", "SELECT 1"],
+      tlsServer);
+    assert.equal(root.code, 0, root.stderr);
+    assert.equal(root.stdout, "1\n1\n");
+    for (const user of ["carol", "dave"]) {
+      const ok = await runCli([...sslArgs, "-u", user, "-ppw", "--batch", "-e", "SELECT 1"],
+        tlsServer);
+      assert.equal(ok.code, 0, `${user}: ${ok.stderr}`);
+    }
+    assert.equal(tlsObserved.upgraded - before, 3);
+    assert.equal(tlsObserved.failed, 0);
+  });
+
+test("mysql verifies the generated certificate for 127.0.0.1 against itself as the CA",
+  { ...opts, skip }, async () => {
+    const before = tlsObserved.upgraded;
+    const result = await runCli(["--ssl-ca", caPath, "--ssl-verify-server-cert", "-u", "root",
+      "--batch", "-e", "SELECT 1"], tlsServer);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(tlsObserved.upgraded - before, 1);
+  });
+
+test("mysql requiring TLS of a server without it fails rather than continuing in plain text",
+  { ...opts, skip }, async () => {
+    // MariaDB's client treats `--ssl` alone as opportunistic; verifying the server's
+    // certificate makes TLS mandatory.
+    const result = await runCli(["--ssl-ca", caPath, "--ssl-verify-server-cert", "-u", "root",
+      "-e", "SELECT 1"]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /SSL/);
   });

@@ -6,10 +6,13 @@
  * Each accepted connection gets a `MySqlConnection` whose `run()` the server tracks, so
  * `close()` can stop accepting, drop every connection and wait until all are cleaned up.
  * Connection ids count up from 1 and are never reused while the server runs.
+ *
+ * With `tls` set the server offers CLIENT_SSL and upgrades a connection in place when the
+ * client sends an SSLRequest (STARTTLS); the Env connection must then support `startTls`.
  */
 import { AssertionError, limits } from "../../base/mod.ts";
 import { createNodeAuthCrypto } from "../../env/mod.ts";
-import type { Connection, Env, Listener } from "../../env/mod.ts";
+import type { Connection, Env, Listener, TlsOptions } from "../../env/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import {
   type AuthCrypto,
@@ -65,6 +68,12 @@ export interface MySqlServerOptions {
   readonly handshakeTimeoutMs?: number;
   /** Prepared statements per connection; defaults to `limits.mysqlPreparedStatementsMax`. */
   readonly preparedStatementsMax?: number;
+  /**
+   * Certificate and key (PEM) for TLS. When set, CLIENT_SSL is offered and clients may
+   * upgrade after the greeting; over TLS, `caching_sha2_password` takes the password in
+   * cleartext. Unset, a client that asks for TLS gets error 1043 (Bad handshake).
+   */
+  readonly tls?: TlsOptions;
   /** A fixed RSA key pair (PEM); by default one is generated on first use. */
   readonly rsaKeyPair?: { readonly publicKeyPem: string; readonly privateKeyPem: string };
   /**
@@ -100,13 +109,15 @@ export async function createMySqlServer(options: MySqlServerOptions): Promise<My
   const onBug = options.onBug ?? rethrowBug;
   const config: ConnectionConfig = {
     serverVersion: options.serverVersion ?? serverVersionDefault,
-    capabilities: serverCapabilities,
+    capabilities: options.tls === undefined ? serverCapabilities
+      : serverCapabilities | Capability.Ssl,
     maxPacketBytes: options.packetBytesMax ?? limits.mysqlPacketBytesMax,
     idleTimeoutMs: options.idleTimeoutMs ?? limits.mysqlIdleTimeoutMs,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? limits.mysqlHandshakeTimeoutMs,
     readTimeoutMs: limits.mysqlReadTimeoutMs,
     preparedStatementsMax: options.preparedStatementsMax ?? limits.mysqlPreparedStatementsMax,
     defaultAuthPlugin: options.defaultAuthPlugin ?? cachingSha2Password,
+    tls: options.tls,
   };
   const authCache = new Sha2AuthCache();
   let rsaKeyPair = options.rsaKeyPair;

@@ -6,7 +6,7 @@
  *
  * Not production code: only `*.test.ts` files import it.
  */
-import type { Connection, Env } from "../../env/mod.ts";
+import type { Connection, Env, TlsOptions } from "../../env/mod.ts";
 import { ER, mysqlError, syntaxError } from "../mysql_errors.ts";
 import { Capability, ColumnFlag, Command, MySqlType } from "./constants.ts";
 import { type Packet, PacketDecoder, framePacket } from "./packet.ts";
@@ -393,3 +393,64 @@ export function parseErr(
 }
 
 export { Command };
+
+/** What `observedEnv` saw: TLS upgrades that succeeded and that failed. */
+export interface TlsObservations {
+  upgraded: number;
+  failed: number;
+}
+
+/**
+ * `env` with a network whose accepted connections claim to come from `remoteHost` (to
+ * test what a non-loopback client gets without leaving 127.0.0.1) and count TLS upgrades.
+ */
+export function observedEnv(
+  env: Env,
+  options: { readonly remoteHost?: string } = {},
+): { env: Env; tls: TlsObservations } {
+  const observed: TlsObservations = { upgraded: 0, failed: 0 };
+  const wrap = (conn: Connection): Connection => {
+    const remoteAddress = options.remoteHost === undefined ? conn.remoteAddress
+      : `${options.remoteHost}:40000`;
+    const startTls = conn.startTls?.bind(conn);
+    return {
+      remoteAddress,
+      localAddress: conn.localAddress,
+      get secure() {
+        return conn.secure;
+      },
+      get bufferedBytes() {
+        return conn.bufferedBytes;
+      },
+      setHandlers: (handlers) => conn.setHandlers(handlers),
+      write: (chunk) => conn.write(chunk),
+      pause: (paused) => conn.pause(paused),
+      end: () => conn.end(),
+      destroy: (error) => conn.destroy(error),
+      ...(startTls === undefined ? {} : {
+        startTls: async (tlsOptions: TlsOptions, buffered: Uint8Array) => {
+          try {
+            const upgraded = wrap(await startTls(tlsOptions, buffered));
+            observed.upgraded++;
+            return upgraded;
+          } catch (error: unknown) {
+            observed.failed++;
+            throw error;
+          }
+        },
+      }),
+    };
+  };
+  const net: Env["net"] = {
+    listen: (listenOptions) => env.net.listen({
+      ...listenOptions,
+      onConnection: (conn) => listenOptions.onConnection(wrap(conn)),
+    }),
+    connect: (connectOptions) => env.net.connect(connectOptions),
+  };
+  return {
+    env: { clock: env.clock, timers: env.timers, random: env.random, fs: env.fs,
+      crypto: env.crypto, net },
+    tls: observed,
+  };
+}
