@@ -13,6 +13,7 @@ import { Command } from "commander";
 import { TesseraError } from "../base/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { registerCtlCommand } from "./ctl.ts";
+import { registerPdCommand } from "./pd.ts";
 import { registerPlaygroundCommand } from "./playground.ts";
 import { tesseraVersion } from "./version.ts";
 
@@ -22,6 +23,7 @@ import { tesseraVersion } from "./version.ts";
  * `dump`, `import`.
  */
 export const commandRegistry: readonly RegisterCommand[] = [
+  registerPdCommand,
   registerPlaygroundCommand,
   registerCtlCommand,
 ];

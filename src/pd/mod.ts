@@ -46,3 +46,46 @@ export {
 export { checkSplits, splitAtKeys } from "./schedule/split_checker.ts";
 export { checkMerges } from "./schedule/merge_checker.ts";
 export { describeStep, rangeCovers, type KeyRange } from "./schedule/operator.ts";
+export {
+  type TsoAllocation,
+  TsoAllocator,
+  type TsoAllocatorOptions,
+  type TsoTickResult,
+} from "./tso/allocator.ts";
+export { TsoService, type TsoServiceOptions } from "./tso/tso_service.ts";
+export {
+  type LeaseId,
+  type MetaCompare,
+  type MetaKeyValue,
+  type MetaLease,
+  type MetaOp,
+  type MetaRange,
+  type MetaStore,
+  type MetaTxn,
+  type MetaTxnResult,
+  type MetaWatch,
+  type MetaWatchEvent,
+  prefixEnd,
+} from "./meta/meta_store.ts";
+export {
+  EmbeddedMetaStore,
+  type EmbeddedMetaEnv,
+  type EmbeddedMetaStoreOptions,
+} from "./meta/embedded_store.ts";
+export { EtcdMetaStore, type EtcdMetaStoreOptions } from "./meta/etcd_store.ts";
+export {
+  Leadership,
+  type LeaderTerm,
+  type LeadershipOptions,
+  type MemberInfo,
+} from "./server/leadership.ts";
+export { Cluster, type ClusterConfig, defaultClusterConfig } from "./server/cluster.ts";
+export { OwnerElections } from "./server/owner_elections.ts";
+export { type PdLogger, silentPdLogger } from "./server/logger.ts";
+export {
+  PdServer,
+  type PdServerOptions,
+  type PdStats,
+  tsoBatchBuckets,
+} from "./server/pd_server.ts";
+export { type HttpApiRequest, type HttpApiResponse, handlePdHttp } from "./server/http_api.ts";
