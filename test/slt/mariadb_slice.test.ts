@@ -1,8 +1,8 @@
 /**
- * Integration test of the runner on a real server: starts a temporary MariaDB and runs a
- * bounded slice of the shared corpus (the first 300 records of select1.test, a bounded
- * prefix of one file from every folder, files with known MariaDB failures, and Tessera's
- * own files), asserting each file's counts equal the committed expectation in
+ * Integration test of the runner on a real server: starts a temporary MariaDB and runs the
+ * vendored slice of the corpus (`corpus_slice.ts`: the first 300 records of select1.test,
+ * a bounded prefix of one file from every folder, files with known MariaDB failures) and
+ * Tessera's own files, asserting each file's counts equal the committed expectation in
  * baseline/mariadb_slice.json. Set SLT_UPDATE_EXPECTATION=1 to rewrite that file.
  *
  * Without mariadbd installed the test is skipped with the reason printed — except in CI
@@ -10,38 +10,15 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { corpusSlice, sliceCorpusDir } from "./corpus_slice.ts";
 import { mariadbUnavailableReason, startMariadb, type MariadbHandle } from "./mariadb.ts";
 import { defaultRunOptions, runFiles, totalsOf, type FileResult } from "./runner.ts";
 import { mysqlServer } from "./session.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
-const corpus = resolve(repoRoot, "../shared/sqllogictest");
 const expectationPath = join(import.meta.dirname, "baseline", "mariadb_slice.json");
-
-/** The slice: corpus-relative file and how many records of it run (null: all). */
-const slice: readonly [string, number | null][] = [
-  ["select1.test", 300],
-  ["select5.test", 60],
-  ["evidence/in1.test", null],
-  ["evidence/slt_lang_createtrigger.test", null],
-  ["evidence/slt_lang_createview.test", null],
-  ["evidence/slt_lang_dropindex.test", null],
-  ["evidence/slt_lang_aggfunc.test", null],
-  ["random/aggregates/slt_good_0.test", 700],
-  ["random/expr/slt_good_0.test", 700],
-  ["random/groupby/slt_good_8.test", 700],
-  ["random/select/slt_good_0.test", 700],
-  ["index/between/1/slt_good_0.test", 700],
-  ["index/commute/10/slt_good_0.test", 700],
-  ["index/delete/1/slt_good_0.test", 100],
-  ["index/in/10/slt_good_3.test", 700],
-  ["index/orderby/10/slt_good_0.test", 700],
-  ["index/orderby_nosort/10/slt_good_0.test", 700],
-  ["index/random/10/slt_good_0.test", 700],
-  ["index/view/10/slt_good_4.test", 150],
-];
 
 /** Tessera's own files that MariaDB passes, and those that record MariaDB bugs. */
 const mustPass = ["ddl.slt", "errors.slt", "transactions.slt"];
@@ -50,9 +27,7 @@ const knownMariadbBugs = [
   "mariadb_bug_groupby_loose_scan.slt",
 ];
 
-const unavailable = mariadbUnavailableReason();
-const corpusMissing = existsSync(corpus) ? null : `corpus not found at ${corpus}`;
-const skipReason = unavailable ?? corpusMissing;
+const skipReason = mariadbUnavailableReason();
 if (skipReason !== null && process.env["CI"] !== "true") {
   process.stdout.write(`# skipping MariaDB slice: ${skipReason}\n`);
 }
@@ -82,17 +57,16 @@ test(
     skip: skipReason !== null && process.env["CI"] !== "true" ? skipReason : false,
   },
   async () => {
-    assert.equal(skipReason, null, `CI requires MariaDB and the corpus: ${skipReason}`);
+    assert.equal(skipReason, null, `CI requires MariaDB: ${skipReason}`);
     assert.ok(mariadb !== null);
     const server = mysqlServer(mariadb.address);
     const results: FileResult[] = [];
-    // Each file has its own record limit, so run them one by one (two at a time would not
-    // be faster on CI's two cores with MariaDB on the same machine).
-    for (const [file, maxRecords] of slice) {
-      const path = join(corpus, file);
+    // One file at a time: two would not be faster on CI's two cores with MariaDB on the
+    // same machine.
+    for (const [file] of corpusSlice) {
+      const path = join(sliceCorpusDir, file);
       const [r] = await runFiles(server, [{ file: relative(repoRoot, path), path }], {
         ...defaultRunOptions,
-        maxRecords,
         jobs: 1,
       });
       results.push(r as FileResult);

@@ -1,6 +1,7 @@
 /**
  * Parses every SQL record of the sqllogictest corpus (../shared/sqllogictest, run as engine
- * `mysql`), and round-trips every tenth statement through formatStatement. The only
+ * `mysql`; on a clone without it, the slice vendored in test/slt/corpus), and round-trips
+ * every tenth statement through formatStatement. The only
  * records allowed to fail are in SQLite's dialect, not MySQL's: triggers (`CREATE TRIGGER
  * t1r1 UPDATE ON t1 BEGIN … END`) and `DROP INDEX i` without `ON table`, which MySQL
  * rejects too. `statement error` records may parse or not.
@@ -16,8 +17,9 @@ import { sltRecords } from "./testdata/slt_records.ts";
 
 const opts = { timeout: 120_000 };
 const sqliteOnly = /^\s*((CREATE|DROP)\s+TRIGGER\b|DROP\s+INDEX\s+\w+\s*;?\s*$)/i;
-const corpus = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "shared",
-  "sqllogictest");
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const sharedCorpus = join(repoRoot, "..", "shared", "sqllogictest");
+const corpus = existsSync(sharedCorpus) ? sharedCorpus : join(repoRoot, "test", "slt", "corpus");
 
 function scripts(dir: string): string[] {
   const out: string[] = [];
@@ -30,10 +32,7 @@ function scripts(dir: string): string[] {
 }
 
 test("every MySQL-dialect record of the sqllogictest corpus parses", opts, (t) => {
-  if (!existsSync(corpus)) {
-    t.skip(`no corpus at ${corpus}`);
-    return;
-  }
+  t.diagnostic(`corpus: ${corpus}`);
   let parsed = 0;
   let roundTripped = 0;
   let errorRecordsParsed = 0;
@@ -70,5 +69,7 @@ test("every MySQL-dialect record of the sqllogictest corpus parses", opts, (t) =
       `${errorRecordsParsed}, rejected ${errorRecordsRejected}`,
   );
   assert.deepEqual(failures.slice(0, 20), []);
-  assert.ok(parsed > 500_000, `only ${parsed} records parsed`);
+  // The whole corpus has about 521,000 MySQL-dialect records; the vendored slice about 7,200.
+  const parsedMin = corpus === sharedCorpus ? 500_000 : 7_000;
+  assert.ok(parsed > parsedMin, `only ${parsed} records parsed`);
 });
