@@ -15,6 +15,7 @@ import type { CommandContext, RegisterCommand } from "./command.ts";
 import { registerCtlCommand } from "./ctl.ts";
 import { registerPdCommand } from "./pd.ts";
 import { registerPlaygroundCommand } from "./playground.ts";
+import { registerSqlCommand } from "./sql.ts";
 import { tesseraVersion } from "./version.ts";
 
 /**
@@ -24,6 +25,7 @@ import { tesseraVersion } from "./version.ts";
  */
 export const commandRegistry: readonly RegisterCommand[] = [
   registerPdCommand,
+  registerSqlCommand,
   registerPlaygroundCommand,
   registerCtlCommand,
 ];

@@ -1,6 +1,7 @@
 /**
  * Tests of `tessera playground` through the real launcher in a child process: it starts,
- * prints where its status server listens, serves `/status`, and stops cleanly on SIGTERM.
+ * prints where its status server and SQL node listen, serves `/status`, answers a query
+ * over the MySQL protocol, and stops cleanly on SIGTERM.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import mysql from "mysql2/promise";
 import { Children, withDeadline } from "./test_child.ts";
 
 const opts = { timeout: 120_000 };
@@ -27,6 +29,8 @@ test("playground starts, serves /status, and exits 0 on SIGTERM", opts, async ()
     "playground",
     "--status-port",
     "0",
+    "--sql-port",
+    "0",
     "--data-dir",
     dataDir,
     "--log-level",
@@ -42,7 +46,17 @@ test("playground starts, serves /status, and exits 0 on SIGTERM", opts, async ()
   assert.equal(body["status"], "ok");
   assert.equal(body["dataDir"], dataDir);
   assert.ok(statSync(dataDir).isDirectory());
-  assert.match(child.stdout(), /no MySQL port to connect to/);
+  const mysqlLine = await child.waitForLine(/mysql:\s+\S+:\d+/);
+  const port = Number(/:(\d+)\s*$/.exec(mysqlLine)?.[1]);
+  assert.match(child.stdout(), /connect: mysql -h 127\.0\.0\.1 -P \d+ -u root/);
+  assert.match(child.stdout(), /tables need the storage layer/);
+  const connection = await mysql.createConnection({ host: "127.0.0.1", port, user: "root" });
+  try {
+    const [rows] = await connection.query({ sql: "SELECT 1+1", rowsAsArray: true });
+    assert.deepEqual(rows, [[2]]);
+  } finally {
+    await connection.end();
+  }
   child.process.kill("SIGTERM");
   const exit = await withDeadline(child.exited, () => "playground did not stop");
   assert.deepEqual(exit, { code: 0, signal: null });

@@ -2,11 +2,13 @@
  * `tessera playground` (= `npm start`): one command that starts a local cluster on
  * 127.0.0.1 with its data under `./data/playground`.
  *
- * The playground grows with the components: PD, three KV nodes and a SQL node join it as
- * their issues land ([T4], [T5], [T8]; the launcher itself is [T10]). Today it starts the
- * playground's HTTP status server (`/status`, `/metrics`) and prints what runs and what
- * does not yet, so `npm install && npm start` works on a fresh machine and tells the truth.
- * It stops on SIGINT/SIGTERM through the process `Lifecycle`.
+ * The playground grows with the components: PD and three KV nodes join it as their issues
+ * land ([T4], [T5]; the launcher itself is [T10]). Today it starts the playground's HTTP
+ * status server (`/status`, `/metrics`) and the SQL node in-process on `--sql-port`
+ * (MySQL protocol; constant queries and variables work, tables need the storage layer),
+ * and prints how to connect and what does not run yet, so `npm install && npm start`
+ * works on a fresh machine and tells the truth. It stops on SIGINT/SIGTERM through the
+ * process `Lifecycle`.
  */
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -14,6 +16,7 @@ import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { createLogger, logConfig } from "./logger.ts";
+import { startSqlNode } from "./sql.ts";
 import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
 
 /** Options of `tessera playground`. */
@@ -31,6 +34,13 @@ export const playgroundConfig = defineConfig({
     max: 65535,
     description: "port of the playground's HTTP status server (0 picks a free port)",
   },
+  sqlPort: {
+    type: "int",
+    default: 4000,
+    min: 0,
+    max: 65535,
+    description: "MySQL protocol port of the playground's SQL node (0 picks a free port)",
+  },
   dataDir: {
     type: "string",
     default: "./data/playground",
@@ -42,7 +52,6 @@ export const playgroundConfig = defineConfig({
 const pendingComponents = [
   "pd (placement driver, [T5])",
   "3 × kv (storage nodes, [T4])",
-  "sql (MySQL protocol on port 4000, [T8])",
 ];
 
 /** Registers `tessera playground`. */
@@ -72,19 +81,25 @@ async function runPlayground(
     component: "playground",
     version: context.version,
     registry: createMetricsRegistry({ component: "playground" }),
-    status: () => ({ dataDir, components: [], pending: pendingComponents }),
+    status: () => ({ dataDir, components: ["sql"], pending: pendingComponents }),
     logger,
   });
   lifecycle.onStop("status-server", () => status.close());
+  const sql = await startSqlNode({ host: config.host, port: config.sqlPort, logger });
+  lifecycle.onStop("sql-node", () => sql.close());
+  const { host, port } = sql.mysql;
   context.print(
     [
       `Tessera playground ${context.version}`,
       `  data:    ${dataDir}`,
       `  status:  http://${status.address}/status`,
       `  metrics: http://${status.address}/metrics`,
+      `  mysql:   ${host}:${port}`,
+      `  connect: mysql -h ${host} -P ${port} -u root`,
       "  Not running yet (each joins the playground when its issue lands):",
       ...pendingComponents.map((c) => `    - ${c}`),
-      "  There is no MySQL port to connect to until the SQL node lands.",
+      "  The SQL node answers queries without tables (SELECT 1+1, variables, SHOW);",
+      "  tables need the storage layer, arriving with [T4]/[T5]/[T8].",
       "  Press Ctrl-C to stop.",
       "",
     ].join("\n"),

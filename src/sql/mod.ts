@@ -56,6 +56,12 @@ export type {
   TimeValue,
 } from "./wire/session.ts";
 export {
+  type SessionFactoryOptions,
+  SqlSession,
+  createSessionFactory,
+  informationSchema,
+} from "./session/session.ts";
+export {
   type ParseExpressionResult,
   type ParseOptions,
   type ParseResult,

@@ -60,6 +60,7 @@ export const ER = {
     "ER_PARSE_ERROR", 1064, "42000", `${syntaxErrorText} near '%s' at line %d`),
   EMPTY_QUERY: spec("ER_EMPTY_QUERY", 1065, "42000", "Query was empty"),
   NO_SUCH_THREAD: spec("ER_NO_SUCH_THREAD", 1094, "HY000", "Unknown thread id: %lu"),
+  NO_TABLES_USED: spec("ER_NO_TABLES_USED", 1096, "HY000", "No tables used"),
   UNKNOWN_ERROR: spec("ER_UNKNOWN_ERROR", 1105, "HY000", "Unknown error"),
   UNKNOWN_TABLE: spec("ER_UNKNOWN_TABLE", 1109, "42S02", "Unknown table '%s' in %s"),
   WRONG_VALUE_COUNT_ON_ROW: spec(
@@ -69,6 +70,8 @@ export const ER = {
     "ER_TABLEACCESS_DENIED_ERROR", 1142, "42000",
     "%s command denied to user '%s'@'%s' for table '%s'"),
   NO_SUCH_TABLE: spec("ER_NO_SUCH_TABLE", 1146, "42S02", "Table '%s.%s' doesn't exist"),
+  UNKNOWN_CHARACTER_SET: spec(
+    "ER_UNKNOWN_CHARACTER_SET", 1115, "42000", "Unknown character set: '%s'"),
   NOT_ALLOWED_COMMAND: spec(
     "ER_NOT_ALLOWED_COMMAND", 1148, "42000",
     "The used command is not allowed with this MySQL version"),
@@ -95,12 +98,20 @@ export const ER = {
   SPECIFIC_ACCESS_DENIED_ERROR: spec(
     "ER_SPECIFIC_ACCESS_DENIED_ERROR", 1227, "42000",
     "Access denied; you need (at least one of) the %s privilege(s) for this operation"),
+  LOCAL_VARIABLE: spec(
+    "ER_LOCAL_VARIABLE", 1228, "HY000",
+    "Variable '%s' is a SESSION variable and can't be used with SET GLOBAL"),
+  GLOBAL_VARIABLE: spec(
+    "ER_GLOBAL_VARIABLE", 1229, "HY000",
+    "Variable '%s' is a GLOBAL variable and should be set with SET GLOBAL"),
   WRONG_VALUE_FOR_VAR: spec(
     "ER_WRONG_VALUE_FOR_VAR", 1231, "42000", "Variable '%s' can't be set to the value of '%s'"),
   WRONG_TYPE_FOR_VAR: spec(
     "ER_WRONG_TYPE_FOR_VAR", 1232, "42000", "Incorrect argument type to variable '%s'"),
   NOT_SUPPORTED_YET: spec(
     "ER_NOT_SUPPORTED_YET", 1235, "42000", "This version of MySQL doesn't yet support '%s'"),
+  INCORRECT_GLOBAL_LOCAL_VAR: spec(
+    "ER_INCORRECT_GLOBAL_LOCAL_VAR", 1238, "HY000", "Variable '%s' is a %s variable"),
   UNKNOWN_STMT_HANDLER: spec(
     "ER_UNKNOWN_STMT_HANDLER", 1243, "HY000",
     "Unknown prepared statement handler (%.*s) given to %s"),
@@ -108,6 +119,7 @@ export const ER = {
     "ER_WARN_DATA_OUT_OF_RANGE", 1264, "22003", "Out of range value for column '%s' at row %ld"),
   TRUNCATED_WRONG_VALUE: spec(
     "ER_TRUNCATED_WRONG_VALUE", 1292, "22007", "Truncated incorrect %s value: '%s'"),
+  UNKNOWN_COLLATION: spec("ER_UNKNOWN_COLLATION", 1273, "HY000", "Unknown collation: '%s'"),
   UNSUPPORTED_PS: spec(
     "ER_UNSUPPORTED_PS", 1295, "HY000",
     "This command is not supported in the prepared statement protocol yet"),

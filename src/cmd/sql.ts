@@ -1,0 +1,140 @@
+/**
+ * `tessera sql`: the SQL node — a MySQL protocol server on `--port` (4000) and the HTTP
+ * status server on `--status-port` (10080).
+ *
+ * Until the storage layer lands ([T4], [T5], [T8]) the node has no catalog and no data:
+ * it answers queries without tables (`SELECT 1+1, 'x', NULL, 1.5`), variables, SHOW and
+ * transactions statements, and reports MySQL's own errors for anything that names a table.
+ * `--pd` is accepted and recorded (in `/status`) so deployments can pass it already; it is
+ * not contacted yet. On start it prints one line per listener — `mysql: host:port` is
+ * what scripts and tests read when `--port 0` lets the system pick the port. It stops
+ * on SIGINT/SIGTERM through the process `Lifecycle`: the MySQL listener first (open
+ * connections are closed), then the status server.
+ */
+import { hostname } from "node:os";
+import { limits } from "../base/mod.ts";
+import { createNodeEnv } from "../env/mod.ts";
+import { type MySqlServer, createMySqlServer, createSessionFactory,
+  serverVersionDefault } from "../sql/mod.ts";
+import type { CommandContext, RegisterCommand } from "./command.ts";
+import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { type Logger, createLogger, logConfig } from "./logger.ts";
+import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
+
+/** Options of `tessera sql`. */
+export const sqlConfig = defineConfig({
+  ...logConfig,
+  host: {
+    type: "string",
+    default: "127.0.0.1",
+    description: "address the MySQL and status servers listen on",
+  },
+  port: {
+    type: "int",
+    default: 4000,
+    min: 0,
+    max: 65535,
+    description: "MySQL protocol port (0 picks a free port and prints it)",
+  },
+  statusPort: {
+    type: "int",
+    default: 10080,
+    min: 0,
+    max: 65535,
+    description: "HTTP status port: /status, /metrics (0 picks a free port)",
+  },
+  pd: {
+    type: "string",
+    default: "127.0.0.1:2379",
+    description: "PD address; recorded but not contacted until the storage layer lands",
+  },
+});
+
+/** A running SQL node: its MySQL server and how to stop it. */
+export interface SqlNode {
+  readonly mysql: MySqlServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the MySQL protocol server of a SQL node on `host:port` (used by `tessera sql`
+ * and, in-process, by `tessera playground`).
+ */
+export async function startSqlNode(options: {
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+}): Promise<SqlNode> {
+  const env = createNodeEnv();
+  let boundPort = options.port;
+  const sessions = createSessionFactory({
+    wallMs: () => env.clock.wallMs(),
+    version: serverVersionDefault,
+    get port() {
+      return boundPort;
+    },
+    maxAllowedPacket: limits.mysqlPacketBytesMax,
+    maxConnections: limits.mysqlConnectionsMax,
+    waitTimeoutS: Math.floor(limits.mysqlIdleTimeoutMs / 1000),
+    hostname: hostname(),
+  });
+  const mysql = await createMySqlServer({
+    env,
+    host: options.host,
+    port: options.port,
+    sessions,
+  });
+  boundPort = mysql.port;
+  options.logger.info({ host: mysql.host, port: mysql.port }, "MySQL protocol server listening");
+  return { mysql, close: () => mysql.close() };
+}
+
+/** Registers `tessera sql`. */
+export const registerSqlCommand: RegisterCommand = (program, context) => {
+  const command = program
+    .command("sql")
+    .description("start a SQL node: MySQL protocol server (no tables until storage lands)");
+  addConfigOptions(command, sqlConfig);
+  command.action(async () => {
+    const config = await loadConfig(sqlConfig, command);
+    await runSql(config, context);
+  });
+};
+
+async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContext):
+  Promise<void> {
+  const logger = createLogger({ component: "sql", level: config.logLevel });
+  const lifecycle = new Lifecycle({ logger });
+  lifecycle.install();
+  const nodeRef: { current: SqlNode | undefined } = { current: undefined };
+  const status = await startStatusServer({
+    host: config.host,
+    port: config.statusPort,
+    component: "sql",
+    version: context.version,
+    registry: createMetricsRegistry({ component: "sql" }),
+    status: () => ({
+      pd: config.pd,
+      pdContacted: false,
+      connections: nodeRef.current?.mysql.connectionCount ?? 0,
+    }),
+    logger,
+  });
+  lifecycle.onStop("status-server", () => status.close());
+  const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger });
+  nodeRef.current = node;
+  lifecycle.onStop("mysql-server", () => node.close());
+  const address = `${node.mysql.host}:${node.mysql.port}`;
+  context.print(
+    [
+      `Tessera SQL node ${context.version}`,
+      `  mysql:   ${address}`,
+      `  connect: mysql -h ${node.mysql.host} -P ${node.mysql.port} -u root`,
+      `  status:  http://${status.address}/status`,
+      `  pd:      ${config.pd} (recorded; not contacted until the storage layer lands)`,
+      "  Press Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+}

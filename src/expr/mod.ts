@@ -1,0 +1,68 @@
+/**
+ * `expr`: typed expressions with MySQL semantics — values (NULL, signed and unsigned
+ * BIGINT, exact DECIMAL, DOUBLE, utf8mb4 strings, DATETIME), result-type inference, and
+ * an evaluator for the built-in operators and functions. Shared by the SQL executor and
+ * (later) the KV coprocessor, so both compute the same answers. Pure: no I/O, no clocks;
+ * the statement time and session facts come in through `EvalContext`.
+ */
+export {
+  type BuildResult,
+  type CastTarget,
+  buildCall,
+  buildCast,
+  builtinName,
+} from "./build.ts";
+export { compareStrings, compareValues, defaultCollation, likeMatch } from "./compare.ts";
+export {
+  type BuildErrorReason,
+  ExprError,
+  type ExprErrorReason,
+  type ExprWarning,
+} from "./errors.ts";
+export { evaluate, tryEvaluate } from "./evaluate.ts";
+export {
+  type BuildOptions,
+  type EvalContext,
+  type Expr,
+  boolLiteral,
+  constant,
+  decimalLiteral,
+  defaultBuildOptions,
+  doubleLiteral,
+  exprText,
+  integerLiteral,
+  nullLiteral,
+  stringLiteral,
+  valueConstant,
+} from "./expr.ts";
+export { aggregateTypes, coerce } from "./functions.ts";
+export {
+  type EvalKind,
+  type FieldType,
+  FieldFlag,
+  TypeCode,
+  charsOf,
+  dateTimeType,
+  decimalType,
+  doubleType,
+  fieldFlags,
+  intType,
+  nullType,
+  stringType,
+} from "./types.ts";
+export {
+  type DateTime,
+  type Value,
+  type WarningSink,
+  formatDateTime,
+  formatDouble,
+  formatScaled,
+  int64Max,
+  int64Min,
+  isTrue,
+  toCodecDecimal,
+  toDouble,
+  toInteger,
+  toText,
+  uint64Max,
+} from "./value.ts";

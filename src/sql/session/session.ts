@@ -1,0 +1,922 @@
+/**
+ * `SqlSession`: the SQL side of one client connection, for the SQL node as it exists
+ * before storage lands — constant queries, variables, and honest errors for the rest.
+ *
+ * What runs: SELECT without tables (or FROM DUAL) with WHERE and LIMIT, evaluated by
+ * `expr`; SET of user variables, system variables, NAMES and CHARACTER SET; SHOW
+ * VARIABLES / WARNINGS / ERRORS / DATABASES / TABLES / PROCESSLIST / CHARSET / COLLATION;
+ * USE; DO; KILL; BEGIN / COMMIT / ROLLBACK / SAVEPOINT (accepted: with no storage a
+ * transaction has nothing to read or write); SQL-level PREPARE / EXECUTE / DEALLOCATE;
+ * and binary-protocol prepared statements with `?` bound as typed constants.
+ *
+ * What does not, and how it says so: there is no catalog yet, so the only database is
+ * `information_schema` (with no tables); naming any table is 1046 "No database selected"
+ * or 1146 "Table 'db.t' doesn't exist", creating one is 1049 / 1044, and constructs the
+ * evaluator lacks are 1235 "doesn't yet support". Never a crash: a bug thrown here
+ * becomes the wire's 1105.
+ *
+ * State owned here: current database, user variables, session system variables,
+ * transaction flag, the last statement's diagnostics (SHOW WARNINGS) and SQL-level
+ * prepared statements. Calls never overlap (the wire awaits each).
+ */
+import {
+  type EvalContext,
+  type Expr,
+  ExprError,
+  type ExprWarning,
+  type FieldType,
+  type Value,
+  defaultBuildOptions,
+  evaluate,
+  isTrue,
+  likeMatch,
+  nullLiteral,
+  stringLiteral,
+  toInteger,
+  toText,
+  valueConstant,
+} from "../../expr/mod.ts";
+import type {
+  Limit,
+  ParsedStatement,
+  SelectQuery,
+  SetAssignment,
+  ShowStatement,
+  Statement,
+  TableExpr,
+  TableName,
+} from "../parser/ast.ts";
+import { formatExpr } from "../parser/format.ts";
+import { parse } from "../parser/parse.ts";
+import { positionAt } from "../parser/syntax_error.ts";
+import { ER, MySqlError, mysqlError, syntaxError } from "../mysql_errors.ts";
+import { ColumnFlag, MySqlType } from "../wire/constants.ts";
+import type {
+  BoundParam,
+  ColumnDef,
+  ErrorResult,
+  OkResult,
+  PreparedStatement,
+  QueryContext,
+  ResultSet,
+  Session,
+  SessionFactory,
+  SessionOptions,
+  SqlValue,
+  StatementResult,
+} from "../wire/session.ts";
+import { limitName, selectItemTexts } from "./field_names.ts";
+import {
+  GlobalSysVars,
+  SessionSysVars,
+  type SysVarFacts,
+  type SysVarValue,
+} from "./sysvars.ts";
+import { type TranslateScope, columnOf, countParams, paramConstant, sqlValueOf, textColumn,
+  translate } from "./to_expr.ts";
+import { civilTime, parseTimeZoneOffset } from "./time_zone.ts";
+
+/** The only database that exists before the catalog lands. */
+export const informationSchema = "information_schema";
+
+/** Character sets SET NAMES accepts; the wire always speaks UTF-8. */
+const charsets: ReadonlyMap<string, string> = new Map([
+  ["utf8mb4", "utf8mb4_general_ci"],
+  ["utf8", "utf8mb3_general_ci"],
+  ["utf8mb3", "utf8mb3_general_ci"],
+]);
+
+/** Options of `createSessionFactory`. */
+export interface SessionFactoryOptions {
+  /** Wall-clock milliseconds since the epoch: the statement time of NOW(). */
+  readonly wallMs: () => number;
+  /** What VERSION() and @@version say; the wire's handshake version. */
+  readonly version: string;
+  readonly versionComment?: string;
+  /** The MySQL port, for @@port. */
+  readonly port?: number;
+  readonly maxAllowedPacket?: number;
+  readonly maxConnections?: number;
+  readonly waitTimeoutS?: number;
+  readonly hostname?: string;
+}
+
+/** The factory the wire server calls for each connection; globals are shared. */
+export function createSessionFactory(options: SessionFactoryOptions): SessionFactory {
+  const facts: SysVarFacts = {
+    version: options.version,
+    versionComment: options.versionComment ?? "Tessera (MySQL compatible, TiDB architecture)",
+    port: options.port ?? 4000,
+    maxAllowedPacket: options.maxAllowedPacket ?? 64 * 1024 * 1024,
+    maxConnections: options.maxConnections ?? 1000,
+    waitTimeoutS: options.waitTimeoutS ?? 28800,
+    hostname: options.hostname ?? "localhost",
+  };
+  const globals = new GlobalSysVars(facts);
+  return {
+    open(sessionOptions: SessionOptions): Promise<Session> {
+      return Promise.resolve(new SqlSession(sessionOptions, { globals, options }));
+    },
+  };
+}
+
+interface Diagnostic {
+  readonly level: "Note" | "Warning" | "Error";
+  readonly code: number;
+  readonly message: string;
+}
+
+interface UserVariable {
+  readonly value: Value;
+  readonly type: FieldType;
+}
+
+/** A statement being run: its parameters and the warnings it raised. */
+interface Run {
+  readonly params: readonly Expr[] | null;
+  readonly diagnostics: Diagnostic[];
+  readonly ctx: QueryContext | null;
+  readonly text: string;
+}
+
+function warningDiagnostic(warning: ExprWarning): Diagnostic {
+  switch (warning.kind) {
+    case "divisionByZero":
+      return diag("Warning", mysqlError(ER.DIVISION_BY_ZERO));
+    case "truncatedWrongValue":
+      return diag("Warning", mysqlError(ER.TRUNCATED_WRONG_VALUE,
+        [warning.typeName, warning.value]));
+    case "outOfRange":
+      return diag("Warning", mysqlError(ER.WARN_DATA_OUT_OF_RANGE, [warning.column, 1]));
+  }
+}
+
+function diag(level: Diagnostic["level"], error: MySqlError): Diagnostic {
+  return { level, code: error.errno, message: error.message };
+}
+
+function errorResult(error: MySqlError): ErrorResult {
+  return { kind: "error", error };
+}
+
+function unsupported(what: string): MySqlError {
+  return mysqlError(ER.NOT_SUPPORTED_YET, [what]);
+}
+
+function resultSet(columns: readonly ColumnDef[], rows: (readonly SqlValue[])[],
+  warnings: number): ResultSet {
+  return { kind: "resultSet", columns, rows, warnings };
+}
+
+/** One connection's SQL session. */
+export class SqlSession implements Session {
+  private readonly options: SessionOptions;
+  private readonly wallMs: () => number;
+  private readonly version: string;
+  private readonly sysVars: SessionSysVars;
+  private database: string | null;
+  private userVariables = new Map<string, UserVariable>();
+  private diagnostics: Diagnostic[] = [];
+  private transaction = false;
+  private savepoints: string[] = [];
+  private lastInsertId = 0n;
+  private readonly sqlPrepared = new Map<string, ParsedStatement>();
+
+  constructor(
+    options: SessionOptions,
+    shared: { readonly globals: GlobalSysVars; readonly options: SessionFactoryOptions },
+  ) {
+    this.options = options;
+    this.wallMs = shared.options.wallMs;
+    this.version = shared.options.version;
+    this.sysVars = new SessionSysVars(shared.globals);
+    this.database = options.database !== undefined &&
+      options.database.toLowerCase() === informationSchema ? informationSchema : null;
+  }
+
+  get inTransaction(): boolean {
+    return this.transaction;
+  }
+
+  get autocommit(): boolean {
+    return this.sysVars.value("autocommit") === 1n;
+  }
+
+  async *query(sql: string, ctx: QueryContext): AsyncGenerator<StatementResult> {
+    const parsed = this.parse(sql);
+    if (parsed.kind === "error") {
+      this.diagnostics = [diag("Error", parsed.error)];
+      yield errorResult(parsed.error);
+      return;
+    }
+    const statements = parsed.statements;
+    if (statements.length > 1 && !ctx.multiStatements) {
+      const second = statements[1]!;
+      const error = syntaxError(sql.slice(second.start), positionAt(sql, second.start).line);
+      this.diagnostics = [diag("Error", error)];
+      yield errorResult(error);
+      return;
+    }
+    for (const statement of statements) {
+      if (ctx.signal.aborted) return;
+      const result = this.run(statement, { params: null, ctx });
+      yield result;
+      if (result.kind === "error") return;
+    }
+  }
+
+  prepare(sql: string): Promise<PreparedStatement | ErrorResult> {
+    const parsed = this.parse(sql);
+    if (parsed.kind === "error") return Promise.resolve(errorResult(parsed.error));
+    if (parsed.statements.length > 1) {
+      const second = parsed.statements[1]!;
+      return Promise.resolve(errorResult(syntaxError(sql.slice(second.start),
+        positionAt(sql, second.start).line)));
+    }
+    const statement = parsed.statements[0]!;
+    const kind = statement.statement.kind;
+    if (kind === "prepare" || kind === "execute" || kind === "deallocate") {
+      return Promise.resolve(errorResult(mysqlError(ER.UNSUPPORTED_PS)));
+    }
+    const paramCount = countParams(statement.statement);
+    let columns: readonly ColumnDef[] = [];
+    if (statement.statement.kind === "select" && paramCount === 0) {
+      try {
+        columns = this.compileSelect(statement, this.newRun(null, null, statement.text)).columns;
+      } catch (error: unknown) {
+        if (error instanceof MySqlError) return Promise.resolve(errorResult(error));
+        throw error;
+      }
+    }
+    const run = (params: readonly BoundParam[], ctx: QueryContext): StatementResult =>
+      this.run(statement, { params: params.map(paramConstant), ctx });
+    return Promise.resolve({
+      paramCount,
+      columns,
+      async *execute(params: readonly BoundParam[], ctx: QueryContext):
+        AsyncGenerator<StatementResult> {
+        yield run(params, ctx);
+      },
+      close(): void {},
+    });
+  }
+
+  initDb(database: string): Promise<OkResult | ErrorResult> {
+    const result = this.use(database);
+    return Promise.resolve(result);
+  }
+
+  fieldList(table: string, _wildcard: string): Promise<readonly ColumnDef[] | ErrorResult> {
+    return Promise.resolve(errorResult(this.tableError({ db: null, name: table })));
+  }
+
+  reset(): Promise<void> {
+    this.userVariables = new Map();
+    this.sysVars.reset();
+    this.diagnostics = [];
+    this.transaction = false;
+    this.savepoints = [];
+    this.lastInsertId = 0n;
+    this.sqlPrepared.clear();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.sqlPrepared.clear();
+    return Promise.resolve();
+  }
+
+  // ---- statements ----------------------------------------------------------------------
+
+  private parse(sql: string):
+    | { readonly kind: "ok"; readonly statements: readonly ParsedStatement[] }
+    | { readonly kind: "error"; readonly error: MySqlError } {
+    const sqlMode = String(this.sysVars.value("sql_mode")).toUpperCase();
+    const result = parse(sql, { noBackslashEscapes: sqlMode.includes("NO_BACKSLASH_ESCAPES") });
+    if (result.kind === "error") {
+      return { kind: "error", error: new MySqlError(ER.PARSE_ERROR, result.error.message) };
+    }
+    if (result.statements.length === 0) return { kind: "error", error: mysqlError(ER.EMPTY_QUERY) };
+    return result;
+  }
+
+  private newRun(params: readonly Expr[] | null, ctx: QueryContext | null, text: string): Run {
+    return { params, diagnostics: [], ctx, text };
+  }
+
+  /** Runs one statement; the diagnostics it leaves replace the previous statement's. */
+  private run(
+    statement: ParsedStatement,
+    options: { readonly params: readonly Expr[] | null; readonly ctx: QueryContext },
+  ): StatementResult {
+    const run = this.newRun(options.params, options.ctx, statement.text);
+    const kind = statement.statement.kind;
+    const keepsDiagnostics = kind === "show" &&
+      (statement.statement.target === "WARNINGS" || statement.statement.target === "ERRORS");
+    let result: StatementResult;
+    try {
+      result = this.execute(statement, run);
+    } catch (error: unknown) {
+      if (error instanceof ExprError) {
+        const reason = error.reason;
+        result = errorResult(mysqlError(ER.DATA_OUT_OF_RANGE, [reason.typeName, reason.exprText]));
+      } else if (error instanceof MySqlError) {
+        result = errorResult(error);
+      } else {
+        throw error;
+      }
+    }
+    if (result.kind === "error") run.diagnostics.push(diag("Error", result.error));
+    if (!keepsDiagnostics) this.diagnostics = run.diagnostics;
+    return result;
+  }
+
+  private execute(parsed: ParsedStatement, run: Run): StatementResult {
+    const statement: Statement = parsed.statement;
+    switch (statement.kind) {
+      case "select": {
+        const compiled = this.compileSelect(parsed, run);
+        return resultSet(compiled.columns, compiled.rows(), run.diagnostics.length);
+      }
+      case "setOp":
+        return errorResult(unsupported("UNION, INTERSECT and EXCEPT"));
+      case "parenQuery":
+        return this.execute({ ...parsed, statement: statement.query }, run);
+      case "values":
+        return errorResult(unsupported("VALUES statements"));
+      case "set":
+        return this.set(statement.assignments, run);
+      case "setTransaction":
+        return this.setTransaction(statement.scope, statement.isolation, run);
+      case "use":
+        return this.use(statement.db);
+      case "show":
+        return this.show(statement, run);
+      case "begin":
+        // BEGIN PESSIMISTIC / OPTIMISTIC / READ ONLY are accepted as plain BEGIN: with no
+        // storage yet, no mode changes what a transaction does.
+        this.transaction = true;
+        this.savepoints = [];
+        return { kind: "ok" };
+      case "commit":
+      case "rollback":
+        if (statement.kind === "rollback" && statement.savepoint !== null) {
+          return this.rollbackTo(statement.savepoint);
+        }
+        this.transaction = false;
+        this.savepoints = [];
+        return { kind: "ok" };
+      case "savepoint":
+        this.savepoints = this.savepoints.filter((s) => s.toLowerCase() !==
+          statement.name.toLowerCase());
+        this.savepoints.push(statement.name);
+        return { kind: "ok" };
+      case "releaseSavepoint": {
+        const index = this.findSavepoint(statement.name);
+        if (index < 0) {
+          return errorResult(mysqlError(ER.SP_DOES_NOT_EXIST, ["SAVEPOINT", statement.name]));
+        }
+        this.savepoints = this.savepoints.slice(0, index);
+        return { kind: "ok" };
+      }
+      case "do":
+        for (const expr of statement.exprs) {
+          evaluate(translate(expr, this.scope(run, "field list")), this.evalContext(run));
+        }
+        return { kind: "ok", warnings: run.diagnostics.length };
+      case "kill": {
+        const id = toInteger(evaluate(translate(statement.id, this.scope(run, "field list")),
+          this.evalContext(run)), this.evalContext(run).warn) ?? 0n;
+        const found = this.options.server.kill({ connectionId: Number(id),
+          queryOnly: statement.query, user: this.options.user });
+        return found ? { kind: "ok" } : errorResult(mysqlError(ER.NO_SUCH_THREAD, [id]));
+      }
+      case "prepare":
+        return this.prepareSql(statement.name, statement.source, run);
+      case "execute":
+        return this.executeSql(statement.name, statement.using, run);
+      case "deallocate":
+        if (!this.sqlPrepared.delete(statement.name.toLowerCase())) {
+          return errorResult(mysqlError(ER.UNKNOWN_STMT_HANDLER,
+            [statement.name, "DEALLOCATE PREPARE"]));
+        }
+        return { kind: "ok" };
+      case "createDatabase":
+        if (statement.name.toLowerCase() === informationSchema) {
+          if (statement.ifNotExists) {
+            run.diagnostics.push(diag("Note", mysqlError(ER.DB_CREATE_EXISTS, [statement.name])));
+            return { kind: "ok", warnings: 1 };
+          }
+          return errorResult(mysqlError(ER.DB_CREATE_EXISTS, [statement.name]));
+        }
+        return errorResult(unsupported("CREATE DATABASE before the catalog exists"));
+      case "alterDatabase":
+        return errorResult(unsupported("ALTER DATABASE before the catalog exists"));
+      case "dropDatabase":
+        if (statement.name.toLowerCase() === informationSchema) return this.accessDenied();
+        if (statement.ifExists) {
+          run.diagnostics.push(diag("Note", mysqlError(ER.DB_DROP_EXISTS, [statement.name])));
+          return { kind: "ok", warnings: 1 };
+        }
+        return errorResult(mysqlError(ER.DB_DROP_EXISTS, [statement.name]));
+      case "createTable":
+      case "createView":
+        return errorResult(this.createError(statement.kind === "createTable" ? statement.table
+          : statement.name));
+      case "dropTable":
+      case "dropView":
+        return this.dropTables(statement.kind === "dropTable" ? statement.tables
+          : statement.names, statement.ifExists, run);
+      case "alterTable":
+      case "truncateTable":
+      case "createIndex":
+      case "dropIndex":
+      case "splitTable":
+      case "insert":
+      case "loadData":
+        return errorResult(this.tableError(statement.table));
+      case "renameTable":
+        return errorResult(this.tableError(statement.pairs[0]!.from));
+      case "analyzeTable":
+        return errorResult(this.tableError(statement.tables[0]!));
+      case "lockTables":
+        return errorResult(this.tableError(statement.tables[0]!.table));
+      case "update":
+      case "delete": {
+        const table = statement.kind === "delete" && statement.targets.length > 0
+          ? statement.targets[0]! : firstTable(statement.kind === "update" ? statement.tables
+            : statement.from);
+        return errorResult(table === undefined ? unsupported(statement.kind.toUpperCase())
+          : this.tableError(table));
+      }
+      case "unlockTables":
+        return { kind: "ok" };
+      case "flush":
+        return { kind: "ok" };
+      case "explain":
+        return errorResult(unsupported("EXPLAIN before the planner exists"));
+      case "createUser":
+      case "alterUser":
+      case "dropUser":
+      case "grant":
+      case "revoke":
+      case "setPassword":
+        return errorResult(unsupported("account management statements"));
+    }
+  }
+
+  private findSavepoint(name: string): number {
+    return this.savepoints.findIndex((s) => s.toLowerCase() === name.toLowerCase());
+  }
+
+  private rollbackTo(name: string): StatementResult {
+    const index = this.findSavepoint(name);
+    if (index < 0) return errorResult(mysqlError(ER.SP_DOES_NOT_EXIST, ["SAVEPOINT", name]));
+    this.savepoints = this.savepoints.slice(0, index + 1);
+    return { kind: "ok" };
+  }
+
+  private accessDenied(): ErrorResult {
+    const host = this.options.remoteAddress.replace(/:\d+$/, "");
+    return errorResult(mysqlError(ER.DBACCESS_DENIED_ERROR,
+      [this.options.user, host, informationSchema]));
+  }
+
+  /** The error for naming a table: there are no tables before the catalog lands. */
+  private tableError(table: TableName): MySqlError {
+    const db = table.db ?? this.database;
+    if (db === null) return mysqlError(ER.NO_DB_ERROR);
+    return mysqlError(ER.NO_SUCH_TABLE, [db, table.name]);
+  }
+
+  private createError(table: TableName): MySqlError {
+    const db = table.db ?? this.database;
+    if (db === null) return mysqlError(ER.NO_DB_ERROR);
+    if (db.toLowerCase() === informationSchema) return this.accessDenied().error;
+    return mysqlError(ER.BAD_DB_ERROR, [db]);
+  }
+
+  private dropTables(tables: readonly TableName[], ifExists: boolean, run: Run): StatementResult {
+    const names: string[] = [];
+    for (const table of tables) {
+      const db = table.db ?? this.database;
+      if (db === null) return errorResult(mysqlError(ER.NO_DB_ERROR));
+      names.push(`${db}.${table.name}`);
+    }
+    if (!ifExists) return errorResult(mysqlError(ER.BAD_TABLE_ERROR, [names.join(",")]));
+    for (const name of names) {
+      run.diagnostics.push(diag("Note", mysqlError(ER.BAD_TABLE_ERROR, [name])));
+    }
+    return { kind: "ok", warnings: run.diagnostics.length };
+  }
+
+  private use(database: string): OkResult | ErrorResult {
+    if (database.toLowerCase() !== informationSchema) {
+      return errorResult(mysqlError(ER.BAD_DB_ERROR, [database]));
+    }
+    this.database = informationSchema;
+    return { kind: "ok" };
+  }
+
+  // ---- SELECT --------------------------------------------------------------------------
+
+  private compileSelect(parsed: ParsedStatement, run: Run): {
+    columns: ColumnDef[];
+    rows: () => (readonly SqlValue[])[];
+  } {
+    const query = parsed.statement as SelectQuery;
+    if (query.from.length > 0) {
+      const table = firstTable(query.from);
+      throw table === undefined ? unsupported("derived tables and joins before tables exist")
+        : this.tableError(table);
+    }
+    if (query.with !== null) throw unsupported("WITH");
+    if (query.groupBy.length > 0 || query.having !== null || query.windows.length > 0) {
+      throw unsupported("GROUP BY, HAVING and WINDOW without a table");
+    }
+    const fieldScope = this.scope(run, "field list");
+    const exprs = query.fields.map((field) => translate(field.expr, fieldScope));
+    const texts = selectItemTexts(parsed.text, query.fields.length);
+    const columns = query.fields.map((field, i) => {
+      let name: string;
+      if (field.alias !== null) name = field.alias;
+      else if (field.expr.kind === "string") name = field.expr.value;
+      else name = texts?.[i] ?? formatExpr(field.expr);
+      return columnOf(limitName(name), exprs[i]!.type);
+    });
+    const aliases = new Map<string, Expr>();
+    query.fields.forEach((field, i) => {
+      if (field.alias !== null) aliases.set(field.alias.toLowerCase(), exprs[i]!);
+    });
+    for (const item of query.orderBy) {
+      if (item.expr.kind === "int") continue;
+      translate(item.expr, { ...this.scope(run, "order clause"),
+        column: (name) => aliases.get(name.toLowerCase()) });
+    }
+    const where = query.where === null ? null
+      : translate(query.where, this.scope(run, "where clause"));
+    const limit = query.limit === null ? null : this.limitOf(query.limit, run);
+    const rows = (): (readonly SqlValue[])[] => {
+      const ctx = this.evalContext(run);
+      if (where !== null && isTrue(evaluate(where, ctx), ctx.warn) !== true) return [];
+      if (limit !== null && (limit.count === 0n || limit.offset > 0n)) return [];
+      return [exprs.map((e) => sqlValueOf(evaluate(e, ctx)))];
+    };
+    return { columns, rows };
+  }
+
+  private limitOf(limit: Limit, run: Run): { count: bigint; offset: bigint } {
+    const value = (e: Limit["count"]): bigint => {
+      const v = evaluate(translate(e, this.scope(run, "LIMIT")), this.evalContext(run));
+      const n = v !== null && (v.kind === "int" || v.kind === "uint") ? v.value : undefined;
+      if (n === undefined || n < 0n) throw mysqlError(ER.WRONG_ARGUMENTS, ["LIMIT"]);
+      return n;
+    };
+    return { count: value(limit.count), offset: limit.offset === null ? 0n : value(limit.offset) };
+  }
+
+  // ---- evaluation context --------------------------------------------------------------
+
+  private scope(run: Run, clause: string): TranslateScope {
+    return {
+      options: { ...defaultBuildOptions,
+        divPrecisionIncrement: Number(this.sysVars.value("div_precision_increment")) },
+      clause,
+      params: run.params,
+      database: this.database,
+      userVariable: (name) => {
+        const variable = this.userVariables.get(name.toLowerCase());
+        return variable === undefined ? nullLiteral() : valueConstant(variable.value);
+      },
+      systemVariable: (name, scope) => this.systemVariable(name, scope),
+    };
+  }
+
+  private systemVariable(name: string, scope: "GLOBAL" | "SESSION" | null): Expr {
+    const lower = name.toLowerCase();
+    if (lower === "warning_count" || lower === "error_count") {
+      const count = this.diagnostics.filter((d) => lower === "warning_count" ||
+        d.level === "Error").length;
+      return valueConstant({ kind: "int", value: BigInt(count) });
+    }
+    if (lower === "last_insert_id" || lower === "identity") {
+      return valueConstant({ kind: "uint", value: this.lastInsertId });
+    }
+    const result = this.sysVars.get(name, scope);
+    if (result.kind === "error") throw result.error;
+    return sysVarConstant(result.value.spec.type, result.value.value);
+  }
+
+  private evalContext(run: Run): EvalContext {
+    const offset = this.timeZoneOffsetMinutes();
+    const host = this.options.remoteAddress.replace(/:\d+$/, "");
+    return {
+      warn: (warning) => {
+        run.diagnostics.push(warningDiagnostic(warning));
+      },
+      statementTime: civilTime(this.wallMs(), offset),
+      database: this.database,
+      user: `${this.options.user}@${host}`,
+      currentUser: `${this.options.user}@%`,
+      connectionId: this.options.connectionId,
+      version: this.version,
+      lastInsertId: this.lastInsertId,
+      setLastInsertId: (value) => {
+        this.lastInsertId = value;
+      },
+      setUserVariable: (name, value, type) => {
+        this.userVariables.set(name.toLowerCase(), { value, type });
+      },
+    };
+  }
+
+  private timeZoneOffsetMinutes(): number {
+    return parseTimeZoneOffset(String(this.sysVars.value("time_zone"))) ?? 0;
+  }
+
+  // ---- SET -----------------------------------------------------------------------------
+
+  private set(assignments: readonly SetAssignment[], run: Run): StatementResult {
+    for (const assignment of assignments) {
+      const error = this.assign(assignment, run);
+      if (error !== undefined) return errorResult(error);
+    }
+    return { kind: "ok", warnings: run.diagnostics.length };
+  }
+
+  private assign(assignment: SetAssignment, run: Run): MySqlError | undefined {
+    switch (assignment.kind) {
+      case "names": {
+        const charset = (assignment.charset ?? "utf8mb4").toLowerCase();
+        const collation = charsets.get(charset);
+        if (collation === undefined) return mysqlError(ER.UNKNOWN_CHARACTER_SET, [charset]);
+        const collate = assignment.collate?.toLowerCase() ?? collation;
+        if (!collate.startsWith(charset === "utf8" ? "utf8" : charset)) {
+          return mysqlError(ER.UNKNOWN_COLLATION, [collate]);
+        }
+        for (const name of ["character_set_client", "character_set_connection",
+          "character_set_results"]) {
+          this.sysVars.set(name, null, charset);
+        }
+        this.sysVars.set("collation_connection", null, collate);
+        return undefined;
+      }
+      case "charset": {
+        const charset = (assignment.charset ?? "utf8mb4").toLowerCase();
+        if (!charsets.has(charset)) return mysqlError(ER.UNKNOWN_CHARACTER_SET, [charset]);
+        this.sysVars.set("character_set_client", null, charset);
+        this.sysVars.set("character_set_results", null, charset);
+        return undefined;
+      }
+      case "var":
+        break;
+    }
+    const target = assignment.target;
+    const valueAst = assignment.value;
+    if (target.kind === "userVar") {
+      const expr = translate(valueAst, this.scope(run, "field list"));
+      const value = evaluate(expr, this.evalContext(run));
+      this.userVariables.set(target.name.toLowerCase(), { value, type: expr.type });
+      return undefined;
+    }
+    let value: bigint | number | string | null | { readonly default: true };
+    if (valueAst.kind === "default") {
+      value = { default: true };
+    } else if (valueAst.kind === "column" && valueAst.table === null) {
+      // `SET autocommit = ON`, `SET sql_mode = ANSI`: a bare word is its own name.
+      value = valueAst.column;
+    } else {
+      const v = evaluate(translate(valueAst, this.scope(run, "field list")),
+        this.evalContext(run));
+      value = v === null ? null : v.kind === "int" || v.kind === "uint" ? v.value
+        : v.kind === "double" ? v.value : toText(v);
+    }
+    const name = target.name.toLowerCase();
+    if (name === "last_insert_id" || name === "identity") {
+      if (typeof value === "bigint") this.lastInsertId = BigInt.asUintN(64, value);
+      return undefined;
+    }
+    const spec = this.sysVars.spec(name);
+    if (spec?.name === "transaction_isolation" && typeof value === "string" &&
+      value.toUpperCase().replace(/ /g, "-") === "SERIALIZABLE") {
+      return unsupported("SERIALIZABLE isolation (refused rather than run as a weaker level)");
+    }
+    const result = this.sysVars.set(target.name, target.scope, value);
+    return result.kind === "error" ? result.error : undefined;
+  }
+
+  private setTransaction(
+    scope: "GLOBAL" | "SESSION" | null,
+    isolation: string | null,
+    run: Run,
+  ): StatementResult {
+    if (isolation === "SERIALIZABLE") {
+      return errorResult(unsupported(
+        "SERIALIZABLE isolation (refused rather than run as a weaker level)"));
+    }
+    // Without a scope the level applies to the next transaction only; with no storage
+    // there is nothing for it to change yet, so it is checked and accepted.
+    if (scope !== null && isolation !== null) {
+      const result = this.sysVars.set("transaction_isolation", scope,
+        isolation.replace(/ /g, "-"));
+      if (result.kind === "error") return errorResult(result.error);
+    }
+    return { kind: "ok", warnings: run.diagnostics.length };
+  }
+
+  // ---- PREPARE / EXECUTE ---------------------------------------------------------------
+
+  private prepareSql(
+    name: string,
+    source: { readonly kind: "text"; readonly text: string } |
+      { readonly kind: "userVar"; readonly name: string },
+    run: Run,
+  ): StatementResult {
+    let text: string;
+    if (source.kind === "text") {
+      text = source.text;
+    } else {
+      const variable = this.userVariables.get(source.name.toLowerCase());
+      text = variable === undefined ? "NULL" : toText(variable.value) ?? "NULL";
+    }
+    const parsed = this.parse(text);
+    if (parsed.kind === "error") return errorResult(parsed.error);
+    if (parsed.statements.length !== 1) return errorResult(mysqlError(ER.UNSUPPORTED_PS));
+    const statement = parsed.statements[0]!;
+    const kind = statement.statement.kind;
+    if (kind === "prepare" || kind === "execute" || kind === "deallocate") {
+      return errorResult(mysqlError(ER.UNSUPPORTED_PS));
+    }
+    this.sqlPrepared.set(name.toLowerCase(), statement);
+    return { kind: "ok", warnings: run.diagnostics.length, info: "Statement prepared" };
+  }
+
+  private executeSql(name: string, using: readonly string[], run: Run): StatementResult {
+    const statement = this.sqlPrepared.get(name.toLowerCase());
+    if (statement === undefined) {
+      return errorResult(mysqlError(ER.UNKNOWN_STMT_HANDLER, [name, "EXECUTE"]));
+    }
+    if (using.length !== countParams(statement.statement)) {
+      return errorResult(mysqlError(ER.WRONG_ARGUMENTS, ["EXECUTE"]));
+    }
+    const params = using.map((variable) => {
+      const value = this.userVariables.get(variable.toLowerCase());
+      return value === undefined ? nullLiteral() : valueConstant(value.value);
+    });
+    return this.execute(statement, { ...run, params });
+  }
+
+  // ---- SHOW ----------------------------------------------------------------------------
+
+  private show(statement: ShowStatement, run: Run): StatementResult {
+    switch (statement.target) {
+      case "VARIABLES":
+        return this.showRows(statement, run, ["Variable_name", "Value"],
+          this.sysVars.list(statement.scope).map(([name, value]) => {
+            if (name === "warning_count" || name === "error_count") {
+              return [name, String(this.diagnostics.filter((d) => name === "warning_count" ||
+                d.level === "Error").length)];
+            }
+            if (name === "last_insert_id") return [name, this.lastInsertId.toString()];
+            return [name, value];
+          }));
+      case "WARNINGS":
+      case "ERRORS": {
+        const rows = this.diagnostics
+          .filter((d) => statement.target === "WARNINGS" || d.level === "Error")
+          .map((d) => [d.level, BigInt(d.code), d.message]);
+        return resultSet([
+          textColumn("Level", 7),
+          { name: "Code", type: MySqlType.Long, length: 4,
+            flags: ColumnFlag.NotNull | ColumnFlag.Unsigned | ColumnFlag.Num },
+          textColumn("Message", 512),
+        ], rows, 0);
+      }
+      case "DATABASES":
+        return this.showRows(statement, run, ["Database"], [[informationSchema]]);
+      case "TABLES": {
+        const db = statement.db ?? this.database;
+        if (db === null) return errorResult(mysqlError(ER.NO_DB_ERROR));
+        if (db.toLowerCase() !== informationSchema) {
+          return errorResult(mysqlError(ER.BAD_DB_ERROR, [db]));
+        }
+        const columns = [`Tables_in_${db}`];
+        if (statement.full) columns.push("Table_type");
+        return this.showRows(statement, run, columns, []);
+      }
+      case "CHARSET":
+        return this.showRows(statement, run,
+          ["Charset", "Description", "Default collation", "Maxlen"],
+          [["utf8mb4", "UTF-8 Unicode", "utf8mb4_general_ci", "4"],
+            ["utf8mb3", "UTF-8 Unicode", "utf8mb3_general_ci", "3"]]);
+      case "COLLATION":
+        return this.showRows(statement, run,
+          ["Collation", "Charset", "Id", "Default", "Compiled", "Sortlen"],
+          [["utf8mb4_general_ci", "utf8mb4", "45", "Yes", "Yes", "1"],
+            ["utf8mb4_bin", "utf8mb4", "46", "", "Yes", "1"],
+            ["binary", "binary", "63", "Yes", "Yes", "1"]]);
+      case "PROCESSLIST": {
+        const rows = this.options.server.connections().map((c) => [
+          BigInt(c.connectionId), c.user, c.host, c.database ?? null,
+          c.command === undefined ? "Sleep" : "Query", 0n, "",
+          c.command === undefined ? null : statement.full ? c.command : c.command.slice(0, 100),
+        ]);
+        const numeric = { type: MySqlType.LongLong, flags: ColumnFlag.NotNull | ColumnFlag.Num };
+        return resultSet([
+          { name: "Id", ...numeric }, textColumn("User"), textColumn("Host"), textColumn("db"),
+          textColumn("Command", 16), { name: "Time", ...numeric }, textColumn("State", 30),
+          textColumn("Info", 100),
+        ], rows, 0);
+      }
+      case "STATUS":
+        return this.showRows(statement, run, ["Variable_name", "Value"], [
+          ["Threads_connected", String(this.options.server.connections().length)],
+        ]);
+      case "COLUMNS":
+      case "INDEX":
+      case "CREATE TABLE":
+      case "CREATE VIEW":
+      case "SHARDS":
+        return errorResult(this.tableError(statement.table ?? { db: null, name: "" }));
+      case "TABLE STATUS": {
+        const db = statement.db ?? this.database;
+        if (db === null) return errorResult(mysqlError(ER.NO_DB_ERROR));
+        if (db.toLowerCase() !== informationSchema) {
+          return errorResult(mysqlError(ER.BAD_DB_ERROR, [db]));
+        }
+        return this.showRows(statement, run, ["Name", "Engine", "Rows", "Comment"], []);
+      }
+      case "CREATE DATABASE": {
+        const db = statement.db ?? "";
+        if (db.toLowerCase() !== informationSchema) {
+          return errorResult(mysqlError(ER.BAD_DB_ERROR, [db]));
+        }
+        return this.showRows(statement, run, ["Database", "Create Database"], [[db,
+          `CREATE DATABASE \`${db}\` /*!40100 DEFAULT CHARACTER SET utf8mb3 */`]]);
+      }
+      default:
+        return errorResult(unsupported(`SHOW ${statement.target}`));
+    }
+  }
+
+  /** A SHOW result of text columns, filtered by LIKE (on the first column) or WHERE. */
+  private showRows(
+    statement: ShowStatement,
+    run: Run,
+    names: readonly string[],
+    rows: readonly (readonly string[])[],
+  ): StatementResult {
+    let kept = rows;
+    const like = statement.like;
+    if (like !== null) {
+      kept = kept.filter((row) => likeMatch(row[0] ?? "", like, { escape: "\\" }));
+    }
+    const where = statement.where;
+    if (where !== null) {
+      kept = kept.filter((row) => {
+        const scope = {
+          ...this.scope(run, "where clause"),
+          column: (name: string): Expr | undefined => {
+            const index = names.findIndex((n) => n.toLowerCase() === name.toLowerCase());
+            return index < 0 ? undefined : stringLiteral(row[index] ?? "");
+          },
+        };
+        const ctx = this.evalContext(run);
+        return isTrue(evaluate(translate(where, scope), ctx), ctx.warn) === true;
+      });
+    }
+    return resultSet(names.map((n) => textColumn(n)), kept.map((row) => [...row]),
+      run.diagnostics.length);
+  }
+}
+
+function firstTable(items: readonly TableExpr[]): TableName | undefined {
+  for (const item of items) {
+    switch (item.kind) {
+      case "table":
+        return item.name;
+      case "join": {
+        const found = firstTable([item.left, item.right]);
+        if (found !== undefined) return found;
+        break;
+      }
+      case "tableList": {
+        const found = firstTable(item.items);
+        if (found !== undefined) return found;
+        break;
+      }
+      case "derived":
+        break;
+    }
+  }
+  return undefined;
+}
+
+/** A system variable's value as the constant `@@name` reads. */
+function sysVarConstant(type: string, value: SysVarValue): Expr {
+  if (typeof value === "bigint") {
+    return valueConstant(type === "int" && value > 2n ** 63n - 1n ? { kind: "uint", value }
+      : { kind: "int", value });
+  }
+  return stringLiteral(value);
+}

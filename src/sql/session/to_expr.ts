@@ -1,0 +1,361 @@
+/**
+ * Translation of parser expressions (`ast.ts`) into evaluator expressions (`expr`), and
+ * of evaluated values into wire values and column definitions.
+ *
+ * The translation resolves everything the evaluator must not know about: bound
+ * parameters, user variables and system variables become typed constants (a statement
+ * sees the values they had when it started), column references go through the caller's
+ * resolver (no tables exist yet, so outside SHOW … WHERE every column is unknown), and
+ * constructs the evaluator does not have yet become MySQL's "doesn't yet support" error
+ * rather than a wrong answer. Errors are thrown as `MySqlError` with MySQL's numbers.
+ */
+import {
+  type BuildOptions,
+  type BuildResult,
+  type CastTarget,
+  type Expr,
+  type FieldType,
+  type Value,
+  boolLiteral,
+  buildCall,
+  buildCast,
+  builtinName,
+  decimalLiteral,
+  doubleLiteral,
+  fieldFlags,
+  formatScaled,
+  integerLiteral,
+  nullLiteral,
+  stringLiteral,
+  valueConstant,
+} from "../../expr/mod.ts";
+import type { Expr as AstExpr, BinaryOp, DataType } from "../parser/ast.ts";
+import { ER, mysqlError } from "../mysql_errors.ts";
+import { Collation, MySqlType } from "../wire/constants.ts";
+import type { ColumnDef, SqlValue } from "../wire/session.ts";
+
+/** What a translation may resolve names against. */
+export interface TranslateScope {
+  readonly options: BuildOptions;
+  /** Where the expression stands, for 1054 messages: `field list`, `where clause` … */
+  readonly clause: string;
+  /** Values of `?` placeholders; null when preparing (placeholders read as NULL). */
+  readonly params: readonly Expr[] | null;
+  /** The current database, for 1305 / 1046 on unknown functions. */
+  readonly database: string | null;
+  userVariable(name: string): Expr;
+  /** Throws the MySqlError of an unknown or misused variable. */
+  systemVariable(name: string, scope: "GLOBAL" | "SESSION" | null): Expr;
+  /** Resolves a column reference; undefined means unknown (1054). */
+  column?(name: string): Expr | undefined;
+}
+
+/** Functions MySQL has that need an executor with grouping. */
+const aggregates = new Set([
+  "count", "sum", "avg", "min", "max", "bit_and", "bit_or", "bit_xor", "std", "stddev",
+  "stddev_pop", "stddev_samp", "var_pop", "var_samp", "variance", "json_arrayagg",
+  "json_objectagg", "any_value",
+]);
+
+function unsupported(what: string): never {
+  throw mysqlError(ER.NOT_SUPPORTED_YET, [what]);
+}
+
+function built(result: BuildResult, scope: TranslateScope): Expr {
+  if (result.kind === "ok") return result.expr;
+  const reason = result.reason;
+  switch (reason.kind) {
+    case "argumentCount":
+      throw mysqlError(ER.WRONG_PARAMCOUNT_TO_NATIVE_FCT, [reason.name]);
+    case "unsupported":
+      return unsupported(reason.what);
+    case "unknownFunction":
+      if (scope.database === null) throw mysqlError(ER.NO_DB_ERROR);
+      throw mysqlError(ER.SP_DOES_NOT_EXIST, ["FUNCTION", `${scope.database}.${reason.name}`]);
+  }
+}
+
+function call(name: string, args: readonly Expr[], scope: TranslateScope): Expr {
+  return built(buildCall(name, args, scope.options), scope);
+}
+
+const binaryNames: Partial<Record<BinaryOp, string>> = {
+  OR: "or", XOR: "xor", AND: "and", "=": "=", "<=>": "<=>", ">=": ">=", ">": ">", "<=": "<=",
+  "<": "<", "<>": "<>", "+": "+", "-": "-", "*": "*", "/": "/", DIV: "div", "%": "%",
+};
+
+function hexString(digits: string): Expr {
+  const bytes = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  try {
+    return stringLiteral(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    // Not UTF-8: binary strings arrive with the storage layer's byte-string support.
+    return unsupported("binary string literals that are not UTF-8");
+  }
+}
+
+function castTarget(type: DataType): CastTarget {
+  switch (type.name) {
+    case "SIGNED":
+    case "INT":
+    case "INTEGER":
+    case "BIGINT":
+      return { kind: type.unsigned ? "unsigned" : "signed" };
+    case "UNSIGNED":
+      return { kind: "unsigned" };
+    case "DECIMAL":
+    case "DEC":
+    case "NUMERIC":
+      return { kind: "decimal", precision: type.length ?? 10, scale: type.scale ?? 0 };
+    case "CHAR":
+    case "NCHAR":
+    case "VARCHAR":
+      return { kind: "char", length: type.length };
+    case "DOUBLE":
+    case "REAL":
+    case "FLOAT":
+      return { kind: "double" };
+    default:
+      return unsupported(`CAST AS ${type.name}`);
+  }
+}
+
+/** Translates `ast`; throws `MySqlError` for what cannot be evaluated. */
+export function translate(ast: AstExpr, scope: TranslateScope): Expr {
+  const t = (e: AstExpr): Expr => translate(e, scope);
+  switch (ast.kind) {
+    case "null":
+      return nullLiteral();
+    case "bool":
+      return boolLiteral(ast.value);
+    case "int":
+      return integerLiteral(ast.text);
+    case "decimal":
+      return decimalLiteral(ast.text);
+    case "float":
+      return doubleLiteral(ast.text);
+    case "string":
+      return stringLiteral(ast.value);
+    case "hex":
+      return hexString(ast.digits);
+    case "bit":
+      return integerLiteral(BigInt(`0b${ast.digits === "" ? "0" : ast.digits}`).toString());
+    case "param":
+      return scope.params === null ? nullLiteral() : scope.params[ast.index] ?? nullLiteral();
+    case "column": {
+      const name = [ast.db, ast.table, ast.column].filter((p) => p !== null).join(".");
+      const resolved = ast.db === null && ast.table === null ? scope.column?.(ast.column)
+        : undefined;
+      if (resolved === undefined) throw mysqlError(ER.BAD_FIELD_ERROR, [name, scope.clause]);
+      return resolved;
+    }
+    case "star":
+      throw mysqlError(ER.NO_TABLES_USED);
+    case "userVar":
+      return scope.userVariable(ast.name);
+    case "sysVar":
+      return scope.systemVariable(ast.name, ast.scope);
+    case "unary":
+      switch (ast.op) {
+        case "-":
+          return call("neg", [t(ast.operand)], scope);
+        case "+":
+        case "BINARY":
+          return t(ast.operand);
+        case "!":
+        case "NOT":
+          return call("not", [t(ast.operand)], scope);
+        case "~":
+          return unsupported("bit operators");
+      }
+      break;
+    case "binary": {
+      const name = binaryNames[ast.op];
+      if (name === undefined) return unsupported("bit operators");
+      return call(name, [t(ast.left), t(ast.right)], scope);
+    }
+    case "assign":
+      return call("setvar", [stringLiteral(ast.name), t(ast.value)], scope);
+    case "is": {
+      const test = ast.value === "TRUE" ? "istrue" : ast.value === "FALSE" ? "isfalse" : "isnull";
+      const inner = call(test, [t(ast.operand)], scope);
+      return ast.not ? call("not", [inner], scope) : inner;
+    }
+    case "like": {
+      const args = [t(ast.operand), t(ast.pattern)];
+      if (ast.escape !== null) args.push(t(ast.escape));
+      const inner = call("like", args, scope);
+      return ast.not ? call("not", [inner], scope) : inner;
+    }
+    case "in": {
+      const inner = call("in", [t(ast.operand), ...ast.list.map(t)], scope);
+      return ast.not ? call("not", [inner], scope) : inner;
+    }
+    case "between": {
+      const inner = call("between", [t(ast.operand), t(ast.low), t(ast.high)], scope);
+      return ast.not ? call("not", [inner], scope) : inner;
+    }
+    case "case": {
+      const operand = ast.operand === null ? null : t(ast.operand);
+      const args: Expr[] = [];
+      for (const { when, then } of ast.whens) {
+        args.push(operand === null ? t(when) : call("=", [operand, t(when)], scope), t(then));
+      }
+      if (ast.else !== null) args.push(t(ast.else));
+      return call("case", args, scope);
+    }
+    case "cast":
+      return built(buildCast(t(ast.expr), castTarget(ast.type)), scope);
+    case "convertUsing": {
+      const charset = ast.charset.toLowerCase();
+      if (charset !== "utf8mb4" && charset !== "utf8" && charset !== "utf8mb3") {
+        return unsupported(`CONVERT USING ${ast.charset}`);
+      }
+      return t(ast.expr);
+    }
+    case "collate":
+      return t(ast.expr);
+    case "trim": {
+      const name = ast.direction === "LEADING" ? "trim_leading"
+        : ast.direction === "TRAILING" ? "trim_trailing" : "trim";
+      const args = [t(ast.expr)];
+      if (ast.remove !== null) args.push(t(ast.remove));
+      return call(name, args, scope);
+    }
+    case "func": {
+      if (ast.over !== null) return unsupported("window functions");
+      if (aggregates.has(ast.name)) return unsupported("aggregate functions without a table");
+      if (builtinName(ast.name) === undefined) {
+        return built({ kind: "error", reason: { kind: "unknownFunction", name: ast.name } },
+          scope);
+      }
+      return call(ast.name, ast.args.map(t), scope);
+    }
+    case "groupConcat":
+      return unsupported("aggregate functions without a table");
+    case "temporal":
+    case "interval":
+    case "timeUnit":
+    case "extract":
+      return unsupported("date and time arithmetic");
+    case "regexp":
+      return unsupported("REGEXP");
+    case "inSubquery":
+    case "compareSubquery":
+    case "exists":
+    case "subquery":
+      return unsupported("subqueries");
+    case "row":
+      return unsupported("row constructors");
+    case "memberOf":
+    case "jsonPath":
+      return unsupported("JSON");
+    case "match":
+      return unsupported("full-text search");
+    case "default":
+      return unsupported("DEFAULT outside INSERT and SET");
+  }
+}
+
+/** Whether any `?` placeholder occurs in `node` (a statement or an expression). */
+export function countParams(node: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [node];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== "object" || item === null) continue;
+    if (Array.isArray(item)) {
+      stack.push(...(item as unknown[]));
+      continue;
+    }
+    const record = item as Record<string, unknown>;
+    if (record["kind"] === "param" && typeof record["index"] === "number") {
+      count = Math.max(count, record["index"] + 1);
+    }
+    for (const value of Object.values(record)) {
+      if (typeof value === "object" && value !== null) stack.push(value);
+    }
+  }
+  return count;
+}
+
+/** The column definition of a result column named `name` holding values of `type`. */
+export function columnOf(name: string, type: FieldType): ColumnDef {
+  return {
+    name,
+    type: type.code as MySqlType,
+    flags: fieldFlags(type),
+    decimals: type.decimals,
+    length: type.length,
+    charset: type.kind === "string" ? Collation.Utf8mb4GeneralCi : Collation.Binary,
+  };
+}
+
+/** A string result column (SHOW output). */
+export function textColumn(name: string, chars = 64): ColumnDef {
+  return { name, type: MySqlType.VarString, length: chars * 4,
+    charset: Collation.Utf8mb4GeneralCi };
+}
+
+/** An evaluated value as the wire encodes it. */
+export function sqlValueOf(value: Value): SqlValue {
+  if (value === null) return null;
+  switch (value.kind) {
+    case "int":
+    case "uint":
+      return value.value;
+    case "decimal":
+      return formatScaled(value.unscaled, value.scale);
+    case "double":
+      return value.value;
+    case "string":
+      return value.value;
+    case "datetime":
+      return { kind: "datetime", ...value.value };
+  }
+}
+
+/** A parameter bound by COM_STMT_EXECUTE as a typed constant. */
+export function paramConstant(param: { readonly type: number; readonly unsigned: boolean;
+  readonly value: SqlValue }): Expr {
+  const value = param.value;
+  if (value === null) return nullLiteral();
+  if (typeof value === "bigint" || (typeof value === "number" && isIntegerType(param.type))) {
+    const n = BigInt(value);
+    return valueConstant(param.unsigned && n >= 0n ? { kind: "uint", value: n }
+      : { kind: "int", value: BigInt.asIntN(64, n) });
+  }
+  if (typeof value === "number") return valueConstant({ kind: "double", value });
+  if (typeof value === "string") {
+    if (param.type === MySqlType.NewDecimal || param.type === MySqlType.Decimal) {
+      return decimalLiteralOrString(value);
+    }
+    return stringLiteral(value);
+  }
+  if (value instanceof Uint8Array) {
+    return stringLiteral(new TextDecoder("utf-8").decode(value));
+  }
+  if (value.kind === "datetime") {
+    const fields = { year: value.year, month: value.month, day: value.day, hour: value.hour,
+      minute: value.minute, second: value.second, microsecond: value.microsecond };
+    return valueConstant({ kind: "datetime", value: fields, fsp: fields.microsecond > 0 ? 6 : 0 });
+  }
+  const sign = value.negative ? "-" : "";
+  return stringLiteral(`${sign}${value.hours}:${String(value.minutes).padStart(2, "0")}:` +
+    String(value.seconds).padStart(2, "0"));
+}
+
+function isIntegerType(type: number): boolean {
+  return type === MySqlType.Tiny || type === MySqlType.Short || type === MySqlType.Long ||
+    type === MySqlType.Int24 || type === MySqlType.LongLong || type === MySqlType.Year;
+}
+
+function decimalLiteralOrString(text: string): Expr {
+  const match = /^(-?)(\d+(?:\.\d*)?)$/.exec(text.trim());
+  if (match === null) return stringLiteral(text);
+  const literal = match[2]!.includes(".") ? decimalLiteral(match[2]!) : integerLiteral(match[2]!);
+  if (match[1] !== "-") return literal;
+  const negated = buildCall("neg", [literal]);
+  return negated.kind === "ok" ? negated.expr : stringLiteral(text);
+}
