@@ -11,12 +11,13 @@
  * process `Lifecycle`.
  */
 import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { createLogger, logConfig } from "./logger.ts";
 import { startSqlNode } from "./sql.ts";
+import { resolveSqlTls } from "./sql_tls.ts";
 import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
 
 /** Options of `tessera playground`. */
@@ -85,7 +86,8 @@ async function runPlayground(
     logger,
   });
   lifecycle.onStop("status-server", () => status.close());
-  const sql = await startSqlNode({ host: config.host, port: config.sqlPort, logger });
+  const { tls } = await resolveSqlTls({ dataDir: join(dataDir, "sql") });
+  const sql = await startSqlNode({ host: config.host, port: config.sqlPort, logger, tls });
   lifecycle.onStop("sql-node", () => sql.close());
   const { host, port } = sql.mysql;
   context.print(

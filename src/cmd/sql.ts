@@ -7,19 +7,21 @@
  * transactions statements, and reports MySQL's own errors for anything that names a table.
  * `--pd` is accepted and recorded (in `/status`) so deployments can pass it already; it is
  * not contacted yet. On start it prints one line per listener — `mysql: host:port` is
- * what scripts and tests read when `--port 0` lets the system pick the port. It stops
+ * what scripts and tests read when `--port 0` lets the system pick the port. TLS is on:
+ * with `--ssl-cert`/`--ssl-key`, or a self-signed pair kept in `DATA/tls/`. It stops
  * on SIGINT/SIGTERM through the process `Lifecycle`: the MySQL listener first (open
  * connections are closed), then the status server.
  */
 import { hostname } from "node:os";
 import { limits } from "../base/mod.ts";
-import { createNodeEnv } from "../env/mod.ts";
+import { type TlsOptions, createNodeEnv } from "../env/mod.ts";
 import { type MySqlServer, createMySqlServer, createSessionFactory,
   serverVersionDefault } from "../sql/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { type Logger, createLogger, logConfig } from "./logger.ts";
+import { resolveSqlTls } from "./sql_tls.ts";
 import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
 
 /** Options of `tessera sql`. */
@@ -49,6 +51,21 @@ export const sqlConfig = defineConfig({
     default: "127.0.0.1:2379",
     description: "PD address; recorded but not contacted until the storage layer lands",
   },
+  dataDir: {
+    type: "string",
+    default: "./data/sql",
+    description: "directory for the node's own files (the generated TLS certificate)",
+  },
+  sslCert: {
+    type: "string",
+    default: "",
+    description: "PEM certificate for TLS on the MySQL port (default: self-signed, generated)",
+  },
+  sslKey: {
+    type: "string",
+    default: "",
+    description: "PEM private key matching --ssl-cert",
+  },
 });
 
 /** A running SQL node: its MySQL server and how to stop it. */
@@ -65,6 +82,8 @@ export async function startSqlNode(options: {
   readonly host: string;
   readonly port: number;
   readonly logger: Logger;
+  /** Certificate and key for TLS on the MySQL port (`resolveSqlTls`); plain only if absent. */
+  readonly tls?: TlsOptions;
 }): Promise<SqlNode> {
   const env = createNodeEnv();
   let boundPort = options.port;
@@ -84,6 +103,7 @@ export async function startSqlNode(options: {
     host: options.host,
     port: options.port,
     sessions,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   boundPort = mysql.port;
   options.logger.info({ host: mysql.host, port: mysql.port }, "MySQL protocol server listening");
@@ -122,7 +142,13 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
     logger,
   });
   lifecycle.onStop("status-server", () => status.close());
-  const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger });
+  const { tls, source } = await resolveSqlTls({
+    dataDir: config.dataDir,
+    ...(config.sslCert === "" ? {} : { sslCert: config.sslCert }),
+    ...(config.sslKey === "" ? {} : { sslKey: config.sslKey }),
+  });
+  logger.info({ source }, "TLS certificate for the MySQL port");
+  const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger, tls });
   nodeRef.current = node;
   lifecycle.onStop("mysql-server", () => node.close());
   const address = `${node.mysql.host}:${node.mysql.port}`;
@@ -131,6 +157,7 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
       `Tessera SQL node ${context.version}`,
       `  mysql:   ${address}`,
       `  connect: mysql -h ${node.mysql.host} -P ${node.mysql.port} -u root`,
+      `  tls:     ${source === "configured" ? "configured certificate" : "self-signed"}`,
       `  status:  http://${status.address}/status`,
       `  pd:      ${config.pd} (recorded; not contacted until the storage layer lands)`,
       "  Press Ctrl-C to stop.",
