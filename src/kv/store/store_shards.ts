@@ -1,0 +1,71 @@
+/**
+ * The contract between a KV node's RPC layer (`kv/server`) and its replicated shards
+ * (`kv/store`, multi-Raft on the engine).
+ *
+ * The server runs Percolator actions the way TiKV's scheduler does: it takes the keys'
+ * latches, asks the store for a read snapshot of the shard (`read`: served by the leader
+ * from its lease or after a ReadIndex round, so it is linearizable), computes the action on
+ * that snapshot (pure `kv/txn` code), hands the resulting writes to `write` (one Raft
+ * proposal, resolved once applied on this leader), and then releases the latches. Every
+ * call names the shard and the epoch the client routed with; a mismatch comes back as a
+ * `RouteError` the client can act on (refresh its cache, follow the leader hint, retry).
+ *
+ * Two implementations: `MultiRaftStore` (production: Raft-replicated shards) and
+ * `LocalStoreShards` (one unreplicated shard over an engine, for server tests and a
+ * single-node mode). Both must pass one conformance suite.
+ */
+import type { ShardEpoch, ShardMeta } from "../../proto/mod.ts";
+import type { EngineSnapshot, WriteOp } from "../engine/engine.ts";
+
+/** What a client names with each request: the shard and the epoch it routed with. */
+export interface ShardContext {
+  readonly shardId: number;
+  readonly epoch: ShardEpoch;
+}
+
+/** Why a request could not be served by this store; each carries what a client needs. */
+export type RouteError =
+  /** This peer is not the leader; `leader` is the hint (absent while an election runs). */
+  | {
+      readonly kind: "notLeader";
+      readonly shardId: number;
+      readonly leader?: { readonly peerId: number; readonly storeId: number };
+    }
+  /** This store has no peer of the shard. */
+  | { readonly kind: "shardNotFound"; readonly shardId: number }
+  /** The epoch changed (split, merge, conf change); `current` are the shards now covering it. */
+  | { readonly kind: "epochNotMatch"; readonly current: readonly ShardMeta[] }
+  /** A key of the request lies outside the shard's range. */
+  | { readonly kind: "keyNotInShard"; readonly key: Uint8Array; readonly shard: ShardMeta }
+  /** Too much queued (proposals, applies); retry with backoff. */
+  | { readonly kind: "serverIsBusy"; readonly reason: string }
+  /** The proposal was superseded (leader changed before it applied): outcome unknown. */
+  | { readonly kind: "staleCommand" };
+
+/** A read snapshot of one shard, consistent and linearizable. Release it when done. */
+export interface ShardSnapshot {
+  readonly shard: ShardMeta;
+  readonly snapshot: EngineSnapshot;
+}
+
+/** The replicated shards of one store, as the RPC layer sees them. */
+export interface StoreShards {
+  /**
+   * A linearizable snapshot of the shard after checking routing: every key in `keys` (and
+   * the range, if given) must lie in the shard.
+   */
+  read(
+    ctx: ShardContext,
+    options: { readonly keys: readonly Uint8Array[] },
+  ): Promise<{ readonly kind: "ok"; readonly value: ShardSnapshot } | RouteError>;
+  /**
+   * Replicates `ops` as one atomic batch and resolves once it is applied on this peer.
+   * Every key written must lie in the shard (checked again at apply time against the epoch).
+   */
+  write(
+    ctx: ShardContext,
+    ops: readonly WriteOp[],
+  ): Promise<{ readonly kind: "ok" } | RouteError>;
+  /** Shards this store holds a peer of, with whether that peer leads. */
+  shards(): readonly { readonly shard: ShardMeta; readonly isLeader: boolean }[];
+}
