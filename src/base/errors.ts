@@ -99,6 +99,21 @@ export const ErrorCode = {
   PdMetaWatchersFull: "PD:Meta:TooManyWatchers",
   PdElectionNotOwner: "PD:Election:NotOwner",
   PdElectionsFull: "PD:Election:TooMany",
+  // PD store lifecycle: a store with peers cannot become a tombstone.
+  PdStoreNotEmpty: "PD:Store:NotEmpty",
+  // PD scheduling shell: an operator the controller refused, an unknown scheduler name.
+  PdOperatorRejected: "PD:Operator:Rejected",
+  PdSchedulerUnknown: "PD:Scheduler:Unknown",
+  // PD client: every PD member failed or refused within the retry bound.
+  PdUnavailable: "PD:Client:Unavailable",
+  // PD embedded metadata store: its directory is locked by another live process.
+  PdMetaLocked: "PD:Meta:Locked",
+  // KV service: a malformed request, another cluster's request or data dir, a request the
+  // store cannot serve (a split on an unreplicated store), too many commands in flight.
+  KvRequestMalformed: "KV:Request:Malformed",
+  KvClusterIdMismatch: "KV:Cluster:IdMismatch",
+  KvRequestUnsupported: "KV:Request:Unsupported",
+  KvSchedulerBusy: "KV:Scheduler:Busy",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -270,6 +270,44 @@ export const limits = {
   pdElectionsMax: 1_000,
   /** Largest body the PD HTTP API accepts. */
   pdHttpBodyBytesMax: 1024 * 1024,
+  /**
+   * Peer ids the PD scheduler reserves from the ID allocator at a time: a round plans
+   * peers synchronously, so ids are taken ahead in one durable reservation, not one each.
+   */
+  pdSchedulePeerIdBatch: 256,
+  /** Routes a PD client caches (key ranges with leader and epoch): ~1 KiB each. */
+  pdClientShardCacheMax: 100_000,
+  /** Store addresses a PD client caches. */
+  pdClientStoreCacheMax: 10_000,
+  /**
+   * Attempts a PD client makes for one call (a refused or failed member, a leader hint to
+   * follow) before it fails with `PD:Client:Unavailable`: enough to ride out a failover.
+   */
+  pdClientAttemptsMax: 10,
+  /** Backoff between PD client attempts: doubles from the minimum up to the maximum. */
+  pdClientBackoffMsMin: 20,
+  pdClientBackoffMsMax: 1_000,
+  /** Split keys one manual split operator (PD HTTP API) may carry. */
+  pdOperatorSplitKeysMax: 1_000,
+  /**
+   * Commands a KV store's transaction scheduler runs or queues on latches at once; past
+   * this a request gets `serverIsBusy` so clients back off instead of growing the queue.
+   */
+  kvSchedulerCommandsMax: 10_000,
+  /** Keys (mutations, keys to commit, roll back or resolve) one KV request may carry. */
+  kvRequestKeysMax: 100_000,
+  /** Pairs one KV scan returns at most, whatever limit the client asks for. */
+  kvScanLimitMax: 100_000,
+  /** Ranges one coprocessor request may name. */
+  kvCoprocessorRangesMax: 10_000,
+  /** Bytes of the coprocessor plan a request may carry (the DAG plan, [T9]). */
+  kvCoprocessorPlanBytesMax: 4 * 1024 * 1024,
+  /** Longest pessimistic lock wait a client may ask for (MySQL's innodb_lock_wait_timeout). */
+  kvLockWaitTimeoutMsMax: 3_600_000,
+  /** Default pessimistic lock wait (TiDB's 50 s innodb_lock_wait_timeout default). */
+  kvLockWaitTimeoutMsDefault: 50_000,
+  /** Keys one GC or resolve-lock round visits before writing its batch. */
+  kvGcBatchKeysMax: 1_000,
 } as const;
 
 export type Limits = typeof limits;

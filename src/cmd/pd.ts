@@ -78,6 +78,13 @@ export const pdConfig = defineConfig({
     max: 60_000,
     description: "PD leader lease; a leader that cannot renew it this long stops serving",
   },
+  scheduleInterval: {
+    type: "duration-ms",
+    default: 1_000,
+    min: 10,
+    max: 600_000,
+    description: "time between scheduling rounds on the PD leader",
+  },
 });
 
 /** Registers `tessera pd`. */
@@ -111,7 +118,7 @@ async function runPd(config: ConfigOf<typeof pdConfig>, context: CommandContext)
   let store: MetaStore;
   if (config.etcd === "") {
     const dir = resolve(config.dataDir);
-    store = await EmbeddedMetaStore.open(env, { dir });
+    store = await EmbeddedMetaStore.open(env, { dir, lockPid: process.pid });
     logger.info({ dir }, "embedded metadata store open");
   } else {
     const endpoints = config.etcd
@@ -130,6 +137,7 @@ async function runPd(config: ConfigOf<typeof pdConfig>, context: CommandContext)
     store,
     logger,
     leaseTtlMs: config.leaseTtl,
+    scheduleIntervalMs: config.scheduleInterval,
   });
   lifecycle.onStop("pd", () => pd.stop());
   const registry = createMetricsRegistry({ component: "pd" });
@@ -193,6 +201,41 @@ function registerPdMetrics(registry: Registry, stats: () => PdStats): void {
   counter("tessera_pd_store_heartbeats_total", "store heartbeats", (s) => s.storeHeartbeats);
   counter("tessera_pd_shard_heartbeats_total", "shard heartbeats", (s) => s.shardHeartbeats);
   counter("tessera_pd_request_errors_total", "RPC requests that failed", (s) => s.requestErrors);
+  new Gauge({
+    name: "tessera_pd_operators_in_flight",
+    help: "scheduling operators running on the leader",
+    registers: [registry],
+    collect() {
+      this.set((last ?? read()).operatorsInFlight);
+    },
+  });
+  const outcomes = ["created", "finished", "timedOut", "cancelled", "rejected"] as const;
+  const outcomeNames: Record<(typeof outcomes)[number], string> = {
+    created: "created",
+    finished: "finished",
+    timedOut: "timed_out",
+    cancelled: "cancelled",
+    rejected: "rejected",
+  };
+  const reportedOps = new Map<string, number>();
+  new Counter({
+    name: "tessera_pd_operators_total",
+    help: "scheduling operators by kind and outcome (created, finished, timed_out, ...)",
+    labelNames: ["kind", "outcome"],
+    registers: [registry],
+    collect() {
+      const ops = (last ?? read()).operators;
+      for (const [kind, counts] of Object.entries(ops)) {
+        for (const outcome of outcomes) {
+          const key = `${kind}/${outcome}`;
+          const value = counts[outcome];
+          const delta = value - (reportedOps.get(key) ?? 0);
+          if (delta > 0) this.inc({ kind, outcome: outcomeNames[outcome] }, delta);
+          reportedOps.set(key, Math.max(reportedOps.get(key) ?? 0, value));
+        }
+      }
+    },
+  });
   const reported = tsoBatchBuckets.map(() => 0);
   new Counter({
     name: "tessera_pd_tso_batches_total",

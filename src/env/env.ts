@@ -181,6 +181,12 @@ export interface FileSystem {
    * rename it over `path`, sync the directory. After a crash the file is old or new, whole.
    */
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Creates the file holding `data`, durably (file and directory synced), only if no file
+   * of that name exists: otherwise rejects with an error whose `code` is `EEXIST` and
+   * leaves the file alone. Of racing callers exactly one succeeds (`O_EXCL`): lock files.
+   */
+  createExclusive(path: string, data: Uint8Array): Promise<void>;
   /** Creates a directory and its parents; no error if it exists. */
   mkdir(path: string): Promise<void>;
   /** Names in a directory, sorted. */

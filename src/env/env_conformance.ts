@@ -342,6 +342,18 @@ export function registerFileSystemConformanceTests(options: FileSystemConformanc
       assert.deepEqual(await fs.readdir(root), ["state"]);
     });
 
+    it("FileSystem.createExclusive() creates once, then rejects with EEXIST", async (s) => {
+      const file = path.join(s.root, "LOCK");
+      await s.fs.createExclusive(file, utf8("first"));
+      await assert.rejects(s.fs.createExclusive(file, utf8("second")), { code: "EEXIST" });
+      assert.equal(text(await s.fs.readFile(file)), "first", "the loser changes nothing");
+      await s.fs.remove(file);
+      const racers = await Promise.allSettled(
+        [1, 2, 3].map((n) => s.fs.createExclusive(file, utf8(String(n)))),
+      );
+      assert.equal(racers.filter((r) => r.status === "fulfilled").length, 1, "one winner");
+    });
+
     it("FileSystem.open() without create rejects with code ENOENT", async ({ fs, root }) => {
       await assert.rejects(fs.open(path.join(root, "missing"), { create: false }), {
         code: "ENOENT",

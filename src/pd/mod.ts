@@ -89,3 +89,15 @@ export {
   tsoBatchBuckets,
 } from "./server/pd_server.ts";
 export { type HttpApiRequest, type HttpApiResponse, handlePdHttp } from "./server/http_api.ts";
+export {
+  type ManualOperatorSpec,
+  type OperatorCounters,
+  type OperatorCounts,
+  Scheduling,
+  type SchedulingOptions,
+  clusterConfigOf,
+  mergeSchedulerConfig,
+  scheduleIntervalMsDefault,
+  schedulerNames,
+} from "./server/scheduling.ts";
+export type { ScheduleSettings } from "./server/cluster.ts";

@@ -58,6 +58,23 @@ export class NodeFileSystem implements FileSystem {
     await this.syncDir(directory);
   }
 
+  async createExclusive(filePath: string, data: Uint8Array): Promise<void> {
+    const handle = await fs.open(filePath, "wx", 0o644);
+    try {
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      // A half-written file must not pose as a complete one.
+      await fs.rm(filePath, { force: true });
+      throw error;
+    }
+    await this.syncDir(path.dirname(filePath));
+  }
+
   async mkdir(dirPath: string): Promise<void> {
     await fs.mkdir(dirPath, { recursive: true });
   }

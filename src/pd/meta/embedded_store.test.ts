@@ -1,12 +1,23 @@
 /**
  * `EmbeddedMetaStore` tests: the metadata-store conformance suite, then what only the
- * embedded store has — recovery after restart, a torn log tail, snapshot compaction.
+ * embedded store has — recovery after restart, a torn log tail, snapshot compaction, and
+ * the directory lock (a live holder refuses, a dead one's lock is taken over).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ErrorCode, hasErrorCode } from "../../base/mod.ts";
 import { createNodeEnv } from "../../env/mod.ts";
 import { EmbeddedMetaStore } from "./embedded_store.ts";
 import { prefixEnd } from "./meta_store.ts";
@@ -117,5 +128,36 @@ test(
     } finally {
       await b.close();
     }
+  },
+);
+
+test(
+  "EmbeddedMetaStore locks its directory: a live holder refuses, a dead one's lock is taken",
+  opts,
+  async () => {
+    const dir = freshDir();
+    const lockFile = join(dir, "LOCK");
+    const a = await EmbeddedMetaStore.open(env, { dir, lockPid: process.pid });
+    assert.equal(readFileSync(lockFile, "utf8"), `${process.pid}\n`);
+    const isLocked = (e: unknown) => hasErrorCode(e, ErrorCode.PdMetaLocked);
+    await assert.rejects(EmbeddedMetaStore.open(env, { dir, lockPid: process.pid }), isLocked);
+    await a.close();
+    assert.equal(existsSync(lockFile), false, "close releases the lock");
+    // A live process (this test's parent) holds it.
+    writeFileSync(lockFile, `${process.ppid}\n`);
+    await assert.rejects(EmbeddedMetaStore.open(env, { dir, lockPid: process.pid }), isLocked);
+    writeFileSync(lockFile, "garbage");
+    await assert.rejects(EmbeddedMetaStore.open(env, { dir, lockPid: process.pid }), isLocked);
+    // A process that has exited leaves a stale lock, which is taken over.
+    if (existsSync("/proc/self")) {
+      const child = spawnSync(process.execPath, ["-e", ""]);
+      writeFileSync(lockFile, `${child.pid}\n`);
+      const b2 = await EmbeddedMetaStore.open(env, { dir, lockPid: process.pid });
+      assert.equal(readFileSync(lockFile, "utf8"), `${process.pid}\n`);
+      await b2.close();
+    }
+    // Without lockPid (tests, two members sharing one store object) nothing is locked.
+    const c = await EmbeddedMetaStore.open(env, { dir });
+    await c.close();
   },
 );

@@ -16,6 +16,13 @@
  * the log at the first frame that is short or fails its CRC — the torn tail of a write
  * the crash interrupted, which was therefore never acknowledged. Leases come back with
  * their full TTL counted from the restart, as etcd does.
+ *
+ * Lock: given `lockPid`, the store holds a `LOCK` file with that PID in its directory
+ * while open, created with `createExclusive` (O_EXCL), so two processes never share a
+ * directory. A lock whose process is gone (no `/proc/<pid>` on Linux) is stale and taken
+ * over; where `/proc` is absent no lock is judged stale. Two processes taking over the same
+ * stale lock at the same instant are not told apart — starting two PDs on one directory
+ * right after a crash is what the lock exists to catch, not a race it can always win.
  */
 import { Packr } from "msgpackr";
 import { ErrorCode, TesseraError, assert, describeError, limits } from "../../base/mod.ts";
@@ -42,6 +49,8 @@ export interface EmbeddedMetaStoreOptions {
   readonly dir: string;
   /** Log size that triggers a snapshot (default `limits.pdMetaLogBytesMax`). */
   readonly logBytesMax?: number;
+  /** This process's id: when given, the directory is locked while open (file comment). */
+  readonly lockPid?: number;
 }
 
 type LogRecord =
@@ -79,6 +88,7 @@ const packr = new Packr({ useRecords: false, int64AsType: "bigint", useBigIntExt
 const frameHeaderBytes = 8;
 const logName = "meta.log";
 const snapName = "meta.snap";
+const lockName = "LOCK";
 
 function corrupt(message: string, cause?: unknown): TesseraError {
   return new TesseraError(ErrorCode.PdMetaCorrupt, message, cause === undefined ? {} : { cause });
@@ -102,6 +112,8 @@ export class EmbeddedMetaStore implements MetaStore {
   private logBytes = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The lock file this store holds, if it locked its directory. */
+  private lockPath: string | undefined;
 
   private constructor(env: EmbeddedMetaEnv, options: EmbeddedMetaStoreOptions) {
     this.env = env;
@@ -115,8 +127,56 @@ export class EmbeddedMetaStore implements MetaStore {
     options: EmbeddedMetaStoreOptions,
   ): Promise<EmbeddedMetaStore> {
     const store = new EmbeddedMetaStore(env, options);
-    await store.recover();
+    if (options.lockPid !== undefined) await store.lock(options.lockPid);
+    try {
+      await store.recover();
+    } catch (error) {
+      await store.unlock();
+      throw error;
+    }
     return store;
+  }
+
+  private async lock(pid: number): Promise<void> {
+    await this.env.fs.mkdir(this.dir);
+    const lockPath = `${this.dir}/${lockName}`;
+    const locked = (holder: string): TesseraError =>
+      new TesseraError(
+        ErrorCode.PdMetaLocked,
+        `metadata directory ${this.dir} is locked by process ${holder}`,
+        { details: { holder } },
+      );
+    for (let attempt = 0; attempt < limits.engineLockAttemptsMax; attempt++) {
+      try {
+        await this.env.fs.createExclusive(lockPath, new TextEncoder().encode(`${pid}\n`));
+        this.lockPath = lockPath;
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "EEXIST") throw error;
+      }
+      let text: string;
+      try {
+        text = new TextDecoder().decode(await this.env.fs.readFile(lockPath)).trim();
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ENOENT") continue; // Released meanwhile.
+        throw error;
+      }
+      const holder = /^\d{1,10}$/.test(text) ? Number(text) : undefined;
+      if (holder === undefined) throw locked(`unknown (lock file says ${JSON.stringify(text)})`);
+      const stale =
+        holder !== pid &&
+        (await this.env.fs.exists("/proc/self")) &&
+        !(await this.env.fs.exists(`/proc/${holder}`));
+      if (!stale) throw locked(String(holder));
+      await this.env.fs.remove(lockPath);
+    }
+    throw locked("another process (the lock kept changing hands)");
+  }
+
+  private async unlock(): Promise<void> {
+    const lockPath = this.lockPath;
+    this.lockPath = undefined;
+    if (lockPath !== undefined) await this.env.fs.remove(lockPath);
   }
 
   /** The store's current revision. */
@@ -276,6 +336,7 @@ export class EmbeddedMetaStore implements MetaStore {
     this.watchers.clear();
     await this.log?.close();
     this.log = undefined;
+    await this.unlock();
   }
 
   /** Runs `work` after every earlier write, failing fast once closed. */

@@ -91,7 +91,7 @@ const priorityRank: Readonly<Record<OperatorPriority, number>> = {
 
 /** Admits, advances, times out and cancels operators. See the file comment. */
 export class OperatorController {
-  private readonly config: SchedulerConfig;
+  private config: SchedulerConfig;
   /** Running operators by the shard they run on (a merge's source). */
   private readonly running = new Map<ShardId, Running>();
   /** Merge targets held by a running merge: target shard → source shard. */
@@ -99,6 +99,14 @@ export class OperatorController {
   private readonly buckets = new Map<StoreId, Bucket>();
 
   constructor(config: SchedulerConfig) {
+    this.config = config;
+  }
+
+  /**
+   * Replaces the config (the HTTP API changed it): new limits and rates apply from the
+   * next call; running operators keep the timeouts they were created with.
+   */
+  setConfig(config: SchedulerConfig): void {
     this.config = config;
   }
 

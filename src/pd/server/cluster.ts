@@ -18,6 +18,17 @@
  * Routing keeps shards in an array sorted by start key (binary search for a key); the
  * shards' ranges never overlap, because an accepted heartbeat removes the older shards it
  * overlaps (the parents of a split, the source of a merge).
+ *
+ * Store lifecycle: `up` is stored; `disconnected` (silent past `storeDisconnectMs`) and
+ * `down` (silent past `maxStoreDownTimeMs`) are derived from the last heartbeat, counted
+ * from the start of the term for stores not heard from since. An operator marks a store
+ * `offline` (its peers are moved away by the replica checker) and may bring it back `up`;
+ * an offline store that holds no peer any more becomes a `tombstone` on the next
+ * scheduling round (`buryEmptyOfflineStores`), and a tombstone never comes back. Only a
+ * store without peers may be made a tombstone by hand (`PD:Store:NotEmpty`).
+ *
+ * For scheduling, `schedulingState` turns all of this into the pure `ClusterState` the
+ * schedulers read; shards whose leader has not reported in this term are left out.
  */
 import { ErrorCode, TesseraError, assert, limits } from "../../base/mod.ts";
 import type { Env } from "../../env/mod.ts";
@@ -35,6 +46,8 @@ import type {
   StoreStoredState,
 } from "../../proto/mod.ts";
 import { type MetaCompare, type MetaOp, type MetaStore, prefixEnd } from "../meta/meta_store.ts";
+import type { PeerId, ShardId, StoreId } from "../../base/mod.ts";
+import type { ClusterState, ShardInfo, StoreInfo } from "../schedule/types.ts";
 import { Packr } from "msgpackr";
 
 /** Cluster settings served by the HTTP API (and used by the schedulers). */
@@ -61,7 +74,18 @@ export const metaKeys = {
   storePrefix: "/stores/",
   shardPrefix: "/shards/",
   electionPrefix: "/elections/",
+  /** Scheduler settings changed through the HTTP API (`ScheduleSettings`, JSON). */
+  scheduleSettings: "/config/schedule",
 } as const;
+
+/**
+ * Scheduler settings as stored: the overrides of the defaults (validated by the writer)
+ * and the schedulers switched off. Opaque to the cluster, which only keeps them durable.
+ */
+export interface ScheduleSettings {
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly disabled: readonly string[];
+}
 
 const packr = new Packr({ useRecords: false, int64AsType: "bigint", useBigIntExtension: true });
 const encoder = new TextEncoder();
@@ -88,6 +112,33 @@ interface ShardEntry {
   leader: PeerMeta | undefined;
   stats: ShardStats | undefined;
   lastHeartbeatMs: number | undefined;
+  /** Peers the leader reported as still catching up. */
+  pendingPeerIds: readonly number[];
+  /** When this term saw the shard come out of a split (monotonic ms). */
+  lastSplitMs: number | undefined;
+}
+
+function newShardEntry(meta: ShardMeta): ShardEntry {
+  return {
+    meta,
+    leader: undefined,
+    stats: undefined,
+    lastHeartbeatMs: undefined,
+    pendingPeerIds: [],
+    lastSplitMs: undefined,
+  };
+}
+
+/** True when `inner` lies inside `outer` and is smaller: what a split leaves of a shard. */
+function rangeShrank(outer: ShardMeta, inner: ShardMeta): boolean {
+  const startInside = compareBytes(inner.startKey, outer.startKey) >= 0;
+  const endInside =
+    outer.endKey.length === 0 ||
+    (inner.endKey.length > 0 && compareBytes(inner.endKey, outer.endKey) <= 0);
+  const same =
+    compareBytes(inner.startKey, outer.startKey) === 0 &&
+    compareBytes(inner.endKey, outer.endKey) === 0;
+  return startInside && endInside && !same;
 }
 
 export interface ClusterOptions {
@@ -121,7 +172,10 @@ export class Cluster {
   private readonly env: Pick<Env, "clock">;
   private readonly store: MetaStore;
   private readonly options: ClusterOptions;
+  /** The store liveness thresholds in force (the scheduler config can change them). */
+  private config: ClusterConfig;
   private bootstrapped = false;
+  private scheduleSettingsValue: ScheduleSettings | undefined;
   private readonly stores = new Map<number, StoreEntry>();
   private readonly shards = new Map<number, ShardEntry>();
   /** Shards sorted by start key. */
@@ -140,6 +194,7 @@ export class Cluster {
     this.env = env;
     this.store = store;
     this.options = options;
+    this.config = options.config;
     this.sinceMs = env.clock.monotonicMs();
   }
 
@@ -157,18 +212,19 @@ export class Cluster {
     cluster.idEnd = alloc === undefined ? 0 : Number(decoder.decode(alloc.value));
     cluster.idNext = cluster.idEnd + 1;
     cluster.idModRevision = alloc?.modRevision ?? 0;
+    const settings = await store.get(metaKeys.scheduleSettings);
+    if (settings !== undefined) {
+      cluster.scheduleSettingsValue = JSON.parse(
+        decoder.decode(settings.value),
+      ) as ScheduleSettings;
+    }
     for await (const kv of scan(store, metaKeys.storePrefix)) {
       const stored = packr.unpack(kv.value) as StoredStore;
       cluster.stores.set(stored.meta.id, { stored, lastHeartbeatMs: undefined, stats: undefined });
     }
     for await (const kv of scan(store, metaKeys.shardPrefix)) {
       const meta = packr.unpack(kv.value) as ShardMeta;
-      const entry: ShardEntry = {
-        meta,
-        leader: undefined,
-        stats: undefined,
-        lastHeartbeatMs: undefined,
-      };
+      const entry = newShardEntry(meta);
       cluster.shards.set(meta.id, entry);
       cluster.routing.push(entry);
     }
@@ -254,12 +310,7 @@ export class Cluster {
         lastHeartbeatMs: undefined,
         stats: undefined,
       });
-      const entry: ShardEntry = {
-        meta: shard,
-        leader: undefined,
-        stats: undefined,
-        lastHeartbeatMs: undefined,
-      };
+      const entry = newShardEntry(shard);
       this.shards.set(shard.id, entry);
       this.routing = [entry];
     });
@@ -383,6 +434,18 @@ export class Cluster {
           details: { storeId },
         });
       }
+      if (entry.stored.state === state) return;
+      if (entry.stored.state === "tombstone") {
+        throw new TesseraError(ErrorCode.PdStoreTombstone, `store ${storeId} is a tombstone`);
+      }
+      const peers = this.peerCount(storeId);
+      if (state === "tombstone" && peers > 0) {
+        throw new TesseraError(
+          ErrorCode.PdStoreNotEmpty,
+          `store ${storeId} still holds ${peers} peers; set it offline to drain it first`,
+          { details: { storeId, peers } },
+        );
+      }
       const stored: StoredStore = { meta: entry.stored.meta, state };
       await this.commit([
         { kind: "put", key: idKey(metaKeys.storePrefix, storeId), value: packr.pack(stored) },
@@ -391,12 +454,40 @@ export class Cluster {
     });
   }
 
-  private storeState(entry: StoreEntry): StoreState {
+  /** Peers of any shard on the store, by the durable shard descriptions. */
+  private peerCount(storeId: number): number {
+    let count = 0;
+    for (const entry of this.shards.values()) {
+      if (entry.meta.peers.some((p) => p.storeId === storeId)) count++;
+    }
+    return count;
+  }
+
+  /** Replaces the liveness thresholds (the scheduler config changed). */
+  setConfig(config: ClusterConfig): void {
+    this.config = config;
+  }
+
+  private storeState(entry: StoreEntry, nowMs = this.env.clock.monotonicMs()): StoreState {
     if (entry.stored.state !== "up") return entry.stored.state;
-    const silentMs = this.env.clock.monotonicMs() - (entry.lastHeartbeatMs ?? this.sinceMs);
-    if (silentMs > this.options.config.maxStoreDownTimeMs) return "down";
-    if (silentMs > this.options.config.storeDisconnectMs) return "disconnected";
+    const silentMs = nowMs - (entry.lastHeartbeatMs ?? this.sinceMs);
+    if (silentMs > this.config.maxStoreDownTimeMs) return "down";
+    if (silentMs > this.config.storeDisconnectMs) return "disconnected";
     return "up";
+  }
+
+  /**
+   * Marks every offline store that holds no peer any more as a tombstone; returns their
+   * ids. Called by the scheduling round, so a drained store retires without an operator.
+   */
+  async buryEmptyOfflineStores(): Promise<number[]> {
+    const buried: number[] = [];
+    for (const [id, entry] of [...this.stores].sort((a, b) => a[0] - b[0])) {
+      if (entry.stored.state !== "offline" || this.peerCount(id) > 0) continue;
+      await this.setStoreState(id, "tombstone");
+      buried.push(id);
+    }
+    return buried;
   }
 
   private storeReply(entry: StoreEntry): StoreInfoReply {
@@ -471,12 +562,15 @@ export class Cluster {
         for (const o of overlaps) this.shards.delete(o.meta.id);
         const gone = new Set<ShardEntry>(overlaps);
         if (existing !== undefined) gone.add(existing);
-        const entry: ShardEntry = existing ?? {
-          meta: shard,
-          leader: undefined,
-          stats: undefined,
-          lastHeartbeatMs: undefined,
-        };
+        const entry: ShardEntry = existing ?? newShardEntry(shard);
+        // A shard new to PD after bootstrap, or one that shrank at a higher version, came
+        // out of a split: the merge checker leaves it alone for a while.
+        if (
+          existing === undefined ||
+          (shard.epoch.version > existing.meta.epoch.version && rangeShrank(existing.meta, shard))
+        ) {
+          entry.lastSplitMs = this.env.clock.monotonicMs();
+        }
         entry.meta = shard;
         this.shards.set(shard.id, entry);
         this.routing = this.routing.filter((e) => !gone.has(e));
@@ -484,6 +578,7 @@ export class Cluster {
       }
       const entry = this.shards.get(shard.id) as ShardEntry;
       entry.leader = shard.peers.find((p) => p.peerId === request.leaderPeerId);
+      entry.pendingPeerIds = request.pendingPeerIds;
       entry.stats = request.stats;
       entry.lastHeartbeatMs = this.env.clock.monotonicMs();
       return route(entry);
@@ -538,6 +633,107 @@ export class Cluster {
 
   scanShards(start: Uint8Array, end: Uint8Array, limit: number): ShardRoute[] {
     return this.overlapping(start, end).slice(0, limit).map(route);
+  }
+
+  // ---- scheduling -----------------------------------------------------------------------
+
+  /**
+   * The cluster as the schedulers see it at `nowMs` (monotonic ms, the clock heartbeats
+   * are timed on). Store loads (leaders, peers, sizes) are counted from the shards PD
+   * knows, capacity and flow from the store's last heartbeat; a store never heard from in
+   * this term counts as heard at the term's start. Shards without a reported leader in
+   * this term are left out: nothing can be asked of them yet.
+   */
+  schedulingState(nowMs: number): ClusterState {
+    const loads = new Map<number, { leaders: number; peers: number; sizeBytes: number }>();
+    const load = (storeId: number) => {
+      let l = loads.get(storeId);
+      if (l === undefined) {
+        l = { leaders: 0, peers: 0, sizeBytes: 0 };
+        loads.set(storeId, l);
+      }
+      return l;
+    };
+    const shards: ShardInfo[] = [];
+    for (const entry of this.shards.values()) {
+      const size = entry.stats?.approximateSizeBytes ?? 0;
+      for (const peer of entry.meta.peers) {
+        const l = load(peer.storeId);
+        l.peers++;
+        l.sizeBytes += size;
+      }
+      if (entry.leader !== undefined) load(entry.leader.storeId).leaders++;
+      const info = this.shardInfo(entry);
+      if (info !== undefined) shards.push(info);
+    }
+    shards.sort((a, b) => a.id - b.id);
+    const stores: StoreInfo[] = [...this.stores.values()]
+      .map((entry): StoreInfo => {
+        const meta = entry.stored.meta;
+        const l = loads.get(meta.id);
+        return {
+          id: meta.id as StoreId,
+          address: meta.address,
+          state: this.storeState(entry, nowMs),
+          lastHeartbeatMs: entry.lastHeartbeatMs ?? this.sinceMs,
+          capacityBytes: entry.stats?.capacityBytes ?? 0,
+          availableBytes: entry.stats?.availableBytes ?? 0,
+          leaderCount: l?.leaders ?? 0,
+          shardCount: l?.peers ?? 0,
+          shardSizeBytes: l?.sizeBytes ?? 0,
+          readBytesPerSec: entry.stats?.readBytesPerSec ?? 0,
+          writeBytesPerSec: entry.stats?.writeBytesPerSec ?? 0,
+        };
+      })
+      .sort((a, b) => a.id - b.id);
+    return { stores, shards };
+  }
+
+  /** One shard as the schedulers see it, or undefined while its leader is unknown. */
+  schedulingShard(shardId: number): ShardInfo | undefined {
+    const entry = this.shards.get(shardId);
+    return entry === undefined ? undefined : this.shardInfo(entry);
+  }
+
+  private shardInfo(entry: ShardEntry): ShardInfo | undefined {
+    if (entry.leader === undefined) return undefined;
+    const { meta, stats } = entry;
+    return {
+      id: meta.id as ShardId,
+      startKey: meta.startKey,
+      endKey: meta.endKey,
+      epoch: meta.epoch,
+      peers: meta.peers.map((p) => ({
+        peerId: p.peerId as PeerId,
+        storeId: p.storeId as StoreId,
+        role: p.role,
+      })),
+      leaderPeerId: entry.leader.peerId as PeerId,
+      pendingPeerIds: entry.pendingPeerIds as readonly PeerId[],
+      approximateSizeBytes: stats?.approximateSizeBytes ?? 0,
+      approximateKeys: stats?.approximateKeys ?? 0,
+      readBytesPerSec: stats?.readBytesPerSec ?? 0,
+      readKeysPerSec: stats?.readKeysPerSec ?? 0,
+      writeBytesPerSec: stats?.writeBytesPerSec ?? 0,
+      writeKeysPerSec: stats?.writeKeysPerSec ?? 0,
+      queriesPerSec: stats?.queriesPerSec ?? 0,
+      lastHeartbeatMs: entry.lastHeartbeatMs ?? this.sinceMs,
+      ...(entry.lastSplitMs === undefined ? {} : { lastSplitMs: entry.lastSplitMs }),
+    };
+  }
+
+  /** The scheduler settings stored by the HTTP API, if any were. */
+  get scheduleSettings(): ScheduleSettings | undefined {
+    return this.scheduleSettingsValue;
+  }
+
+  /** Stores the scheduler settings (the caller validated them). */
+  saveScheduleSettings(settings: ScheduleSettings): Promise<void> {
+    return this.serialize(async () => {
+      const value = encoder.encode(JSON.stringify(settings));
+      await this.commit([{ kind: "put", key: metaKeys.scheduleSettings, value }]);
+      this.scheduleSettingsValue = settings;
+    });
   }
 
   // ---- GC safe point --------------------------------------------------------------------

@@ -8,16 +8,23 @@
  * - `GET  /pd/api/v1/health` — this member: name, leader, serving.
  * - `GET  /pd/api/v1/members` — this member and the leader it knows.
  * - `GET  /pd/api/v1/cluster` — cluster id, bootstrap flag, counts, metadata store kind.
- * - `GET  /pd/api/v1/config` — cluster config.
+ * - `GET  /pd/api/v1/config` — the scheduler config; `PUT` (or `POST`) a JSON object of
+ *   the settings to change (`{"maxStoreDownTimeMs": 600000, "scheduleLimits": {"merge": 0}}`).
+ * - `GET  /pd/api/v1/schedulers` — every scheduler and whether it runs;
+ *   `POST /pd/api/v1/schedulers/{name}` enables one, `DELETE` disables it.
+ * - `GET  /pd/api/v1/operators` — operators in flight; `POST` adds one by hand:
+ *   `{"kind":"transferLeader","shardId":N,"toStoreId":M}` or
+ *   `{"kind":"split","shardId":N,"keys":["hex",…]}` (no keys: split at the middle).
  * - `GET  /pd/api/v1/stores`, `GET /pd/api/v1/stores/{id}`.
  * - `POST /pd/api/v1/stores/{id}/state` `{"state":"offline"|"up"|"tombstone"}`.
  * - `GET  /pd/api/v1/shards?start=&end=&limit=`, `GET /pd/api/v1/shards/{id}`,
  *   `GET /pd/api/v1/shards/key/{hex}`.
  * - `GET  /pd/api/v1/tso` — a fresh timestamp; `GET /pd/api/v1/tso/decode/{ts}`.
  * - `GET  /pd/api/v1/gc/safepoint`.
- * Errors: 400 for malformed input (`PD:Request:Malformed`, bad JSON), 404 for unknown
- * routes and objects, 405 for a wrong method, 503 on a follower (with the leader's
- * address), each as `{ "error": message, "code": code }`.
+ * Errors: 400 for malformed input (`PD:Request:Malformed`, bad JSON, a config out of
+ * range, a bad split key), 404 for unknown routes and objects, 405 for a wrong method,
+ * 409 for a refused operation (an operator the controller rejects), 503 on a follower
+ * (with the leader's address), each as `{ "error": message, "code": code }`.
  */
 import {
   ErrorCode,
@@ -29,7 +36,10 @@ import {
   limits,
 } from "../../base/mod.ts";
 import type { ShardRoute, StoreStoredState } from "../../proto/mod.ts";
+import { describeStep } from "../schedule/operator.ts";
+import type { Operator } from "../schedule/types.ts";
 import type { PdServer } from "./pd_server.ts";
+import type { ManualOperatorSpec } from "./scheduling.ts";
 
 /** One HTTP request as the router sees it. */
 export interface HttpApiRequest {
@@ -100,9 +110,12 @@ export async function handlePdHttp(
     if (error instanceof TesseraError) {
       switch (error.code) {
         case ErrorCode.PdRequestMalformed:
+        case ErrorCode.PdScheduleConfigInvalid:
+        case ErrorCode.PdScheduleBadSplitKey:
           return fail(400, error.code, error.message);
         case ErrorCode.PdStoreUnknown:
         case ErrorCode.PdShardUnknown:
+        case ErrorCode.PdSchedulerUnknown:
           return fail(404, error.code, error.message);
         case ErrorCode.PdNotLeader:
           return {
@@ -150,8 +163,33 @@ async function dispatch(pd: PdServer, request: HttpApiRequest): Promise<HttpApiR
       });
     }
     case "config":
-      if (!get) return wrongMethod();
-      return ok(pd.config);
+      if (second !== undefined) break;
+      if (get) return ok(pd.schedulerConfig);
+      if (request.method !== "PUT" && request.method !== "POST") return wrongMethod();
+      return ok(await pd.updateSchedulerConfig(parseJson(request.body)));
+    case "schedulers":
+      if (second === undefined) {
+        return get ? ok({ schedulers: pd.schedulerList() }) : wrongMethod();
+      }
+      if (third !== undefined) break;
+      if (request.method !== "POST" && request.method !== "DELETE") return wrongMethod();
+      await pd.setSchedulerEnabled(second, request.method === "POST");
+      return ok({ schedulers: pd.schedulerList() });
+    case "operators": {
+      if (second !== undefined) break;
+      if (get) {
+        const { running, nowMs } = pd.operators();
+        return ok({
+          operators: running.map((r) => ({
+            ...operatorJson(r.operator, nowMs),
+            stepIndex: r.stepIndex,
+          })),
+        });
+      }
+      if (request.method !== "POST") return wrongMethod();
+      const operator = pd.addOperator(parseOperatorBody(request.body));
+      return ok(operatorJson(operator, operator.createdAtMs));
+    }
     case "stores": {
       const cluster = pd.leaderCluster();
       if (second === undefined) return get ? ok({ stores: cluster.allStores() }) : wrongMethod();
@@ -226,13 +264,67 @@ function decodeTs(ts: bigint): unknown {
   return { ts: String(ts), physicalMs, logical, time: formatTimestamp(timestamp) };
 }
 
-function parseStateBody(body: string): StoreStoredState {
-  let parsed: unknown;
+function parseJson(body: string): unknown {
   try {
-    parsed = JSON.parse(body);
+    return JSON.parse(body) as unknown;
   } catch (error) {
     throw bad(`body is not JSON: ${describeError(error)}`);
   }
+}
+
+function operatorJson(op: Operator, nowMs: number): Record<string, unknown> {
+  return {
+    id: op.id,
+    shardId: op.shardId,
+    kind: op.kind,
+    description: op.description,
+    priority: op.priority,
+    ageMs: nowMs - op.createdAtMs,
+    timeoutMs: op.timeoutMs,
+    epoch: op.epoch,
+    steps: op.steps.map(describeStep),
+  };
+}
+
+function parseOperatorBody(body: string): ManualOperatorSpec {
+  const parsed = parseJson(body);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw bad("body must be a JSON object");
+  }
+  const r = parsed as Record<string, unknown>;
+  const int = (key: string): number => {
+    const v = r[key];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+      throw bad(`${key} must be a positive integer`);
+    }
+    return v;
+  };
+  switch (r["kind"]) {
+    case "transferLeader":
+      return { kind: "transferLeader", shardId: int("shardId"), toStoreId: int("toStoreId") };
+    case "split": {
+      const keys = r["keys"] ?? [];
+      if (!Array.isArray(keys) || keys.length > limits.pdOperatorSplitKeysMax) {
+        throw bad(`keys must be a list of at most ${limits.pdOperatorSplitKeysMax} hex keys`);
+      }
+      const decoded = keys.map((k: unknown, i) => {
+        if (typeof k !== "string") throw bad(`keys[${i}] must be a hex string`);
+        return fromHex(k, `keys[${i}]`);
+      });
+      return {
+        kind: "split",
+        shardId: int("shardId"),
+        policy: decoded.length === 0 ? "approximate" : "byKeys",
+        keys: decoded,
+      };
+    }
+    default:
+      throw bad('kind must be "transferLeader" or "split"');
+  }
+}
+
+function parseStateBody(body: string): StoreStoredState {
+  const parsed = parseJson(body);
   const state = (parsed as { state?: unknown } | null)?.state;
   if (state !== "up" && state !== "offline" && state !== "tombstone") {
     throw bad('body must be {"state": "up" | "offline" | "tombstone"}');

@@ -9,8 +9,14 @@
  * for the cluster id (`PD:Cluster:IdMismatch`) and, except `getMembers`, for leadership
  * (`PD:Member:NotLeader` with the leader's address as a hint). Bodies are parsed by the
  * `proto` validators, so a malformed one is `PD:Request:Malformed` and changes nothing.
+ *
+ * Scheduling: each term gets a fresh `Scheduling` (an empty operator controller) that runs
+ * a round every `scheduleIntervalMs`; a shard heartbeat's reply carries the next step of
+ * the operator on that shard. The scheduler config and the set of enabled schedulers are
+ * kept durable by the leader and reloaded by the next one; the member keeps the last
+ * values it knew, which the HTTP API shows on followers too.
  */
-import { ErrorCode, TesseraError, limits } from "../../base/mod.ts";
+import { ErrorCode, TesseraError, describeError, limits } from "../../base/mod.ts";
 import type { Timestamp } from "../../base/mod.ts";
 import type { Env } from "../../env/mod.ts";
 import {
@@ -36,11 +42,30 @@ import {
 } from "../../proto/mod.ts";
 import { type RpcAddress, RpcServer } from "../../rpc/mod.ts";
 import type { MetaStore } from "../meta/meta_store.ts";
+import type { RunningOperator } from "../schedule/operator_controller.ts";
+import type { SchedulerName } from "../schedule/schedule.ts";
+import {
+  type Operator,
+  type SchedulerConfig,
+  defaultSchedulerConfig,
+  validateSchedulerConfig,
+} from "../schedule/types.ts";
 import { TsoService } from "../tso/tso_service.ts";
 import { Cluster, type ClusterConfig, defaultClusterConfig, metaKeys } from "./cluster.ts";
 import { Leadership, type MemberInfo, notLeaderError } from "./leadership.ts";
 import type { PdLogger } from "./logger.ts";
 import { OwnerElections } from "./owner_elections.ts";
+import {
+  type ManualOperatorSpec,
+  type OperatorCounters,
+  Scheduling,
+  clusterConfigOf,
+  isSchedulerName,
+  mergeSchedulerConfig,
+  newOperatorCounters,
+  scheduleIntervalMsDefault,
+  schedulerNames,
+} from "./scheduling.ts";
 
 export interface PdServerOptions {
   /** This member's name (unique among members). */
@@ -56,6 +81,13 @@ export interface PdServerOptions {
   readonly leaseDriftMs?: number;
   readonly tsoWindowMs?: number;
   readonly config?: ClusterConfig;
+  /**
+   * Scheduler settings over the defaults (`config`'s replica count and store timeouts
+   * included); the HTTP API changes them at run time.
+   */
+  readonly schedulerConfig?: Partial<SchedulerConfig>;
+  /** Time between scheduling rounds on the leader (default 1 s). */
+  readonly scheduleIntervalMs?: number;
 }
 
 /** Upper bounds of the TSO batch-size histogram buckets (timestamps per request). */
@@ -76,6 +108,10 @@ export interface PdStats {
   readonly requestErrors: number;
   readonly stores: number;
   readonly shards: number;
+  /** Operator outcomes by kind, over every term this member led. */
+  readonly operators: OperatorCounters;
+  /** Operators running now (0 on a follower). */
+  readonly operatorsInFlight: number;
 }
 
 const encoder = new TextEncoder();
@@ -93,6 +129,13 @@ export class PdServer {
   private readonly elections: OwnerElections;
   private leadership: Leadership | undefined;
   private cluster: Cluster | undefined;
+  private scheduling: Scheduling | undefined;
+  /** The config the defaults and options give; stored overrides replace it per term. */
+  private readonly baseSchedulerConfig: SchedulerConfig;
+  private schedulerConfigValue: SchedulerConfig;
+  private enabledSchedulers: ReadonlySet<SchedulerName> = new Set(schedulerNames);
+  private readonly scheduleIntervalMs: number;
+  private readonly operatorCounters = newOperatorCounters();
   private clusterIdValue = 0n;
   private boundAddress: RpcAddress | undefined;
   private advertise = "";
@@ -109,6 +152,16 @@ export class PdServer {
     this.store = options.store;
     this.logger = options.logger;
     this.config = options.config ?? defaultClusterConfig;
+    this.baseSchedulerConfig = {
+      ...defaultSchedulerConfig,
+      maxReplicas: this.config.maxReplicas,
+      storeDisconnectTimeMs: this.config.storeDisconnectMs,
+      maxStoreDownTimeMs: this.config.maxStoreDownTimeMs,
+      ...options.schedulerConfig,
+    };
+    validateSchedulerConfig(this.baseSchedulerConfig);
+    this.schedulerConfigValue = this.baseSchedulerConfig;
+    this.scheduleIntervalMs = options.scheduleIntervalMs ?? scheduleIntervalMsDefault;
     this.rpc = new RpcServer(env, { logger: options.logger });
     this.elections = new OwnerElections(options.store);
     this.tso = new TsoService(env, options.store, {
@@ -117,7 +170,7 @@ export class PdServer {
       ...(options.tsoWindowMs === undefined ? {} : { windowMs: options.tsoWindowMs }),
       onLeadershipLost: (reason) => {
         this.logger.warn({ reason }, "TSO lost leadership");
-        this.cluster = undefined;
+        this.endTerm();
       },
     });
     this.register();
@@ -141,7 +194,7 @@ export class PdServer {
         onLeaseExtended: (deadlineMs) => server.tso.extendLease(deadlineMs),
         onLost: () => {
           server.tso.stop();
-          server.cluster = undefined;
+          server.endTerm();
         },
       });
       await server.leadership.start();
@@ -160,8 +213,40 @@ export class PdServer {
       ];
     const cluster = await Cluster.load(this.env, this.store, { config: this.config, guard });
     await this.tso.begin(guard(), leaseDeadlineMs);
+    this.loadScheduleSettings(cluster);
+    cluster.setConfig(clusterConfigOf(this.schedulerConfigValue));
+    this.scheduling?.stop();
+    const scheduling = new Scheduling(this.env, cluster, {
+      config: this.schedulerConfigValue,
+      enabled: this.enabledSchedulers,
+      intervalMs: this.scheduleIntervalMs,
+      logger: this.logger,
+      counters: this.operatorCounters,
+    });
     this.cluster = cluster;
+    this.scheduling = scheduling;
+    scheduling.start();
     this.counters.leaderChanges++;
+  }
+
+  /** Takes the scheduler settings the previous leaders stored, if they are still valid. */
+  private loadScheduleSettings(cluster: Cluster): void {
+    const stored = cluster.scheduleSettings;
+    if (stored === undefined) return;
+    try {
+      this.schedulerConfigValue = mergeSchedulerConfig(this.baseSchedulerConfig, stored.config);
+    } catch (error) {
+      this.logger.warn({ err: describeError(error) }, "stored scheduler config ignored");
+    }
+    const disabled = new Set(stored.disabled);
+    this.enabledSchedulers = new Set(schedulerNames.filter((n) => !disabled.has(n)));
+  }
+
+  /** Stops serving as leader: drops the cluster state and the term's operators. */
+  private endTerm(): void {
+    this.scheduling?.stop();
+    this.scheduling = undefined;
+    this.cluster = undefined;
   }
 
   /** This member as it advertises itself. */
@@ -195,7 +280,7 @@ export class PdServer {
   /** Stops campaigning (a leader resigns), stops serving and closes the RPC server. */
   async stop(): Promise<void> {
     this.tso.stop();
-    this.cluster = undefined;
+    this.endTerm();
     await this.leadership?.stop();
     await this.rpc.close();
   }
@@ -215,7 +300,83 @@ export class PdServer {
       requestErrors: this.counters.requestErrors,
       stores: this.cluster?.storeCount ?? 0,
       shards: this.cluster?.shardCount ?? 0,
+      operators: structuredClone(this.operatorCounters),
+      operatorsInFlight: this.scheduling?.operators().length ?? 0,
     };
+  }
+
+  // ---- scheduling (HTTP API) ------------------------------------------------------------
+
+  /** The leader's scheduling shell; throws the not-leader error otherwise. */
+  leaderScheduling(): Scheduling {
+    this.leaderCluster();
+    const scheduling = this.scheduling;
+    if (scheduling === undefined) throw notLeaderError(this.leadership?.leader);
+    return scheduling;
+  }
+
+  /** The scheduler config in force (the last one this member knew, on a follower). */
+  get schedulerConfig(): SchedulerConfig {
+    return this.schedulerConfigValue;
+  }
+
+  /** Every scheduler with whether it runs. */
+  schedulerList(): { readonly name: SchedulerName; readonly enabled: boolean }[] {
+    return schedulerNames.map((name) => ({ name, enabled: this.enabledSchedulers.has(name) }));
+  }
+
+  /** Switches a scheduler on or off, durably. `PD:Scheduler:Unknown` for a bad name. */
+  async setSchedulerEnabled(name: string, enabled: boolean): Promise<void> {
+    if (!isSchedulerName(name)) {
+      throw new TesseraError(ErrorCode.PdSchedulerUnknown, `no scheduler named ${name}`);
+    }
+    const cluster = this.leaderCluster();
+    const next = new Set(this.enabledSchedulers);
+    if (enabled) next.add(name);
+    else next.delete(name);
+    await this.saveScheduleSettings(cluster, this.schedulerConfigValue, next);
+    this.enabledSchedulers = next;
+    this.scheduling?.setEnabled(next);
+  }
+
+  /**
+   * Changes scheduler settings (a parsed JSON object of the keys to change), durably;
+   * resolves with the config now in force. Unknown keys are `PD:Request:Malformed`, values
+   * out of range `PD:Schedule:ConfigInvalid`; either way nothing changes.
+   */
+  async updateSchedulerConfig(patch: unknown): Promise<SchedulerConfig> {
+    const cluster = this.leaderCluster();
+    const config = mergeSchedulerConfig(this.schedulerConfigValue, patch);
+    await this.saveScheduleSettings(cluster, config, this.enabledSchedulers);
+    this.schedulerConfigValue = config;
+    cluster.setConfig(clusterConfigOf(config));
+    this.scheduling?.setConfig(config);
+    return config;
+  }
+
+  private saveScheduleSettings(
+    cluster: Cluster,
+    config: SchedulerConfig,
+    enabled: ReadonlySet<SchedulerName>,
+  ): Promise<void> {
+    return cluster.saveScheduleSettings({
+      config: config as unknown as Record<string, unknown>,
+      disabled: schedulerNames.filter((n) => !enabled.has(n)),
+    });
+  }
+
+  /** The operators running on the leader, and the leader's clock (ms) to age them by. */
+  operators(): { readonly running: RunningOperator[]; readonly nowMs: number } {
+    const scheduling = this.leaderScheduling();
+    return { running: scheduling.operators(), nowMs: scheduling.nowMs() };
+  }
+
+  /** Builds and admits an operator asked for by hand; resolves with it. */
+  addOperator(spec: ManualOperatorSpec): Operator {
+    const scheduling = this.leaderScheduling();
+    const operator = scheduling.manualOperator(spec);
+    scheduling.addOperator(operator);
+    return operator;
   }
 
   /** The leader's cluster state; throws the not-leader error with a hint otherwise. */
@@ -331,8 +492,7 @@ export class PdServer {
       const request = parseShardHeartbeatRequest(body);
       await this.leading(request).shardHeartbeat(request);
       this.counters.shardHeartbeats++;
-      // Operators from the schedulers are handed out here once the controller is wired.
-      return { step: null };
+      return { step: this.scheduling?.onShardHeartbeat(request.shard.id) ?? null };
     });
     this.unary(PdMethod.getShardByKey, (body) => {
       const request = parseGetShardByKeyRequest(body);
