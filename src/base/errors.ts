@@ -20,6 +20,7 @@ export const ErrorCode = {
   ConfigFileTooLarge: "Config:FileTooLarge",
   // Process plumbing (cmd).
   StatusListenFailed: "Cmd:Status:ListenFailed",
+  ChildStartFailed: "Cmd:Child:StartFailed",
   // Transport.
   RpcFrameTooLarge: "RPC:Frame:TooLarge",
   RpcFrameMalformed: "RPC:Frame:Malformed",

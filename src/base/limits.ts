@@ -53,6 +53,11 @@ export const limits = {
   decimalScaleMax: 30,
   /** Time a process waits for graceful shutdown before exiting anyway. */
   shutdownGraceMs: 10_000,
+  /**
+   * Time a launcher waits for a child process (PD, KV, SQL) to report it is serving. A
+   * cold start on a loaded machine takes seconds; a minute means it is stuck.
+   */
+  childReadyMsMax: 60_000,
   /** Config file size: a TOML file larger than this is certainly a mistake. */
   configFileBytesMax: 1024 * 1024,
   /**

@@ -22,7 +22,8 @@ after(() => {
   rmSync(dataRoot, { recursive: true, force: true });
 });
 
-test("playground starts, serves /status, and exits 0 on SIGTERM", opts, async () => {
+test("playground starts PD and the SQL node, serves /status, exits 0 on SIGTERM", opts,
+  async () => {
   const dataDir = join(dataRoot, "pg");
   const child = children.spawn([
     launcher,
@@ -30,6 +31,10 @@ test("playground starts, serves /status, and exits 0 on SIGTERM", opts, async ()
     "--status-port",
     "0",
     "--sql-port",
+    "0",
+    "--pd-port",
+    "0",
+    "--pd-status-port",
     "0",
     "--data-dir",
     dataDir,
@@ -46,6 +51,11 @@ test("playground starts, serves /status, and exits 0 on SIGTERM", opts, async ()
   assert.equal(body["status"], "ok");
   assert.equal(body["dataDir"], dataDir);
   assert.ok(statSync(dataDir).isDirectory());
+  const pdLine = await child.waitForLine(/pd:\s+\S+ \(HTTP API http:\/\/\S+\)/);
+  const pdHealth = /http:\/\/\S+health/.exec(pdLine)?.[0];
+  assert.ok(pdHealth !== undefined, pdLine);
+  const health = await fetch(pdHealth);
+  assert.equal(health.status, 200, await health.text());
   const mysqlLine = await child.waitForLine(/mysql:\s+\S+:\d+/);
   const port = Number(/:(\d+)\s*$/.exec(mysqlLine)?.[1]);
   assert.match(child.stdout(), /connect: mysql -h 127\.0\.0\.1 -P \d+ -u root/);
@@ -60,6 +70,8 @@ test("playground starts, serves /status, and exits 0 on SIGTERM", opts, async ()
   child.process.kill("SIGTERM");
   const exit = await withDeadline(child.exited, () => "playground did not stop");
   assert.deepEqual(exit, { code: 0, signal: null });
+  // PD was stopped with the playground: its HTTP port no longer answers.
+  await assert.rejects(fetch(pdHealth));
 });
 
 test("playground refuses a bad option value with exit code 1 and names it", opts, async () => {

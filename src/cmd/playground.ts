@@ -17,6 +17,7 @@ import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./con
 import { Lifecycle } from "./lifecycle.ts";
 import { createLogger, logConfig } from "./logger.ts";
 import { startSqlNode } from "./sql.ts";
+import { Supervisor } from "./supervisor.ts";
 import { resolveSqlTls } from "./sql_tls.ts";
 import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
 
@@ -35,6 +36,20 @@ export const playgroundConfig = defineConfig({
     max: 65535,
     description: "port of the playground's HTTP status server (0 picks a free port)",
   },
+  pdPort: {
+    type: "int",
+    default: 2379,
+    min: 0,
+    max: 65535,
+    description: "RPC port of the playground's PD (0 picks a free port)",
+  },
+  pdStatusPort: {
+    type: "int",
+    default: 2380,
+    min: 0,
+    max: 65535,
+    description: "HTTP port of the playground's PD: /pd/api/v1, /metrics (0 picks a free port)",
+  },
   sqlPort: {
     type: "int",
     default: 4000,
@@ -50,10 +65,7 @@ export const playgroundConfig = defineConfig({
 });
 
 /** Components a full playground runs, and the issue that brings each one. */
-const pendingComponents = [
-  "pd (placement driver, [T5])",
-  "3 × kv (storage nodes, [T4])",
-];
+const pendingComponents = ["3 × kv (storage nodes, [T4])"];
 
 /** Registers `tessera playground`. */
 export const registerPlaygroundCommand: RegisterCommand = (program, context) => {
@@ -82,10 +94,25 @@ async function runPlayground(
     component: "playground",
     version: context.version,
     registry: createMetricsRegistry({ component: "playground" }),
-    status: () => ({ dataDir, components: ["sql"], pending: pendingComponents }),
+    status: () => ({ dataDir, components: ["pd", "sql"], pending: pendingComponents }),
     logger,
   });
   lifecycle.onStop("status-server", () => status.close());
+  // Start order (DESIGN.md): PD, then KV, then SQL. Children stop in reverse order.
+  const supervisor = new Supervisor({ logger });
+  lifecycle.onStop("children", () => supervisor.stopAll());
+  const pdChild = await supervisor.start("pd", [
+    "pd",
+    "--addr",
+    `${config.host}:${config.pdPort}`,
+    "--status-addr",
+    `${config.host}:${config.pdStatusPort}`,
+    "--data-dir",
+    join(dataDir, "pd"),
+    "--log-level",
+    config.logLevel,
+  ], { ready: /^\{"name":/ });
+  const pd = JSON.parse(pdChild.readyLine) as { readonly rpc: string; readonly http: string };
   const { tls } = await resolveSqlTls({ dataDir: join(dataDir, "sql") });
   const sql = await startSqlNode({ host: config.host, port: config.sqlPort, logger, tls });
   lifecycle.onStop("sql-node", () => sql.close());
@@ -96,6 +123,7 @@ async function runPlayground(
       `  data:    ${dataDir}`,
       `  status:  http://${status.address}/status`,
       `  metrics: http://${status.address}/metrics`,
+      `  pd:      ${pd.rpc} (HTTP API http://${pd.http}/pd/api/v1/health)`,
       `  mysql:   ${host}:${port}`,
       `  connect: mysql -h ${host} -P ${port} -u root`,
       "  Not running yet (each joins the playground when its issue lands):",
