@@ -116,7 +116,7 @@ export function checkTidy(root: string): Violation[] {
       });
     }
   }
-  for (const dir of ["src", "test", "scripts", "bench", "bin"]) {
+  for (const dir of ["src", "test", "scripts", "bench", "bin", "specs"]) {
     for (const file of listSourceFiles(join(root, dir))) {
       checkFile(root, file, violations);
     }
