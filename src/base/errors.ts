@@ -115,6 +115,16 @@ export const ErrorCode = {
   KvClusterIdMismatch: "KV:Cluster:IdMismatch",
   KvRequestUnsupported: "KV:Request:Unsupported",
   KvSchedulerBusy: "KV:Scheduler:Busy",
+  // Client (KV client, transactions, GC): a request that kept failing to route or reach a
+  // store within its retry bound; a commit whose outcome cannot be known (ambiguous); a
+  // write buffer over its bound; a read below the GC safe point; a lock that outlived the
+  // resolver's wait bound; a transaction used after it finished.
+  ClientRouteRetriesExhausted: "CLIENT:Route:RetriesExhausted",
+  ClientTxnCommitResultUnknown: "CLIENT:Txn:CommitResultUnknown",
+  ClientTxnBufferFull: "CLIENT:Txn:BufferFull",
+  ClientTxnSnapshotTooOld: "CLIENT:Txn:SnapshotTooOld",
+  ClientTxnLockResolveTimeout: "CLIENT:Txn:LockResolveTimeout",
+  ClientTxnFinished: "CLIENT:Txn:Finished",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -313,6 +313,74 @@ export const limits = {
   kvLockWaitTimeoutMsDefault: 50_000,
   /** Keys one GC or resolve-lock round visits before writing its batch. */
   kvGcBatchKeysMax: 1_000,
+  /**
+   * Proposals one shard leader holds waiting to apply before it answers `serverIsBusy`:
+   * a leader that cannot commit must push back, not queue callbacks without bound.
+   */
+  kvShardProposalsPendingMax: 1_024,
+  /**
+   * Applied entries a shard peer keeps in its Raft log before compacting it (TiKV's
+   * raft-log-gc-count-limit is larger; small logs keep restarts and snapshots cheap).
+   */
+  kvRaftLogGcCountMax: 1_000,
+  /** How long a read waits for its ReadIndex confirmation before `serverIsBusy`. */
+  kvReadIndexTimeoutMs: 10_000,
+  // ---- client: KV routing, transactions, lock resolution, GC ([T6]) ----
+  /**
+   * Attempts one KV client request makes (re-routing after not-leader, epoch and
+   * shard errors, backing off on busy stores) before `CLIENT:Route:RetriesExhausted`.
+   */
+  clientKvAttemptsMax: 20,
+  /** Backoff between KV client attempts: doubles (with jitter) from the minimum to the max. */
+  clientKvBackoffMsMin: 2,
+  clientKvBackoffMsMax: 1_000,
+  /** Requests one batch (a multi-shard get, prewrite, commit) has in flight at once. */
+  clientKvConcurrencyMax: 16,
+  /** Store connections one KV client keeps (one RPC client per store address). */
+  clientStoreConnectionsMax: 1_024,
+  /** Deadline of one KV request attempt (a lock wait adds its own timeout on top). */
+  clientKvDeadlineMs: 10_000,
+  /** Bytes a transaction may buffer (TiDB's txn-total-size-limit default, 100 MiB). */
+  txnBufferBytesMax: 100 * 1024 * 1024,
+  /** Keys a transaction may buffer: a bound on commit work and on the primary's fan-out. */
+  txnBufferKeysMax: 1_000_000,
+  /** Mutations one prewrite or commit request carries; larger shard groups are chunked. */
+  txnBatchKeysMax: 4_096,
+  /**
+   * Secondaries an async-commit transaction may list in its primary lock (TiDB's
+   * tidb_async_commit_keys_limit): resolvers check every one, so it must stay small.
+   */
+  txnAsyncCommitKeysMax: 256,
+  /** Total key bytes an async-commit or 1PC transaction may have (TiDB: 4 KiB). */
+  txnAsyncCommitKeyBytesMax: 4_096,
+  /** Bytes a one-phase-commit transaction may write (it is one Raft proposal). */
+  txnOnePcBytesMax: 1024 * 1024,
+  /** Lock TTL a transaction starts with; heartbeats extend it for long transactions. */
+  txnLockTtlMsDefault: 3_000,
+  /** How often a transaction with a primary lock sends a heartbeat. */
+  txnHeartbeatIntervalMsDefault: 1_000,
+  /** Attempts of one prewrite or lock request after resolvable lock conflicts. */
+  txnLockConflictAttemptsMax: 50,
+  /** New for-update timestamps one lockKeys call takes after write conflicts. */
+  txnPessimisticRetriesMax: 20,
+  /** Slice of a pessimistic lock wait between lock-resolution checks of the holder. */
+  txnLockWaitSliceMs: 1_000,
+  /** Total time a reader waits for live locks to expire before `LockResolveTimeout`. */
+  clientLockWaitMsMax: 30_000,
+  /** Transactions whose outcome the lock resolver remembers (committed or rolled back). */
+  clientResolvedTxnCacheMax: 4_096,
+  /** How long a client trusts its cached GC safe point before asking PD again. */
+  clientSafePointCacheMs: 1_000,
+  /** Running transactions one registry tracks (a bound on a SQL node's open txns). */
+  clientTxnRegistryMax: 100_000,
+  /** Default GC life time (TiDB's tidb_gc_life_time, 10 minutes). */
+  gcLifeTimeMsDefault: 600_000,
+  /** Default interval between GC rounds (TiDB's tidb_gc_run_interval, 10 minutes). */
+  gcIntervalMsDefault: 600_000,
+  /** Lease of the GC owner's election; renewed every round and at a third of it. */
+  gcOwnerTtlMs: 60_000,
+  /** Scan rounds (pages plus lock resolutions) GC spends per shard before giving up. */
+  gcResolveRoundsMax: 10_000,
 } as const;
 
 export type Limits = typeof limits;

@@ -13,6 +13,7 @@ import { Command } from "commander";
 import { TesseraError } from "../base/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { registerCtlCommand } from "./ctl.ts";
+import { registerKvCommand } from "./kv.ts";
 import { registerPdCommand } from "./pd.ts";
 import { registerPlaygroundCommand } from "./playground.ts";
 import { registerSqlCommand } from "./sql.ts";
@@ -25,6 +26,7 @@ import { tesseraVersion } from "./version.ts";
  */
 export const commandRegistry: readonly RegisterCommand[] = [
   registerPdCommand,
+  registerKvCommand,
   registerSqlCommand,
   registerPlaygroundCommand,
   registerCtlCommand,

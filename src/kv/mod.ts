@@ -105,3 +105,71 @@ export {
   writeSortedFile,
 } from "./engine/sorted_file.ts";
 export { compareBytes } from "./engine/bytes.ts";
+// The KV service of a store: scheduler, RPC handlers, PD worker (src/kv/server), and the
+// unreplicated store shards it runs on in tests and single-node mode (src/kv/store).
+export {
+  LocalStoreShards,
+  shardContainsKey,
+  wholeKeySpaceShard,
+} from "./store/local_store_shards.ts";
+export {
+  TxnScheduler,
+  type TxnSchedulerOptions,
+  type TxnSchedulerStats,
+} from "./server/txn_scheduler.ts";
+export {
+  KvService,
+  type KvServiceOptions,
+  type KvRequestCounts,
+  type KvResult,
+} from "./server/kv_service.ts";
+export {
+  type DeadlockService,
+  type DetectorCall,
+  ForwardingDeadlockService,
+  LocalDeadlockService,
+} from "./server/deadlock_service.ts";
+export {
+  type CoprocessorHandler,
+  type CoprocessorInput,
+  type CoprocessorOutput,
+  type CoprocessorRange,
+  CoprocessorRegistry,
+} from "./server/coprocessor.ts";
+export {
+  LocalShardOperations,
+  type ShardOperationResult,
+  type ShardOperations,
+} from "./server/shard_operations.ts";
+export {
+  type KvLogger,
+  type PdHeartbeatSink,
+  PdWorker,
+  type PdWorkerOptions,
+  type PdWorkerStats,
+} from "./server/pd_worker.ts";
+// Replicated shards: multi-Raft peers on the engine and their transports (src/kv/store,
+// src/kv/shard).
+export {
+  type RouteError,
+  type ShardContext,
+  type ShardSnapshot,
+  type StoreShards,
+} from "./store/store_shards.ts";
+export {
+  type AdminResult,
+  MultiRaftStore,
+  type MultiRaftStoreOptions,
+} from "./store/multi_raft_store.ts";
+export {
+  LocalRaftNetwork,
+  type RaftReceiver,
+  type RaftTransport,
+} from "./store/raft_transport.ts";
+export {
+  RaftMethod,
+  RpcRaftTransport,
+  type RpcRaftTransportOptions,
+  serveRaft,
+} from "./store/rpc_raft_transport.ts";
+export type { RaftEnvelope } from "./shard/codec.ts";

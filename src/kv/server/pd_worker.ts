@@ -1,0 +1,189 @@
+/**
+ * The PD worker of a store: periodic store heartbeats (capacity, shard and leader counts,
+ * flow) and shard heartbeats for every shard this store leads, and execution of the
+ * operator step PD answers a shard heartbeat with, through `ShardOperations`.
+ *
+ * Timers come from the `Env`. A heartbeat round never overlaps the previous one (a slow PD
+ * skips rounds rather than piling up calls); failures are counted and logged, and the next
+ * round tries again. PD's answer to the store heartbeat carries the GC safe point, kept
+ * here for the GC worker. A step the store cannot carry out (`unsupported`, or a routing
+ * error because the shard changed meanwhile) is logged; PD times the operator out and
+ * plans again.
+ */
+import { type Timestamp, describeError, zeroTimestamp } from "../../base/mod.ts";
+import type { Timer, Timers } from "../../env/mod.ts";
+import type {
+  ShardHeartbeatRequest,
+  ShardMeta,
+  ShardOperatorStep,
+  ShardStats,
+  StoreStats,
+} from "../../proto/mod.ts";
+import type { StoreShards } from "../store/store_shards.ts";
+import type { ShardOperations } from "./shard_operations.ts";
+
+/** The PD calls the worker makes; `PdClient` fits. */
+export interface PdHeartbeatSink {
+  storeHeartbeat(storeId: number, stats: StoreStats): Promise<Timestamp>;
+  shardHeartbeat(
+    request: Omit<ShardHeartbeatRequest, "header">,
+  ): Promise<ShardOperatorStep | null>;
+}
+
+/** Where the worker logs (pino's shape: fields first). */
+export interface KvLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Counters for `/metrics`. */
+export interface PdWorkerStats {
+  readonly storeHeartbeats: number;
+  readonly shardHeartbeats: number;
+  readonly heartbeatErrors: number;
+  readonly stepsExecuted: number;
+  readonly stepsRefused: number;
+  readonly gcSafePoint: Timestamp;
+}
+
+export interface PdWorkerOptions {
+  readonly pd: PdHeartbeatSink;
+  readonly timers: Timers;
+  readonly storeId: number;
+  readonly store: StoreShards;
+  readonly operations: ShardOperations;
+  readonly logger: KvLogger;
+  readonly storeHeartbeatIntervalMs: number;
+  readonly shardHeartbeatIntervalMs: number;
+  /** The store's load now (capacity, used bytes, flow); counts are filled in here. */
+  readonly storeStats: () => Omit<StoreStats, "shardCount" | "leaderCount">;
+  /** One shard's load now. */
+  readonly shardStats: (shard: ShardMeta) => ShardStats;
+}
+
+/** The heartbeat loops; see the file comment. */
+export class PdWorker {
+  private readonly options: PdWorkerOptions;
+  private timers: Timer[] = [];
+  private storeRound: Promise<void> | undefined;
+  private shardRound: Promise<void> | undefined;
+  private counters = {
+    storeHeartbeats: 0,
+    shardHeartbeats: 0,
+    heartbeatErrors: 0,
+    stepsExecuted: 0,
+    stepsRefused: 0,
+    gcSafePoint: zeroTimestamp,
+  };
+
+  constructor(options: PdWorkerOptions) {
+    this.options = options;
+  }
+
+  stats(): PdWorkerStats {
+    return { ...this.counters };
+  }
+
+  /** Sends the first heartbeats now and then every interval. */
+  start(): void {
+    const { timers } = this.options;
+    this.tickStore();
+    this.tickShards();
+    this.timers.push(
+      timers.setInterval(this.options.storeHeartbeatIntervalMs, () => this.tickStore()),
+    );
+    this.timers.push(
+      timers.setInterval(this.options.shardHeartbeatIntervalMs, () => this.tickShards()),
+    );
+  }
+
+  /** Stops the loops and waits for rounds in flight. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) timer.cancel();
+    this.timers = [];
+    await Promise.all([this.storeRound, this.shardRound]);
+  }
+
+  private tickStore(): void {
+    if (this.storeRound !== undefined) return;
+    this.storeRound = this.storeHeartbeat().finally(() => {
+      this.storeRound = undefined;
+    });
+  }
+
+  private tickShards(): void {
+    if (this.shardRound !== undefined) return;
+    this.shardRound = this.shardHeartbeats().finally(() => {
+      this.shardRound = undefined;
+    });
+  }
+
+  private async storeHeartbeat(): Promise<void> {
+    const shards = this.options.store.shards();
+    const stats: StoreStats = {
+      ...this.options.storeStats(),
+      shardCount: shards.length,
+      leaderCount: shards.filter((s) => s.isLeader).length,
+    };
+    try {
+      this.counters.gcSafePoint = await this.options.pd.storeHeartbeat(this.options.storeId, stats);
+      this.counters.storeHeartbeats++;
+    } catch (error) {
+      this.counters.heartbeatErrors++;
+      this.options.logger.warn({ err: describeError(error) }, "store heartbeat failed");
+    }
+  }
+
+  private async shardHeartbeats(): Promise<void> {
+    for (const { shard, isLeader } of this.options.store.shards()) {
+      if (!isLeader) continue;
+      const leader = shard.peers.find((p) => p.storeId === this.options.storeId);
+      if (leader === undefined) continue;
+      let step: ShardOperatorStep | null;
+      try {
+        step = await this.options.pd.shardHeartbeat({
+          shard,
+          leaderPeerId: leader.peerId,
+          pendingPeerIds: [],
+          stats: this.options.shardStats(shard),
+        });
+        this.counters.shardHeartbeats++;
+      } catch (error) {
+        this.counters.heartbeatErrors++;
+        this.options.logger.warn(
+          { err: describeError(error), shardId: shard.id },
+          "shard heartbeat failed",
+        );
+        continue;
+      }
+      if (step !== null) await this.execute(shard.id, step);
+    }
+  }
+
+  private async execute(shardId: number, step: ShardOperatorStep): Promise<void> {
+    try {
+      const result = await this.options.operations.executeStep(shardId, step);
+      if (result.kind === "ok") {
+        this.counters.stepsExecuted++;
+        this.options.logger.info({ shardId, step: step.kind }, "operator step executed");
+        return;
+      }
+      this.counters.stepsRefused++;
+      this.options.logger.warn(
+        {
+          shardId,
+          step: step.kind,
+          result: result.kind,
+          ...("reason" in result ? { reason: result.reason } : {}),
+        },
+        "operator step not executed",
+      );
+    } catch (error) {
+      this.counters.stepsRefused++;
+      this.options.logger.warn(
+        { shardId, step: step.kind, err: describeError(error) },
+        "operator step failed",
+      );
+    }
+  }
+}

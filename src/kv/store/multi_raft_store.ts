@@ -1,0 +1,458 @@
+/**
+ * `MultiRaftStore`: the production `StoreShards` — every shard this store holds a peer
+ * of, each a Raft group whose log, hard state and applied state live in the store's one
+ * engine next to the data (`kv/shard`).
+ *
+ * The store owns the set of peers (by shard id), the tombstones of removed peers, one tick
+ * timer and the outbox. The timer ticks only peers that are not hibernating, so thousands
+ * of idle shards cost nothing; `ticks` and `heartbeatsSent` count what it did (plain
+ * numbers for metrics). Messages of all peers for one store are batched and handed to the
+ * `RaftTransport` once per flush. On open the store recovers every peer from the engine;
+ * on a first start with `bootstrap` it founds the first shard (the whole key space) with
+ * the given initial peers, as every founding store does with the same meta.
+ *
+ * A message for a shard this store has no peer of creates an uninitialized peer, which
+ * holds nothing until the leader's snapshot arrives (how added peers and a split's
+ * lagging peers join). A snapshot whose range overlaps another initialized peer here is
+ * dropped until that peer's range shrinks (it missed a split it is still to apply).
+ */
+import { assert, limits } from "../../base/mod.ts";
+import type { PeerId } from "../../base/mod.ts";
+import type { Env, Timer } from "../../env/mod.ts";
+import type { PeerMeta, ShardMeta, ShardOperatorStep } from "../../proto/mod.ts";
+import { type RaftOptions, type RaftStatus, defaultRaftOptions } from "../../raft/mod.ts";
+import type { Engine, WriteOp } from "../engine/engine.ts";
+import {
+  type PeerState,
+  type RaftEnvelope,
+  type SnapshotPayload,
+  decode,
+  decodeHardState,
+  decodePeerState,
+  encodePeerState,
+} from "../shard/codec.ts";
+import {
+  hardStateKey,
+  isPeerStateKey,
+  peerStateKey,
+  rangesOverlap,
+  shardMetaRange,
+} from "../shard/local_keys.ts";
+import {
+  type PeerHost,
+  type PeerOptions,
+  type ProposalResult,
+  type SplitTarget,
+  ShardPeer,
+  confStateOf,
+} from "../shard/peer.ts";
+import { EngineRaftStorage, RaftWriteBatch } from "../shard/raft_storage.ts";
+import type { RaftTransport } from "./raft_transport.ts";
+import type { RouteError, ShardContext, ShardSnapshot, StoreShards } from "./store_shards.ts";
+
+/** Options of `MultiRaftStore.open`. */
+export interface MultiRaftStoreOptions {
+  readonly env: Pick<Env, "clock" | "timers">;
+  readonly engine: Engine;
+  readonly storeId: number;
+  readonly transport: RaftTransport;
+  /** Raft tunables (production defaults otherwise). */
+  readonly raft?: Partial<RaftOptions>;
+  /** Default `limits.kvShardProposalsPendingMax`. */
+  readonly proposalsPendingMax?: number;
+  /** Default `limits.kvRaftLogGcCountMax`. */
+  readonly logGcCountMax?: number;
+  /** Default `limits.kvReadIndexTimeoutMs`. */
+  readonly readIndexTimeoutMs?: number;
+  /** On a first start (empty engine): found this shard with its initial peers. */
+  readonly bootstrap?: ShardMeta;
+  /** A broken invariant or a failed apply; by default rethrown from a timer (fail-stop). */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+/** The outcome of an admin request (split, conf change, leader transfer). */
+export type AdminResult = ProposalResult | { readonly kind: "refused"; readonly reason: string };
+
+/** The replicated shards of one store. */
+export class MultiRaftStore implements StoreShards {
+  readonly storeId: number;
+  private readonly env: Pick<Env, "clock" | "timers">;
+  private readonly engine: Engine;
+  private readonly transport: RaftTransport;
+  private readonly peers = new Map<number, ShardPeer>();
+  private readonly tombstones = new Map<number, number>();
+  private readonly host: PeerHost;
+  private readonly onFatal: (error: unknown) => void;
+  private outbox = new Map<number, RaftEnvelope[]>();
+  private flushQueued = false;
+  private timer: Timer | undefined;
+  private closed = false;
+  /** Peer ticks driven by the timer (hibernating peers are not ticked). */
+  ticks = 0;
+  /** Heartbeat messages sent by leaders of this store. */
+  heartbeatsSent = 0;
+  /** Envelopes handed to the transport. */
+  messagesSent = 0;
+  /** Snapshots installed by peers of this store. */
+  snapshotsInstalled = 0;
+  /** The first fatal error, if the store stopped. */
+  fatalError: unknown = undefined;
+
+  private constructor(options: MultiRaftStoreOptions) {
+    this.storeId = options.storeId;
+    this.env = options.env;
+    this.engine = options.engine;
+    this.transport = options.transport;
+    this.onFatal = options.onFatal ?? ((error) => {
+      this.env.timers.setTimeout(0, () => {
+        throw error;
+      });
+    });
+    const raft: RaftOptions = { ...defaultRaftOptions, ...options.raft };
+    const peerOptions: PeerOptions = {
+      raft,
+      proposalsPendingMax: options.proposalsPendingMax ?? limits.kvShardProposalsPendingMax,
+      logGcCountMax: options.logGcCountMax ?? limits.kvRaftLogGcCountMax,
+      readIndexTimeoutMs: options.readIndexTimeoutMs ?? limits.kvReadIndexTimeoutMs,
+    };
+    this.host = {
+      storeId: this.storeId,
+      engine: this.engine,
+      clock: this.env.clock,
+      timers: this.env.timers,
+      options: peerOptions,
+      send: (envelopes) => this.enqueue(envelopes),
+      currentShards: (range) => this.currentShards(range),
+      splitTarget: (id) => this.splitTarget(id),
+      splitApplied: (right, opts) => this.splitApplied(right, opts),
+      destroyed: (peer) => this.peerDestroyed(peer),
+      heartbeatSent: (count) => {
+        this.heartbeatsSent += count;
+      },
+      snapshotInstalled: () => {
+        this.snapshotsInstalled++;
+      },
+      fatal: (error) => this.fatal(error),
+    };
+  }
+
+  /** Opens the store: recovers its peers from the engine, or bootstraps the first shard. */
+  static async open(options: MultiRaftStoreOptions): Promise<MultiRaftStore> {
+    const store = new MultiRaftStore(options);
+    for (const { key, value } of options.engine.scan(shardMetaRange)) {
+      if (!isPeerStateKey(key)) continue;
+      const state = decodePeerState(value);
+      if (state.state === "tombstone") {
+        store.tombstones.set(state.shard.id, state.peerId);
+      } else {
+        const peer = new ShardPeer(store.host, state, { peerStateUnwritten: false });
+        store.peers.set(state.shard.id, peer);
+      }
+    }
+    if (store.peers.size === 0 && store.tombstones.size === 0 && options.bootstrap !== undefined) {
+      await store.createShard(options.bootstrap);
+    }
+    const tickMs = store.host.options.raft.tickIntervalMs;
+    store.timer = options.env.timers.setInterval(tickMs, () => store.tickAll());
+    return store;
+  }
+
+  /**
+   * Founds a shard's peer on this store (first start, or tests creating many shards):
+   * every store of `meta.peers` does the same with the same meta.
+   */
+  async createShard(meta: ShardMeta): Promise<void> {
+    assert(!this.peers.has(meta.id), `shard ${meta.id} already exists here`);
+    const mine = meta.peers.find((p) => p.storeId === this.storeId);
+    assert(mine !== undefined, `shard ${meta.id} has no peer on store ${this.storeId}`);
+    const batch = new RaftWriteBatch();
+    EngineRaftStorage.stageBootstrap(batch, meta.id, { confState: confStateOf(meta.peers) });
+    const state: PeerState = {
+      peerId: mine.peerId,
+      state: "normal",
+      initialized: true,
+      shard: meta,
+    };
+    batch.ops.push({ kind: "put", key: peerStateKey(meta.id), value: encodePeerState(state) });
+    await batch.write(this.engine, { sync: true });
+    this.peers.set(meta.id, new ShardPeer(this.host, state, { peerStateUnwritten: false }));
+  }
+
+  // ---- StoreShards ------------------------------------------------------------------
+
+  read(
+    ctx: ShardContext,
+    options: { readonly keys: readonly Uint8Array[] },
+  ): Promise<{ readonly kind: "ok"; readonly value: ShardSnapshot } | RouteError> {
+    const peer = this.peers.get(ctx.shardId);
+    if (peer === undefined || this.closed) {
+      return Promise.resolve({ kind: "shardNotFound", shardId: ctx.shardId });
+    }
+    return peer.read(ctx, options.keys);
+  }
+
+  write(ctx: ShardContext, ops: readonly WriteOp[]): Promise<{ readonly kind: "ok" } | RouteError> {
+    const peer = this.peers.get(ctx.shardId);
+    if (peer === undefined || this.closed) {
+      return Promise.resolve({ kind: "shardNotFound", shardId: ctx.shardId });
+    }
+    return peer.write(ctx, ops);
+  }
+
+  shards(): readonly { readonly shard: ShardMeta; readonly isLeader: boolean }[] {
+    const out: { shard: ShardMeta; isLeader: boolean }[] = [];
+    for (const peer of this.peers.values()) {
+      if (peer.isInitialized) out.push({ shard: peer.shard, isLeader: peer.isLeader });
+    }
+    return out;
+  }
+
+  // ---- admin ------------------------------------------------------------------------
+
+  /** Splits a shard at `splitKey`; ids of the new shard and its peers come from PD. */
+  split(
+    ctx: ShardContext,
+    options: { readonly splitKey: Uint8Array; readonly newShardId: number;
+      readonly newPeerIds: readonly number[] },
+  ): Promise<AdminResult> {
+    const peer = this.peers.get(ctx.shardId);
+    if (peer === undefined) return Promise.resolve({ kind: "shardNotFound", shardId: ctx.shardId });
+    return peer.split(ctx, options);
+  }
+
+  /** Adds a learner, promotes a learner to voter, or removes a peer. */
+  changePeer(
+    shardId: number,
+    op: "addLearner" | "addVoter" | "removePeer",
+    peer: { readonly peerId: number; readonly storeId: number },
+  ): Promise<AdminResult> {
+    const local = this.peers.get(shardId);
+    if (local === undefined) return Promise.resolve({ kind: "shardNotFound", shardId });
+    const meta: PeerMeta = { ...peer, role: op === "addVoter" ? "voter" : "learner" };
+    return local.changePeer(op, meta);
+  }
+
+  /** Asks the leader to hand leadership to the peer on `toStoreId`. */
+  transferLeader(shardId: number, toPeerId: number): AdminResult {
+    const local = this.peers.get(shardId);
+    if (local === undefined) return { kind: "shardNotFound", shardId };
+    if (!local.isLeader) return { kind: "notLeader", shardId };
+    local.transferLeader(toPeerId);
+    return { kind: "ok" };
+  }
+
+  /**
+   * Carries out one PD operator step on the shard's leader here. A split needs ids from
+   * PD (`allocId`); a split without explicit keys is refused (size-based keys: not yet).
+   */
+  async executeStep(
+    shardId: number,
+    step: ShardOperatorStep,
+    options: { readonly allocId?: () => Promise<number> } = {},
+  ): Promise<AdminResult> {
+    const local = this.peers.get(shardId);
+    if (local === undefined) return { kind: "shardNotFound", shardId };
+    switch (step.kind) {
+      case "addLearner":
+        return this.changePeer(shardId, "addLearner", step);
+      case "promoteLearner":
+        return this.changePeer(shardId, "addVoter", step);
+      case "removePeer":
+        return this.changePeer(shardId, "removePeer", step);
+      case "transferLeader": {
+        const to = local.shard.peers.find((p) => p.storeId === step.toStoreId);
+        if (to === undefined) return { kind: "refused", reason: "no peer on the target store" };
+        return this.transferLeader(shardId, to.peerId);
+      }
+      case "splitShard": {
+        const key = step.keys?.[0];
+        if (key === undefined || options.allocId === undefined) {
+          return { kind: "refused", reason: "split needs explicit keys and an id allocator" };
+        }
+        const shard = local.shard;
+        const newShardId = await options.allocId();
+        const newPeerIds: number[] = [];
+        for (let i = 0; i < shard.peers.length; i++) newPeerIds.push(await options.allocId());
+        const ctx = { shardId, epoch: shard.epoch };
+        return this.split(ctx, { splitKey: key, newShardId, newPeerIds });
+      }
+      case "mergeShard":
+        return { kind: "refused", reason: "merge is not implemented" };
+    }
+  }
+
+  /**
+   * Store liveness: `storeId` is down, so wake every sleeping group with a peer there (a
+   * hibernating follower cannot notice its leader died).
+   */
+  storeUnreachable(storeId: number): void {
+    for (const peer of this.peers.values()) {
+      if (peer.shard.peers.some((p) => p.storeId === storeId)) peer.wake();
+    }
+  }
+
+  /** The Raft status of this store's peer of `shardId`, if any. */
+  status(shardId: number): RaftStatus | undefined {
+    return this.peers.get(shardId)?.status();
+  }
+
+  /** Peers that are hibernating (metrics). */
+  hibernatedCount(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) if (peer.isHibernating) n++;
+    return n;
+  }
+
+  /** Stops the timer and every peer. The engine stays open (the caller owns it). */
+  close(): Promise<void> {
+    this.closed = true;
+    this.timer?.cancel();
+    for (const peer of this.peers.values()) peer.stop();
+    this.peers.clear();
+    return Promise.resolve();
+  }
+
+  // ---- messages ---------------------------------------------------------------------
+
+  /** Handles a batch of envelopes from another store. */
+  receive(envelopes: readonly RaftEnvelope[]): void {
+    if (this.closed) return;
+    for (const envelope of envelopes) {
+      if (envelope.to.storeId !== this.storeId) continue;
+      const peer = this.peerFor(envelope);
+      if (peer === undefined) continue;
+      if (envelope.message.kind === "snapshot" && this.snapshotOverlaps(envelope)) continue;
+      peer.step(envelope);
+    }
+  }
+
+  private peerFor(envelope: RaftEnvelope): ShardPeer | undefined {
+    const { shardId } = envelope;
+    const target = envelope.to.peerId;
+    const existing = this.peers.get(shardId);
+    if (existing !== undefined) {
+      if (existing.peerId === target) return existing;
+      if (target > existing.peerId && !existing.isLeader) {
+        // Our peer was removed (and is being replaced) without learning it: drop it.
+        void existing.destroy().catch((error: unknown) => this.fatal(error));
+      }
+      return undefined;
+    }
+    const tomb = this.tombstones.get(shardId);
+    if (tomb !== undefined && target <= tomb) return undefined;
+    // Only a leader's messages create a peer (a stale vote must not resurrect one).
+    const kind = envelope.message.kind;
+    if (kind !== "append" && kind !== "heartbeat" && kind !== "snapshot") return undefined;
+    const state: PeerState = {
+      peerId: target,
+      state: "normal",
+      initialized: false,
+      shard: { id: shardId, startKey: new Uint8Array(0), endKey: new Uint8Array(0),
+        epoch: { confVersion: 0, version: 0 }, peers: [envelope.to] },
+    };
+    const peer = new ShardPeer(this.host, state, { peerStateUnwritten: true });
+    this.peers.set(shardId, peer);
+    this.tombstones.delete(shardId);
+    return peer;
+  }
+
+  private snapshotOverlaps(envelope: RaftEnvelope): boolean {
+    if (envelope.message.kind !== "snapshot") return false;
+    const payload = decode<SnapshotPayload>(envelope.message.snapshot.data);
+    for (const peer of this.peers.values()) {
+      if (peer.shardId === envelope.shardId || !peer.isInitialized) continue;
+      if (rangesOverlap(peer.shard, payload.shard)) return true;
+    }
+    return false;
+  }
+
+  private enqueue(envelopes: readonly RaftEnvelope[]): void {
+    for (const envelope of envelopes) {
+      const to = envelope.to.storeId;
+      let list = this.outbox.get(to);
+      if (list === undefined) {
+        list = [];
+        this.outbox.set(to, list);
+      }
+      list.push(envelope);
+    }
+    if (!this.flushQueued && this.outbox.size > 0) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const outbox = this.outbox;
+    this.outbox = new Map();
+    if (this.closed) return;
+    for (const [storeId, envelopes] of outbox) {
+      this.messagesSent += envelopes.length;
+      if (storeId === this.storeId) this.receive(envelopes);
+      else this.transport.send(storeId, envelopes);
+    }
+  }
+
+  private tickAll(): void {
+    if (this.closed) return;
+    const now = this.env.clock.monotonicMs();
+    for (const peer of this.peers.values()) {
+      if (peer.isHibernating) continue;
+      this.ticks++;
+      peer.tick(now);
+    }
+  }
+
+  // ---- peer host --------------------------------------------------------------------
+
+  private currentShards(range: { startKey: Uint8Array; endKey: Uint8Array }): ShardMeta[] {
+    const out: ShardMeta[] = [];
+    for (const peer of this.peers.values()) {
+      if (peer.isInitialized && !peer.destroyedFlag && rangesOverlap(peer.shard, range)) {
+        out.push(peer.shard);
+      }
+    }
+    return out;
+  }
+
+  private splitTarget(newShardId: number): SplitTarget {
+    const existing = this.peers.get(newShardId);
+    if (existing === undefined) {
+      if (this.tombstones.has(newShardId)) return { kind: "skip" };
+      return { kind: "create" };
+    }
+    if (existing.isInitialized) return { kind: "skip" };
+    const raw = this.engine.get(hardStateKey(newShardId));
+    if (raw === undefined) return { kind: "create" };
+    const hs = decodeHardState(raw);
+    return { kind: "create", keepHardState: { term: hs.term, vote: hs.vote as PeerId | null } };
+  }
+
+  private splitApplied(right: ShardMeta, options: { readonly campaign: boolean }): void {
+    if (this.closed) return;
+    const mine = right.peers.find((p) => p.storeId === this.storeId);
+    assert(mine !== undefined, "split without a peer here");
+    const old = this.peers.get(right.id);
+    if (old !== undefined) old.stop();
+    const peer = new ShardPeer(
+      this.host,
+      { peerId: mine.peerId, state: "normal", initialized: true, shard: right },
+      { peerStateUnwritten: false },
+    );
+    this.peers.set(right.id, peer);
+    if (options.campaign) peer.wake();
+  }
+
+  private peerDestroyed(peer: ShardPeer): void {
+    if (this.peers.get(peer.shardId) === peer) this.peers.delete(peer.shardId);
+    this.tombstones.set(peer.shardId, peer.peerId);
+  }
+
+  private fatal(error: unknown): void {
+    if (this.fatalError !== undefined) return;
+    this.fatalError = error;
+    void this.close();
+    this.onFatal(error);
+  }
+}
