@@ -91,4 +91,4 @@ raftStorageConformance("EngineRaftStorage on LmdbEngine", async (confState) => {
     await engine.close();
     await rm(dir, { recursive: true, force: true });
   });
-});
+}, { persistent: true });
