@@ -14,33 +14,15 @@
  * `LocalStoreShards` (one unreplicated shard over an engine, for server tests and a
  * single-node mode). Both must pass one conformance suite.
  */
-import type { ShardEpoch, ShardMeta } from "../../proto/mod.ts";
+import type { RouteError, ShardContext, ShardMeta } from "../../proto/mod.ts";
 import type { EngineSnapshot, WriteOp } from "../engine/engine.ts";
 
-/** What a client names with each request: the shard and the epoch it routed with. */
-export interface ShardContext {
-  readonly shardId: number;
-  readonly epoch: ShardEpoch;
-}
-
-/** Why a request could not be served by this store; each carries what a client needs. */
-export type RouteError =
-  /** This peer is not the leader; `leader` is the hint (absent while an election runs). */
-  | {
-      readonly kind: "notLeader";
-      readonly shardId: number;
-      readonly leader?: { readonly peerId: number; readonly storeId: number };
-    }
-  /** This store has no peer of the shard. */
-  | { readonly kind: "shardNotFound"; readonly shardId: number }
-  /** The epoch changed (split, merge, conf change); `current` are the shards now covering it. */
-  | { readonly kind: "epochNotMatch"; readonly current: readonly ShardMeta[] }
-  /** A key of the request lies outside the shard's range. */
-  | { readonly kind: "keyNotInShard"; readonly key: Uint8Array; readonly shard: ShardMeta }
-  /** Too much queued (proposals, applies); retry with backoff. */
-  | { readonly kind: "serverIsBusy"; readonly reason: string }
-  /** The proposal was superseded (leader changed before it applied): outcome unknown. */
-  | { readonly kind: "staleCommand" };
+/**
+ * What a client names with each request (the shard and the epoch it routed with), and why
+ * a request could not be served: the wire types of `proto/kv.ts`, used here unchanged so
+ * the RPC layer passes them through without conversion.
+ */
+export type { RouteError, ShardContext };
 
 /** A read snapshot of one shard, consistent and linearizable. Release it when done. */
 export interface ShardSnapshot {
