@@ -9,3 +9,35 @@ export {
   type PdClientStats,
   ShardCache,
 } from "./pd_client.ts";
+// The transactional KV client ([T6]): routing, transactions, lock resolution, GC.
+export { Backoff, type BackoffOptions } from "./backoff.ts";
+export {
+  type GroupReply,
+  KvClient,
+  type KvClientOptions,
+  type KvClientStats,
+  RpcStoreTransport,
+  type SendOptions,
+  type ShardRouter,
+  type StoreTransport,
+  groupKeysByShard,
+  mapBounded,
+} from "./kv_client.ts";
+export { type CommitPath, commitResultUnknown } from "./committer.ts";
+export { LockResolver, type LockResolverStats, type ResolveResult } from "./lock_resolver.ts";
+export { type BufferedOp, WriteBuffer } from "./write_buffer.ts";
+export {
+  type LockKeysOptions,
+  type ScanOptions,
+  Transaction,
+  type TxnOptions,
+} from "./txn.ts";
+export { TxnClient, type TxnClientOptions, type TxnPd } from "./txn_client.ts";
+export { type MinStartTsSource, ServiceSafePoints, TxnRegistry } from "./txn_registry.ts";
+export {
+  type GcPd,
+  type GcRoundResult,
+  GcWorker,
+  type GcWorkerOptions,
+  gcElection,
+} from "./gc_worker.ts";

@@ -393,6 +393,15 @@ export class PdClient {
     else this.shards.replace({ shard: route.shard, leader: peer });
   }
 
+  /**
+   * Caches routes a store reported (the shards now covering a stale route, from an epoch
+   * mismatch), so the next request goes straight to them instead of asking PD, which may
+   * not have heard of a split yet.
+   */
+  cacheShardRoutes(routes: readonly ShardRoute[]): void {
+    for (const route of routes) this.shards.insert(route);
+  }
+
   // ---- GC safe point and elections ------------------------------------------------------
 
   async getGcSafePoint(): Promise<Timestamp> {

@@ -1,0 +1,649 @@
+/**
+ * `Transaction`: one Percolator transaction as a SQL session sees it — snapshot reads at
+ * its start ts (through the lock resolver), a write buffer, pessimistic locks, and commit
+ * (through `committer.ts`, which records the path taken in `commitPath`).
+ *
+ * Reads merge the buffer over the snapshot: a buffered put or delete wins. A read that
+ * meets a lock resolves it and retries; live locks are waited out with a backoff within
+ * `lockWaitMsMax`, then `CLIENT:Txn:LockResolveTimeout`. Every snapshot read first checks
+ * the start ts against the GC safe point (`CLIENT:Txn:SnapshotTooOld`).
+ *
+ * Pessimistic mode: `lockKeys` takes a fresh for-update ts, locks the primary first (so
+ * every secondary lock's primary exists), then the rest in parallel. A lock held by another
+ * transaction is waited on at the store in slices of `limits.txnLockWaitSliceMs`, resolving
+ * the holder between slices (a crashed holder's lock expires), up to `waitTimeoutMs`
+ * (`KV:Txn:LockWaitTimeout`); a cycle is `KV:Txn:Deadlock`; a newer commit takes a new
+ * for-update ts and locks again (bounded). While a primary lock exists, a heartbeat (Env
+ * timer) extends its TTL so a long transaction is not taken for crashed.
+ *
+ * State is owned by the transaction; it is single-user (one session), and finishes once
+ * (commit or rollback), after which every call fails with `CLIENT:Txn:Finished`.
+ */
+import {
+  ErrorCode,
+  TesseraError,
+  type Timestamp,
+  decomposeTimestamp,
+  limits,
+} from "../base/mod.ts";
+import { compareBytes } from "../codec/mod.ts";
+import type { Env } from "../env/mod.ts";
+import {
+  type BatchGetReply,
+  type GetReply,
+  type KvPair,
+  type KvReply,
+  KvMethod,
+  type LockInfo,
+  type MutationInfo,
+  type PessimisticLockReply,
+  type ScanReply,
+  type ShardMeta,
+} from "../proto/mod.ts";
+import { Backoff } from "./backoff.ts";
+import {
+  type CommitOptions,
+  type CommitPath,
+  type CommitterContext,
+  commitTransaction,
+} from "./committer.ts";
+import { type KvClient } from "./kv_client.ts";
+import {
+  type LockResolver,
+  keyErrorToError,
+  lockResolveTimeout,
+} from "./lock_resolver.ts";
+import { WriteBuffer } from "./write_buffer.ts";
+
+/** Options of one transaction. */
+export interface TxnOptions {
+  /** Pessimistic (lock on write) instead of optimistic; default false. */
+  readonly pessimistic?: boolean;
+  /** Default `limits.txnLockTtlMsDefault`. */
+  readonly lockTtlMs?: number;
+  /** Default `limits.txnHeartbeatIntervalMsDefault`. */
+  readonly heartbeatIntervalMs?: number;
+  /** Defaults true. */
+  readonly enableOnePc?: boolean;
+  readonly enableAsyncCommit?: boolean;
+  /** A fresh TSO min commit ts for 1PC and async commit (default true). */
+  readonly linearizable?: boolean;
+  /** Write buffer bounds (defaults `limits.txnBuffer{Bytes,Keys}Max`). */
+  readonly bufferBytesMax?: number;
+  readonly bufferKeysMax?: number;
+  /** How long a read waits for live locks; default `limits.clientLockWaitMsMax`. */
+  readonly lockWaitMsMax?: number;
+}
+
+/** What a transaction needs from its client. */
+export interface TxnContext extends CommitterContext {
+  readonly env: Pick<Env, "random" | "timers" | "clock">;
+  readonly kv: KvClient;
+  readonly resolver: LockResolver;
+  /** Fails with `CLIENT:Txn:SnapshotTooOld` if `ts` is below the GC safe point. */
+  checkSafePoint(ts: Timestamp): Promise<void>;
+  /** Called once when the transaction finishes. */
+  onFinish(startTs: Timestamp): void;
+  reportError(message: string, error: unknown): void;
+}
+
+/** Options of `lockKeys`. */
+export interface LockKeysOptions {
+  /** Default `limits.kvLockWaitTimeoutMsDefault`; 0: fail at once on a held lock. */
+  readonly waitTimeoutMs?: number;
+  /**
+   * Pessimistic: resolve with each key's latest committed value (a "current read" at the
+   * for-update ts, what UPDATE and SELECT … FOR UPDATE need), parallel to `keys`.
+   */
+  readonly returnValues?: boolean;
+}
+
+/** Options of a scan. */
+export interface ScanOptions {
+  /** Pairs at most; default and bound `limits.kvScanLimitMax`. */
+  readonly limit?: number;
+  readonly reverse?: boolean;
+}
+
+function hexOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex");
+}
+
+function minEnd(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  return compareBytes(a, b) <= 0 ? a : b;
+}
+
+function maxStart(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return compareBytes(a, b) >= 0 ? a : b;
+}
+
+/** One transaction; see the file comment. */
+export class Transaction {
+  readonly startTs: Timestamp;
+  readonly pessimistic: boolean;
+  private readonly ctx: TxnContext;
+  private readonly options: TxnOptions;
+  private readonly buffer: WriteBuffer;
+  private readonly locked = new Set<string>();
+  private lockedKeys: Uint8Array[] = [];
+  private primary: Uint8Array | undefined;
+  private forUpdateTs: Timestamp;
+  private heartbeat: { cancel(): void } | undefined;
+  private state: "active" | "committing" | "committed" | "rolledBack" = "active";
+  private path: CommitPath | undefined;
+  private commitTsValue: Timestamp | undefined;
+
+  constructor(ctx: TxnContext, startTs: Timestamp, options: TxnOptions = {}) {
+    this.ctx = ctx;
+    this.startTs = startTs;
+    this.forUpdateTs = startTs;
+    this.options = options;
+    this.pessimistic = options.pessimistic ?? false;
+    this.buffer = new WriteBuffer({
+      ...(options.bufferBytesMax === undefined ? {} : { bytesMax: options.bufferBytesMax }),
+      ...(options.bufferKeysMax === undefined ? {} : { keysMax: options.bufferKeysMax }),
+    });
+  }
+
+  /** The path the commit took (undefined before commit, and for read-only commits). */
+  get commitPath(): CommitPath | undefined {
+    return this.path;
+  }
+
+  get commitTs(): Timestamp | undefined {
+    return this.commitTsValue;
+  }
+
+  /** Keys buffered and their bytes. */
+  get bufferSize(): { readonly keys: number; readonly bytes: number } {
+    return { keys: this.buffer.size, bytes: this.buffer.sizeBytes };
+  }
+
+  // ---- reads ------------------------------------------------------------------------------
+
+  /** The value of `key` as this transaction sees it (its own writes over its snapshot). */
+  async get(key: Uint8Array): Promise<Uint8Array | null> {
+    this.checkActive();
+    const op = this.buffer.get(key);
+    if (op !== undefined && op.kind !== "lock") return op.kind === "delete" ? null : op.value;
+    return this.snapshotGet(key);
+  }
+
+  /** Values of `keys`, parallel to them (`null`: no value). */
+  async batchGet(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    this.checkActive();
+    const out = new Map<string, Uint8Array | null>();
+    const fromSnapshot: Uint8Array[] = [];
+    for (const key of keys) {
+      const op = this.buffer.get(key);
+      if (op === undefined || op.kind === "lock") fromSnapshot.push(key);
+      else out.set(hexOf(key), op.kind === "delete" ? null : op.value);
+    }
+    if (fromSnapshot.length > 0) {
+      await this.ctx.checkSafePoint(this.startTs);
+      let pending = fromSnapshot;
+      await this.withLocks(async (bypassLocks) => {
+        const replies = await this.ctx.kv.sendKeys<BatchGetReply>(
+          pending,
+          KvMethod.batchGet,
+          (group) => ({ keys: group, version: this.startTs, bypassLocks }),
+        );
+        const locks: LockInfo[] = [];
+        const retry: Uint8Array[] = [];
+        for (const { keys: group, reply } of replies) {
+          this.throwKeyError(reply, "batch get");
+          for (const pair of reply.pairs) out.set(hexOf(pair.key), pair.value);
+          for (const lock of reply.locked) {
+            locks.push(lock);
+            retry.push(lock.key);
+          }
+          for (const key of group) {
+            if (!out.has(hexOf(key)) && !reply.locked.some((l) => compareBytes(l.key, key) === 0)) {
+              out.set(hexOf(key), null);
+            }
+          }
+        }
+        pending = retry;
+        return locks;
+      });
+    }
+    return keys.map((k) => out.get(hexOf(k)) ?? null);
+  }
+
+  /**
+   * Pairs with keys in `[start, end)` (empty end: to the end of the key space), in key
+   * order (or reversed), own writes merged over the snapshot.
+   */
+  async scan(start: Uint8Array, end: Uint8Array, options: ScanOptions = {}): Promise<KvPair[]> {
+    this.checkActive();
+    const limit = Math.min(options.limit ?? limits.kvScanLimitMax, limits.kvScanLimitMax);
+    const reverse = options.reverse ?? false;
+    const buffered = this.buffer.range(start, end, { reverse });
+    const hidden = buffered.filter((e) => e.op.kind === "delete").length;
+    const snapshot = await this.snapshotScan(start, end, limit + hidden, reverse);
+    const mine = new Map(buffered.map((e) => [hexOf(e.key), e.op]));
+    const merged: KvPair[] = [];
+    for (const pair of snapshot) {
+      const op = mine.get(hexOf(pair.key));
+      if (op === undefined || op.kind === "lock") merged.push(pair);
+    }
+    for (const e of buffered) {
+      if (e.op.kind === "put" || e.op.kind === "insert") {
+        merged.push({ key: e.key, value: e.op.value });
+      }
+    }
+    merged.sort((a, b) => (reverse ? compareBytes(b.key, a.key) : compareBytes(a.key, b.key)));
+    return merged.slice(0, limit);
+  }
+
+  // ---- writes -----------------------------------------------------------------------------
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    this.checkActive();
+    this.buffer.set(key, { kind: "put", value });
+  }
+
+  /** A put that fails at commit (`KV:Txn:AlreadyExist`) if the key has a value. */
+  insert(key: Uint8Array, value: Uint8Array): void {
+    this.checkActive();
+    this.buffer.set(key, { kind: "insert", value });
+  }
+
+  delete(key: Uint8Array): void {
+    this.checkActive();
+    this.buffer.set(key, { kind: "delete" });
+  }
+
+  /**
+   * Locks `keys` for this transaction. Pessimistic: at a fresh for-update ts, waiting for
+   * other holders (see the file comment). Optimistic: the keys join the commit as
+   * lock-only mutations, so a concurrent writer conflicts.
+   */
+  async lockKeys(
+    keys: readonly Uint8Array[],
+    options: LockKeysOptions = {},
+  ): Promise<(Uint8Array | null)[]> {
+    this.checkActive();
+    if (!this.pessimistic) {
+      for (const key of keys) {
+        if (this.buffer.get(key) === undefined) this.buffer.set(key, { kind: "lock" });
+      }
+      return options.returnValues === true ? this.batchGet(keys) : [];
+    }
+    const returnValues = options.returnValues === true;
+    const values = new Map<string, Uint8Array | null>();
+    // Keys locked before are locked again when their values are wanted (idempotent).
+    const todo = [...new Map(keys.map((k) => [hexOf(k), k])).values()]
+      .filter((k) => returnValues || !this.locked.has(hexOf(k)))
+      .sort(compareBytes);
+    if (todo.length === 0) return [];
+    const waitTimeoutMs = options.waitTimeoutMs ?? limits.kvLockWaitTimeoutMsDefault;
+    const deadlineMs = this.ctx.env.clock.monotonicMs() + waitTimeoutMs;
+    const newlyLocked: Uint8Array[] = [];
+    try {
+      const lock = { deadlineMs, newlyLocked, values: returnValues ? values : undefined };
+      if (this.primary === undefined) {
+        const first = todo[0] as Uint8Array;
+        this.primary = first.slice();
+        await this.lockSome([first], lock);
+        this.startHeartbeat();
+        await this.lockSome(todo.slice(1), lock);
+      } else {
+        await this.lockSome(todo, lock);
+      }
+      return returnValues ? keys.map((k) => values.get(hexOf(k)) ?? null) : [];
+    } catch (error) {
+      if (newlyLocked.length > 0) {
+        await this.pessimisticRollback(newlyLocked);
+        for (const k of newlyLocked) this.locked.delete(hexOf(k));
+        this.lockedKeys = this.lockedKeys.filter((k) => this.locked.has(hexOf(k)));
+      }
+      if (this.lockedKeys.length === 0) {
+        this.primary = undefined;
+        this.stopHeartbeat();
+      }
+      throw error;
+    }
+  }
+
+  // ---- commit and rollback ----------------------------------------------------------------
+
+  /**
+   * Commits: nothing to do for a read-only transaction; else see `committer.ts`. Fails
+   * with a typed error (the transaction is rolled back) or `CLIENT:Txn:CommitResultUnknown`.
+   */
+  async commit(): Promise<void> {
+    this.checkActive();
+    this.state = "committing";
+    const mutations: MutationInfo[] = [];
+    for (const e of this.buffer.entries()) {
+      switch (e.op.kind) {
+        case "put":
+        case "insert":
+          mutations.push({ kind: e.op.kind, key: e.key, value: e.op.value });
+          break;
+        case "delete":
+        case "lock":
+          mutations.push({ kind: e.op.kind, key: e.key });
+          break;
+        default:
+          e.op satisfies never;
+      }
+    }
+    for (const key of this.lockedKeys) {
+      if (this.buffer.get(key) === undefined) mutations.push({ kind: "lock", key });
+    }
+    mutations.sort((a, b) => compareBytes(a.key, b.key));
+    try {
+      if (mutations.length === 0) {
+        this.state = "committed";
+        return;
+      }
+      this.primary ??= (mutations[0] as MutationInfo).key;
+      const primary = this.primary;
+      const outcome = await commitTransaction(this.ctx, {
+        startTs: this.startTs,
+        primary,
+        mutations,
+        ...(this.pessimistic
+          ? {
+              pessimistic: {
+                forUpdateTs: this.forUpdateTs,
+                isLocked: (k: Uint8Array) => this.locked.has(hexOf(k)),
+              },
+            }
+          : {}),
+        options: this.commitOptions(),
+        onPrimaryLocked: () => this.startHeartbeat(),
+      });
+      this.path = outcome.path;
+      this.commitTsValue = outcome.commitTs;
+      this.state = "committed";
+    } catch (error) {
+      this.state = "rolledBack";
+      throw error;
+    } finally {
+      this.finish();
+    }
+  }
+
+  /** Drops the buffer and releases pessimistic locks. */
+  async rollback(): Promise<void> {
+    this.checkActive();
+    this.state = "rolledBack";
+    try {
+      if (this.lockedKeys.length > 0) await this.pessimisticRollback(this.lockedKeys);
+    } finally {
+      this.finish();
+    }
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private commitOptions(): CommitOptions {
+    return {
+      enableOnePc: this.options.enableOnePc ?? true,
+      enableAsyncCommit: this.options.enableAsyncCommit ?? true,
+      linearizable: this.options.linearizable ?? true,
+      lockTtlMs: this.lockTtlMs(),
+    };
+  }
+
+  private lockTtlMs(): number {
+    return this.options.lockTtlMs ?? limits.txnLockTtlMsDefault;
+  }
+
+  private checkActive(): void {
+    if (this.state !== "active") {
+      throw new TesseraError(
+        ErrorCode.ClientTxnFinished,
+        `transaction ${this.startTs} is ${this.state}`,
+      );
+    }
+  }
+
+  private finish(): void {
+    this.stopHeartbeat();
+    this.ctx.onFinish(this.startTs);
+  }
+
+  private throwKeyError(reply: KvReply, what: string): void {
+    if (reply.keyError !== undefined && reply.keyError.kind !== "keyIsLocked") {
+      throw keyErrorToError(reply.keyError, what);
+    }
+  }
+
+  /**
+   * Runs `attempt` until it reports no locks, resolving the ones it reports, waiting out
+   * live ones within `lockWaitMsMax`. `attempt` gets the locks it may read past.
+   */
+  private async withLocks(
+    attempt: (bypassLocks: readonly Timestamp[]) => Promise<readonly LockInfo[]>,
+  ): Promise<void> {
+    const bypass: Timestamp[] = [];
+    const startedMs = this.ctx.env.clock.monotonicMs();
+    const waitMax = this.options.lockWaitMsMax ?? limits.clientLockWaitMsMax;
+    const backoff = new Backoff(this.ctx.env.random, {
+      baseMs: 5,
+      capMs: 500,
+      attemptsMax: limits.txnLockConflictAttemptsMax * 4,
+    });
+    for (;;) {
+      const locks = await attempt(bypass);
+      if (locks.length === 0) return;
+      const result = await this.ctx.resolver.resolve(locks, this.startTs);
+      bypass.push(...result.bypass);
+      if (result.msBeforeExpired === 0) continue;
+      const waited = this.ctx.env.clock.monotonicMs() - startedMs;
+      const delay = backoff.next();
+      if (delay === null || waited >= waitMax) {
+        throw lockResolveTimeout(locks[0] as LockInfo, waited);
+      }
+      await this.ctx.env.timers.sleep(Math.min(delay, result.msBeforeExpired, waitMax - waited));
+    }
+  }
+
+  private async snapshotGet(key: Uint8Array): Promise<Uint8Array | null> {
+    await this.ctx.checkSafePoint(this.startTs);
+    let value: Uint8Array | null = null;
+    await this.withLocks(async (bypassLocks) => {
+      const { reply } = await this.ctx.kv.sendKey<GetReply>(key, KvMethod.get, () => ({
+        key,
+        version: this.startTs,
+        bypassLocks,
+      }));
+      this.throwKeyError(reply, "get");
+      if (reply.keyError?.kind === "keyIsLocked") return [reply.keyError.lock];
+      value = reply.value;
+      return [];
+    });
+    return value;
+  }
+
+  /** Snapshot pairs in the range, at most `limit`, across shards. */
+  private async snapshotScan(
+    start: Uint8Array,
+    end: Uint8Array,
+    limit: number,
+    reverse: boolean,
+  ): Promise<KvPair[]> {
+    await this.ctx.checkSafePoint(this.startTs);
+    const out: KvPair[] = [];
+    let lo = start;
+    let hi = end;
+    for (let step = 0; step < limits.pdShardsMax && out.length < limit; step++) {
+      if (hi.length > 0 && compareBytes(lo, hi) >= 0) break;
+      let anchor = lo;
+      if (reverse) {
+        const routes = await this.ctx.kv.shardsInRange(lo, hi);
+        const last = routes[routes.length - 1];
+        if (last === undefined) break;
+        anchor = maxStart(lo, last.shard.startKey);
+      }
+      let used: ShardMeta | undefined;
+      let pairs: readonly KvPair[] = [];
+      await this.withLocks(async (bypassLocks) => {
+        const { reply, shard } = await this.ctx.kv.sendKey<ScanReply>(
+          anchor,
+          KvMethod.scan,
+          (s) => ({
+            startKey: maxStart(lo, s.startKey),
+            endKey: minEnd(hi, s.endKey),
+            limit: Math.min(limit - out.length, limits.kvScanLimitMax),
+            version: this.startTs,
+            reverse,
+            bypassLocks,
+          }),
+        );
+        used = shard;
+        this.throwKeyError(reply, "scan");
+        if (reply.keyError?.kind === "keyIsLocked") return [reply.keyError.lock];
+        pairs = reply.pairs;
+        return [];
+      });
+      const shard = used as ShardMeta | undefined;
+      if (shard === undefined) break;
+      // A reverse step routed to a shard that ends below `hi` (a split): list again.
+      const endsBelow =
+        shard.endKey.length > 0 && (hi.length === 0 || compareBytes(shard.endKey, hi) < 0);
+      if (reverse && endsBelow) {
+        if (pairs.length === 0) hi = shard.endKey;
+        else continue;
+      }
+      out.push(...pairs);
+      if (out.length >= limit) break;
+      if (reverse) {
+        if (compareBytes(shard.startKey, lo) <= 0) break;
+        hi = shard.startKey;
+      } else {
+        if (shard.endKey.length === 0) break;
+        lo = shard.endKey;
+      }
+    }
+    return out;
+  }
+
+  /** Locks `keys` (pessimistic), retrying on conflicts; see the file comment. */
+  private async lockSome(
+    keys: readonly Uint8Array[],
+    lock: {
+      readonly deadlineMs: number;
+      readonly newlyLocked: Uint8Array[];
+      readonly values: Map<string, Uint8Array | null> | undefined;
+    },
+  ): Promise<void> {
+    const { deadlineMs, newlyLocked, values } = lock;
+    let pending = keys;
+    let conflicts = 0;
+    const primary = this.primary as Uint8Array;
+    while (pending.length > 0) {
+      const forUpdateTs = await this.ctx.timestamp();
+      if (forUpdateTs > this.forUpdateTs) this.forUpdateTs = forUpdateTs;
+      const leftMs = Math.max(0, deadlineMs - this.ctx.env.clock.monotonicMs());
+      const sliceMs = Math.min(leftMs, limits.txnLockWaitSliceMs);
+      const replies = await this.ctx.kv.sendKeys<PessimisticLockReply>(
+        pending,
+        KvMethod.pessimisticLock,
+        (group) => ({
+          keys: group.map((key) => ({ key })),
+          primary,
+          startTs: this.startTs,
+          forUpdateTs: this.forUpdateTs,
+          lockTtlMs: this.lockTtlMs(),
+          waitMode: sliceMs > 0 ? "wait" : "noWait",
+          waitTimeoutMs: Math.ceil(sliceMs),
+          returnValues: values !== undefined,
+        }),
+        { extraDeadlineMs: sliceMs },
+      );
+      const retry: Uint8Array[] = [];
+      const locks: LockInfo[] = [];
+      let conflict = false;
+      for (const { keys: group, reply } of replies) {
+        const keyError = reply.keyError;
+        if (keyError === undefined) {
+          group.forEach((key, i) => {
+            values?.set(hexOf(key), reply.values[i] ?? null);
+            if (this.locked.has(hexOf(key))) return;
+            this.locked.add(hexOf(key));
+            this.lockedKeys.push(key);
+            newlyLocked.push(key);
+          });
+          continue;
+        }
+        retry.push(...group);
+        switch (keyError.kind) {
+          case "writeConflict":
+            conflict = true;
+            break;
+          case "keyIsLocked":
+            locks.push(keyError.lock);
+            break;
+          case "lockWaitTimeout":
+            locks.push(keyError.lock);
+            break;
+          default:
+            throw keyErrorToError(keyError, "pessimistic lock");
+        }
+      }
+      pending = retry;
+      if (pending.length === 0) return;
+      if (conflict && ++conflicts > limits.txnPessimisticRetriesMax) {
+        throw new TesseraError(ErrorCode.KvTxnWriteConflict, "pessimistic lock kept conflicting");
+      }
+      if (locks.length > 0) {
+        const result = await this.ctx.resolver.resolve(locks, 0n as Timestamp);
+        const nowMs = this.ctx.env.clock.monotonicMs();
+        if (result.msBeforeExpired > 0 && nowMs >= deadlineMs) {
+          throw new TesseraError(
+            ErrorCode.KvTxnLockWaitTimeout,
+            `lock wait of transaction ${this.startTs} timed out`,
+            { details: { lockTs: String((locks[0] as LockInfo).startTs) } },
+          );
+        }
+        if (result.msBeforeExpired > 0 && sliceMs === 0) {
+          await this.ctx.env.timers.sleep(Math.min(result.msBeforeExpired, deadlineMs - nowMs));
+        }
+      }
+    }
+  }
+
+  private async pessimisticRollback(keys: readonly Uint8Array[]): Promise<void> {
+    const replies = await this.ctx.kv.sendKeys<KvReply>(
+      keys,
+      KvMethod.pessimisticRollback,
+      (group) => ({ keys: group, startTs: this.startTs, forUpdateTs: this.forUpdateTs }),
+    );
+    for (const { reply } of replies) this.throwKeyError(reply, "pessimistic rollback");
+  }
+
+  private startHeartbeat(): void {
+    const key = this.primary;
+    if (this.heartbeat !== undefined || key === undefined) return;
+    const intervalMs = this.options.heartbeatIntervalMs ?? limits.txnHeartbeatIntervalMsDefault;
+    const startMs = decomposeTimestamp(this.startTs).physicalMs;
+    this.heartbeat = this.ctx.env.timers.setInterval(intervalMs, () => {
+      if (this.state === "committed" || this.state === "rolledBack") return;
+      const ttl = Math.ceil(this.ctx.env.clock.wallMs() - startMs) + this.lockTtlMs();
+      this.ctx.background(async () => {
+        const { reply } = await this.ctx.kv.sendKey<KvReply>(key, KvMethod.txnHeartbeat, () => ({
+          primary: key,
+          startTs: this.startTs,
+          adviseLockTtlMs: ttl,
+        }));
+        // The lock is gone once the transaction committed or was rolled back: not an error.
+        if (reply.keyError !== undefined && reply.keyError.kind !== "txnNotFound" &&
+          reply.keyError.kind !== "txnLockNotFound") {
+          throw keyErrorToError(reply.keyError, "heartbeat");
+        }
+      }, "txn heartbeat");
+    });
+  }
+
+  private stopHeartbeat(): void {
+    this.heartbeat?.cancel();
+    this.heartbeat = undefined;
+  }
+}
