@@ -62,7 +62,8 @@ function startKv(pd: string, dataDir: string, addr = "127.0.0.1:0"): ReturnType<
   return children.spawn([
     launcher, "kv", "--pd", pd, "--addr", addr, "--status-addr", "127.0.0.1:0",
     "--data-dir", dataDir, "--store-heartbeat-interval", "100ms",
-    "--shard-heartbeat-interval", "100ms", "--log-level", "warn",
+    "--shard-heartbeat-interval", "100ms", "--raft-tick-interval", "50ms",
+    "--raft-election-ticks", "10", "--log-level", "warn",
   ]);
 }
 
@@ -148,11 +149,18 @@ test("tessera kv registers, heartbeats, serves 2PC, stops on SIGTERM, keeps its 
     assert.equal(restarted.storeId, serving.storeId);
     const [host2, port2] = restarted.rpc.split(":") as [string, string];
     const client2 = new RpcClient(env, { host: host2, port: Number(port2), logger });
-    const read = (await client2.call(KvMethod.get, {
-      ...base,
-      key,
-      version: await pdClient.getTimestamp(),
-    })) as GetReply;
+    // The recovered single-voter shard elects itself after an election timeout.
+    let read: GetReply;
+    for (const deadline = performance.now() + 30_000; ; ) {
+      read = (await client2.call(KvMethod.get, {
+        ...base,
+        key,
+        version: await pdClient.getTimestamp(),
+      })) as GetReply;
+      if (read.routeError === undefined) break;
+      if (performance.now() > deadline) throw new Error("restarted node never led the shard");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     assert.equal(new TextDecoder().decode(read.value ?? new Uint8Array(0)), "v1");
     await client2.close();
     again.process.kill("SIGTERM");

@@ -173,3 +173,4 @@ export {
   serveRaft,
 } from "./store/rpc_raft_transport.ts";
 export type { RaftEnvelope } from "./shard/codec.ts";
+export { RaftShardOperations } from "./server/raft_shard_operations.ts";

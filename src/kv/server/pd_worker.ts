@@ -59,6 +59,8 @@ export interface PdWorkerOptions {
   readonly storeStats: () => Omit<StoreStats, "shardCount" | "leaderCount">;
   /** One shard's load now. */
   readonly shardStats: (shard: ShardMeta) => ShardStats;
+  /** Peers of a shard still catching up (PD waits before promoting them); none if absent. */
+  readonly pendingPeerIds?: (shard: ShardMeta) => readonly number[];
 }
 
 /** The heartbeat loops; see the file comment. */
@@ -144,7 +146,7 @@ export class PdWorker {
         step = await this.options.pd.shardHeartbeat({
           shard,
           leaderPeerId: leader.peerId,
-          pendingPeerIds: [],
+          pendingPeerIds: this.options.pendingPeerIds?.(shard) ?? [],
           stats: this.options.shardStats(shard),
         });
         this.counters.shardHeartbeats++;

@@ -182,6 +182,11 @@ export class ShardPeer {
     return this.rawNode.isHibernating();
   }
 
+  /** Proposals waiting for their entry to apply (metrics). */
+  get proposalsPending(): number {
+    return this.pending.size;
+  }
+
   status(): RaftStatus {
     return this.rawNode.status();
   }

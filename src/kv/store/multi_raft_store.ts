@@ -303,6 +303,30 @@ export class MultiRaftStore implements StoreShards {
     return n;
   }
 
+  /** Proposals of all peers waiting to apply (metrics). */
+  proposalsPendingCount(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) n += peer.proposalsPending;
+    return n;
+  }
+
+  /**
+   * Peers of `shardId` the leader here considers still catching up (needing a snapshot,
+   * or never matched): PD does not promote them yet. Empty unless this store leads it.
+   */
+  pendingPeerIds(shardId: number): number[] {
+    const status = this.peers.get(shardId)?.status();
+    if (status === undefined || status.role !== "leader") return [];
+    const out: number[] = [];
+    for (const [id, pr] of status.progress) {
+      if (id === status.id) continue;
+      if (pr.state === "snapshot" || pr.matchIndex === 0 || pr.matchIndex < status.firstIndex - 1) {
+        out.push(id);
+      }
+    }
+    return out;
+  }
+
   /** Stops the timer and every peer. The engine stays open (the caller owns it). */
   close(): Promise<void> {
     this.closed = true;

@@ -5,7 +5,8 @@
  * which carries the shard's data, goes on its own bidirectional `raft.Snapshot` stream in
  * chunks of at most `chunkBytes` (flow-controlled by the stream), and is handed to the
  * receiving store whole once the last chunk arrived. Failures are logged and dropped:
- * Raft retries (a lost snapshot is sent again after the follower keeps rejecting).
+ * Raft retries (a lost snapshot is sent again after the follower keeps rejecting); the
+ * host hears of each (`onUnreachable`) so it can wake groups and refresh the address.
  */
 import { ErrorCode, TesseraError, describeError } from "../../base/mod.ts";
 import {
@@ -35,6 +36,11 @@ export interface RpcRaftTransportOptions {
   /** The RPC address of a store, or `undefined` while unknown (messages are dropped). */
   readonly addressOf: (storeId: number) => { host: string; port: number } | undefined;
   readonly chunkBytes?: number;
+  /**
+   * A call to `storeId` failed (connection refused or lost, deadline): the host wakes the
+   * groups with a peer there and refreshes the store's address.
+   */
+  readonly onUnreachable?: (storeId: number) => void;
 }
 
 /** Sends batches and snapshots to other stores' `raft.*` services. */
@@ -100,6 +106,7 @@ export class RpcRaftTransport implements RaftTransport {
     if (this.closed) return;
     const fields = { storeId, error: describeError(error) };
     this.options.logger.warn(fields, "raft message not delivered");
+    this.options.onUnreachable?.(storeId);
   }
 
   async close(): Promise<void> {
