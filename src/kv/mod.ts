@@ -106,7 +106,7 @@ export {
 } from "./engine/sorted_file.ts";
 export { compareBytes } from "./engine/bytes.ts";
 // The KV service of a store: scheduler, RPC handlers, PD worker (src/kv/server), and the
-// unreplicated store shards it runs on in tests and single-node mode (src/kv/store).
+// unreplicated store shards the service's own tests run it on (src/kv/store).
 export {
   LocalStoreShards,
   shardContainsKey,
