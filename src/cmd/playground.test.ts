@@ -36,6 +36,10 @@ test("playground starts PD and the SQL node, serves /status, exits 0 on SIGTERM"
     "0",
     "--pd-status-port",
     "0",
+    "--kv-port",
+    "0",
+    "--kv-status-port",
+    "0",
     "--data-dir",
     dataDir,
     "--log-level",
@@ -59,7 +63,13 @@ test("playground starts PD and the SQL node, serves /status, exits 0 on SIGTERM"
   const mysqlLine = await child.waitForLine(/mysql:\s+\S+:\d+/);
   const port = Number(/:(\d+)\s*$/.exec(mysqlLine)?.[1]);
   assert.match(child.stdout(), /connect: mysql -h 127\.0\.0\.1 -P \d+ -u root/);
-  assert.match(child.stdout(), /tables need the storage layer/);
+  assert.match(child.stdout(), /tables arrive with \[T8\]/);
+  const kvStatus = [...child.stdout().matchAll(/kv: .*status (http:\/\/\S+\/status)/g)];
+  assert.equal(kvStatus.length, 3, child.stdout());
+  for (const [, url] of kvStatus) {
+    const kvResponse = await fetch(url as string);
+    assert.equal(kvResponse.status, 200);
+  }
   const connection = await mysql.createConnection({ host: "127.0.0.1", port, user: "root" });
   try {
     const [rows] = await connection.query({ sql: "SELECT 1+1", rowsAsArray: true });
@@ -70,8 +80,9 @@ test("playground starts PD and the SQL node, serves /status, exits 0 on SIGTERM"
   child.process.kill("SIGTERM");
   const exit = await withDeadline(child.exited, () => "playground did not stop");
   assert.deepEqual(exit, { code: 0, signal: null });
-  // PD was stopped with the playground: its HTTP port no longer answers.
+  // PD and the KV nodes were stopped with the playground: their ports no longer answer.
   await assert.rejects(fetch(pdHealth));
+  for (const [, url] of kvStatus) await assert.rejects(fetch(url as string));
 });
 
 test("playground refuses a bad option value with exit code 1 and names it", opts, async () => {

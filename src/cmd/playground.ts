@@ -50,6 +50,20 @@ export const playgroundConfig = defineConfig({
     max: 65535,
     description: "HTTP port of the playground's PD: /pd/api/v1, /metrics (0 picks a free port)",
   },
+  kvPort: {
+    type: "int",
+    default: 20160,
+    min: 0,
+    max: 65535,
+    description: "RPC port of the first KV node; the others take the next ones (0: free ports)",
+  },
+  kvStatusPort: {
+    type: "int",
+    default: 20180,
+    min: 0,
+    max: 65535,
+    description: "status port of the first KV node; the others take the next ones (0: free)",
+  },
   sqlPort: {
     type: "int",
     default: 4000,
@@ -65,7 +79,15 @@ export const playgroundConfig = defineConfig({
 });
 
 /** Components a full playground runs, and the issue that brings each one. */
-const pendingComponents = ["3 × kv (storage nodes, [T4])"];
+/** KV nodes the playground runs: three, so every shard has three replicas. */
+const kvNodeCount = 3;
+
+/**
+ * Raft timing of the playground's KV nodes: a 200 ms tick (election after 4–8 s) instead
+ * of the production 1 s, so a fresh playground elects its first leader quickly. A stalled
+ * process may cause a spurious election here; on one laptop that costs nothing.
+ */
+const playgroundRaftTickInterval = "200ms";
 
 /** Registers `tessera playground`. */
 export const registerPlaygroundCommand: RegisterCommand = (program, context) => {
@@ -94,7 +116,7 @@ async function runPlayground(
     component: "playground",
     version: context.version,
     registry: createMetricsRegistry({ component: "playground" }),
-    status: () => ({ dataDir, components: ["pd", "sql"], pending: pendingComponents }),
+    status: () => ({ dataDir, components: ["pd", "kv", "sql"] }),
     logger,
   });
   lifecycle.onStop("status-server", () => status.close());
@@ -113,6 +135,27 @@ async function runPlayground(
     config.logLevel,
   ], { ready: /^\{"name":/ });
   const pd = JSON.parse(pdChild.readyLine) as { readonly rpc: string; readonly http: string };
+  const kvNodes: { readonly storeId: number; readonly rpc: string; readonly status: string }[] =
+    [];
+  for (let i = 0; i < kvNodeCount; i++) {
+    const port = (base: number): number => (base === 0 ? 0 : base + i);
+    const kv = await supervisor.start(`kv-${i + 1}`, [
+      "kv",
+      "--pd",
+      pd.rpc,
+      "--addr",
+      `${config.host}:${port(config.kvPort)}`,
+      "--status-addr",
+      `${config.host}:${port(config.kvStatusPort)}`,
+      "--data-dir",
+      join(dataDir, `kv-${i + 1}`),
+      "--raft-tick-interval",
+      playgroundRaftTickInterval,
+      "--log-level",
+      config.logLevel,
+    ], { ready: /^\{"storeId":/ });
+    kvNodes.push(JSON.parse(kv.readyLine) as (typeof kvNodes)[number]);
+  }
   const { tls } = await resolveSqlTls({ dataDir: join(dataDir, "sql") });
   const sql = await startSqlNode({ host: config.host, port: config.sqlPort, logger, tls });
   lifecycle.onStop("sql-node", () => sql.close());
@@ -124,12 +167,13 @@ async function runPlayground(
       `  status:  http://${status.address}/status`,
       `  metrics: http://${status.address}/metrics`,
       `  pd:      ${pd.rpc} (HTTP API http://${pd.http}/pd/api/v1/health)`,
+      ...kvNodes.map(
+        (kv) => `  kv:      ${kv.rpc} (store ${kv.storeId}, status http://${kv.status}/status)`,
+      ),
       `  mysql:   ${host}:${port}`,
       `  connect: mysql -h ${host} -P ${port} -u root`,
-      "  Not running yet (each joins the playground when its issue lands):",
-      ...pendingComponents.map((c) => `    - ${c}`),
-      "  The SQL node answers queries without tables (SELECT 1+1, variables, SHOW);",
-      "  tables need the storage layer, arriving with [T4]/[T5]/[T8].",
+      "  The SQL node does not use the KV nodes yet: it answers queries without tables",
+      "  (SELECT 1+1, variables, SHOW); tables arrive with [T8].",
       "  Press Ctrl-C to stop.",
       "",
     ].join("\n"),
