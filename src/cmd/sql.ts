@@ -2,11 +2,12 @@
  * `tessera sql`: the SQL node — a MySQL protocol server on `--port` (4000) and the HTTP
  * status server on `--status-port` (10080).
  *
- * Until the storage layer lands ([T4], [T5], [T8]) the node has no catalog and no data:
- * it answers queries without tables (`SELECT 1+1, 'x', NULL, 1.5`), variables, SHOW and
- * transactions statements, and reports MySQL's own errors for anything that names a table.
- * `--pd` is accepted and recorded (in `/status`) so deployments can pass it already; it is
- * not contacted yet. On start it prints one line per listener — `mysql: host:port` is
+ * With `--pd host:port` the node connects to the cluster (PdClient + TxnClient), bootstraps
+ * the catalog if the cluster is new, and serves databases and tables ([T8] part 1). With
+ * `--pd ""` (the default until the playground starts KV nodes) it has no catalog and no
+ * data: it answers queries without tables (`SELECT 1+1, 'x', NULL, 1.5`), variables, SHOW
+ * and transactions statements, and reports MySQL's own errors for anything that names a
+ * table. On start it prints one line per listener — `mysql: host:port` is
  * what scripts and tests read when `--port 0` lets the system pick the port. TLS is on:
  * with `--ssl-cert`/`--ssl-key`, or a self-signed pair kept in `DATA/tls/`. It stops
  * on SIGINT/SIGTERM through the process `Lifecycle`: the MySQL listener first (open
@@ -15,8 +16,9 @@
 import { hostname } from "node:os";
 import { limits } from "../base/mod.ts";
 import { type TlsOptions, createNodeEnv } from "../env/mod.ts";
-import { type MySqlServer, createMySqlServer, createSessionFactory,
-  serverVersionDefault } from "../sql/mod.ts";
+import { PdClient, TxnClient } from "../client/mod.ts";
+import { type MySqlServer, type SqlStorage, createMySqlServer, createSessionFactory,
+  openSqlStorage, serverVersionDefault } from "../sql/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -48,8 +50,8 @@ export const sqlConfig = defineConfig({
   },
   pd: {
     type: "string",
-    default: "127.0.0.1:2379",
-    description: "PD address; recorded but not contacted until the storage layer lands",
+    default: "",
+    description: "PD address (host:port); empty: no storage, table-less queries only",
   },
   dataDir: {
     type: "string",
@@ -84,6 +86,8 @@ export async function startSqlNode(options: {
   readonly logger: Logger;
   /** Certificate and key for TLS on the MySQL port (`resolveSqlTls`); plain only if absent. */
   readonly tls?: TlsOptions;
+  /** The cluster's storage (`openSqlStorage`); table-less mode without it. */
+  readonly storage?: SqlStorage;
 }): Promise<SqlNode> {
   const env = createNodeEnv();
   let boundPort = options.port;
@@ -97,6 +101,7 @@ export async function startSqlNode(options: {
     maxConnections: limits.mysqlConnectionsMax,
     waitTimeoutS: Math.floor(limits.mysqlIdleTimeoutMs / 1000),
     hostname: hostname(),
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
   });
   const mysql = await createMySqlServer({
     env,
@@ -136,7 +141,7 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
     registry: createMetricsRegistry({ component: "sql" }),
     status: () => ({
       pd: config.pd,
-      pdContacted: false,
+      pdContacted: config.pd !== "",
       connections: nodeRef.current?.mysql.connectionCount ?? 0,
     }),
     logger,
@@ -148,7 +153,20 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
     ...(config.sslKey === "" ? {} : { sslKey: config.sslKey }),
   });
   logger.info({ source }, "TLS certificate for the MySQL port");
-  const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger, tls });
+  let storage: SqlStorage | undefined;
+  if (config.pd !== "") {
+    const env = createNodeEnv();
+    const pd = new PdClient(env, { endpoints: config.pd.split(","), logger });
+    const client = new TxnClient(env, { pd, logger });
+    lifecycle.onStop("txn-client", async () => {
+      await client.close();
+      await pd.close();
+    });
+    storage = await openSqlStorage(client);
+    logger.info({ pd: config.pd }, "connected to the cluster; catalog bootstrapped");
+  }
+  const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger, tls,
+    ...(storage === undefined ? {} : { storage }) });
   nodeRef.current = node;
   lifecycle.onStop("mysql-server", () => node.close());
   const address = `${node.mysql.host}:${node.mysql.port}`;
@@ -159,7 +177,7 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
       `  connect: mysql -h ${node.mysql.host} -P ${node.mysql.port} -u root`,
       `  tls:     ${source === "configured" ? "configured certificate" : "self-signed"}`,
       `  status:  http://${status.address}/status`,
-      `  pd:      ${config.pd} (recorded; not contacted until the storage layer lands)`,
+      `  pd:      ${config.pd === "" ? "none (table-less mode)" : config.pd}`,
       "  Press Ctrl-C to stop.",
       "",
     ].join("\n"),

@@ -23,6 +23,7 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value {
 
 function evaluateIn(expr: Expr, state: EvalState): Value {
   if (expr.kind === "constant") return expr.value;
+  if (expr.kind === "column") return state.ctx.row?.[expr.index] ?? null;
   const builtin = builtins.get(expr.fn);
   assert(builtin !== undefined, `no built-in ${expr.fn}`);
   return builtin.run(expr, state);

@@ -34,6 +34,16 @@ import { parseDecimal } from "../codec/mod.ts";
 /** An expression node. */
 export type Expr =
   | { readonly kind: "constant"; readonly value: Value; readonly type: FieldType }
+  /**
+   * A column of the row being evaluated: `EvalContext.row[index]`. `name` is for error
+   * messages only. The executor builds these; a constant expression has none.
+   */
+  | {
+      readonly kind: "column";
+      readonly index: number;
+      readonly name: string;
+      readonly type: FieldType;
+    }
   | {
       readonly kind: "call";
       /** Built-in name, lower case (`+`, `concat`, `cast_decimal` …). */
@@ -64,6 +74,8 @@ export interface EvalContext {
   setLastInsertId(value: bigint): void;
   /** `@name := value` assigns a user variable (name as written). */
   setUserVariable(name: string, value: Value, type: FieldType): void;
+  /** The row `column` nodes read; absent when the expression has no columns. */
+  readonly row?: readonly Value[];
 }
 
 /** Options that change how expressions are typed. */
@@ -74,6 +86,11 @@ export interface BuildOptions {
 
 /** The defaults of `BuildOptions`, as MySQL's. */
 export const defaultBuildOptions: BuildOptions = { divPrecisionIncrement: 4 };
+
+/** A reference to column `index` of the row being evaluated. */
+export function columnRef(index: number, name: string, type: FieldType): Expr {
+  return { kind: "column", index, name, type };
+}
 
 /** A constant node of `value` with `type`. */
 export function constant(value: Value, type: FieldType): Expr {
@@ -183,6 +200,7 @@ export function exprText(expr: Expr): string {
     if (value.kind === "decimal") return formatScaled(value.unscaled, value.scale);
     return toText(value) ?? "NULL";
   }
+  if (expr.kind === "column") return expr.name;
   const args = expr.args.map(exprText);
   if (infixOps.has(expr.fn) && args.length === 2) {
     const op = expr.fn === "%" ? "%" : expr.fn;

@@ -25,6 +25,7 @@ export {
   type EvalContext,
   type Expr,
   boolLiteral,
+  columnRef,
   constant,
   decimalLiteral,
   defaultBuildOptions,

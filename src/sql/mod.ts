@@ -131,3 +131,17 @@ export type {
   WindowSpec,
   With,
 } from "./parser/ast.ts";
+// Storage-backed SQL ([T8] part 1): catalog in KV, synchronous DDL, DML through a Transaction.
+export {
+  type ExecStats,
+  type SqlStorage,
+  type SqlStorageOptions,
+  openSqlStorage,
+} from "./exec/storage.ts";
+export {
+  AutoIdAllocator,
+  Catalog,
+  InfoSchema,
+  bootstrapDatabases,
+  schemaVersionKey,
+} from "./catalog/catalog.ts";

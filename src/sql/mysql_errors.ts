@@ -150,6 +150,35 @@ export const ER = {
     "ER_CLIENT_INTERACTION_TIMEOUT", 4031, "HY000",
     "The client was disconnected by the server because of inactivity. See wait_timeout and " +
       "interactive_timeout for configuring this behavior."),
+  DUP_FIELDNAME: spec("ER_DUP_FIELDNAME", 1060, "42S21", "Duplicate column name '%s'"),
+  DUP_KEYNAME: spec("ER_DUP_KEYNAME", 1061, "42000", "Duplicate key name '%s'"),
+  MULTIPLE_PRI_KEY: spec("ER_MULTIPLE_PRI_KEY", 1068, "42000", "Multiple primary key defined"),
+  KEY_COLUMN_DOES_NOT_EXITS: spec(
+    "ER_KEY_COLUMN_DOES_NOT_EXITS", 1072, "42000", "Key column '%s' doesn't exist in table"),
+  WRONG_AUTO_KEY: spec(
+    "ER_WRONG_AUTO_KEY", 1075, "42000",
+    "Incorrect table definition; there can be only one auto column and it must be defined " +
+      "as a key"),
+  INVALID_GROUP_FUNC_USE: spec("ER_INVALID_GROUP_FUNC_USE", 1111, "HY000",
+    "Invalid use of group function"),
+  TABLE_MUST_HAVE_COLUMNS: spec(
+    "ER_TABLE_MUST_HAVE_COLUMNS", 1113, "42000", "A table must have at least 1 column"),
+  NO_DEFAULT_FOR_FIELD: spec(
+    "ER_NO_DEFAULT_FOR_FIELD", 1364, "HY000", "Field '%s' doesn't have a default value"),
+  TOO_BIG_PRECISION: spec(
+    "ER_TOO_BIG_PRECISION", 1426, "42000",
+    "Too-big precision %d specified for '%s'. Maximum is %lu."),
+  /** TiDB's error for a transaction whose schema changed under it (retryable). */
+  INFO_SCHEMA_CHANGED: spec(
+    "ER_INFO_SCHEMA_CHANGED", 8028, "HY000",
+    "Information schema is changed during the execution of the statement(for example, " +
+      "table definition may be updated by other DDL ran in parallel). If you see this " +
+      "error often, try increasing `tidb_max_delta_schema_count`. [try again later]"),
+  /** TiDB's optimistic write-write conflict (retryable). */
+  WRITE_CONFLICT: spec(
+    "ER_WRITE_CONFLICT", 9007, "HY000",
+    "Write conflict, txnStartTS=%s, conflictStartTS=%s, conflictCommitTS=%s, key=%s " +
+      "[try again later]"),
 } as const;
 
 /** MySQL's own bound on an error message's length in bytes (`MYSQL_ERRMSG_SIZE` - 1). */

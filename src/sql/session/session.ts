@@ -75,6 +75,14 @@ import {
 import { type TranslateScope, columnOf, countParams, paramConstant, sqlValueOf, textColumn,
   translate } from "./to_expr.ts";
 import { civilTime, parseTimeZoneOffset } from "./time_zone.ts";
+import { ErrorCode, TesseraError } from "../../base/mod.ts";
+import type { Transaction } from "../../client/mod.ts";
+import type { InfoSchema } from "../catalog/catalog.ts";
+import { columnKeyText, showCreateTable, typeText } from "../catalog/schema.ts";
+import * as ddl from "../exec/ddl.ts";
+import { type DmlContext, deleteRows, insert, resolveTable, select, update }
+  from "../exec/dml.ts";
+import type { SqlStorage } from "../exec/storage.ts";
 
 /** The only database that exists before the catalog lands. */
 export const informationSchema = "information_schema";
@@ -99,6 +107,8 @@ export interface SessionFactoryOptions {
   readonly maxConnections?: number;
   readonly waitTimeoutS?: number;
   readonly hostname?: string;
+  /** The cluster's storage; without it the session serves table-less queries only. */
+  readonly storage?: SqlStorage;
 }
 
 /** The factory the wire server calls for each connection; globals are shared. */
@@ -168,6 +178,33 @@ function resultSet(columns: readonly ColumnDef[], rows: (readonly SqlValue[])[],
   return { kind: "resultSet", columns, rows, warnings };
 }
 
+/** A session's open storage transaction and the schema it runs under. */
+interface OpenTxn {
+  readonly txn: Transaction;
+  readonly schema: InfoSchema;
+  wrote: boolean;
+  /** DML statements run so far; a savepoint remembers the count it was taken at. */
+  writes: number;
+  readonly savepointWrites: Map<string, number>;
+}
+
+/** A storage failure as the MySQL error a client acts on (9007/8028 are retryable). */
+function storageError(error: unknown, startTs: bigint): unknown {
+  if (!(error instanceof TesseraError)) return error;
+  switch (error.code) {
+    case ErrorCode.KvTxnWriteConflict:
+    case ErrorCode.KvTxnKeyIsLocked:
+    case ErrorCode.KvTxnAlreadyExist:
+      return mysqlError(ER.WRITE_CONFLICT, [startTs, 0, 0, error.message]);
+    case ErrorCode.KvTxnDeadlock:
+      return mysqlError(ER.LOCK_DEADLOCK);
+    case ErrorCode.KvTxnLockWaitTimeout:
+      return mysqlError(ER.LOCK_WAIT_TIMEOUT);
+    default:
+      return error;
+  }
+}
+
 /** One connection's SQL session. */
 export class SqlSession implements Session {
   private readonly options: SessionOptions;
@@ -181,6 +218,8 @@ export class SqlSession implements Session {
   private savepoints: string[] = [];
   private lastInsertId = 0n;
   private readonly sqlPrepared = new Map<string, ParsedStatement>();
+  private readonly storage: SqlStorage | undefined;
+  private open: OpenTxn | null = null;
 
   constructor(
     options: SessionOptions,
@@ -190,12 +229,14 @@ export class SqlSession implements Session {
     this.wallMs = shared.options.wallMs;
     this.version = shared.options.version;
     this.sysVars = new SessionSysVars(shared.globals);
+    this.storage = shared.options.storage;
     this.database = options.database !== undefined &&
-      options.database.toLowerCase() === informationSchema ? informationSchema : null;
+      (options.database.toLowerCase() === informationSchema || this.storage !== undefined)
+      ? options.database : null;
   }
 
   get inTransaction(): boolean {
-    return this.transaction;
+    return this.transaction || this.open !== null;
   }
 
   get autocommit(): boolean {
@@ -219,7 +260,7 @@ export class SqlSession implements Session {
     }
     for (const statement of statements) {
       if (ctx.signal.aborted) return;
-      const result = this.run(statement, { params: null, ctx });
+      const result = await this.run(statement, { params: null, ctx });
       yield result;
       if (result.kind === "error") return;
     }
@@ -240,7 +281,8 @@ export class SqlSession implements Session {
     }
     const paramCount = countParams(statement.statement);
     let columns: readonly ColumnDef[] = [];
-    if (statement.statement.kind === "select" && paramCount === 0) {
+    if (statement.statement.kind === "select" && paramCount === 0 &&
+      (this.storage === undefined || statement.statement.from.length === 0)) {
       try {
         columns = this.compileSelect(statement, this.newRun(null, null, statement.text)).columns;
       } catch (error: unknown) {
@@ -248,29 +290,35 @@ export class SqlSession implements Session {
         throw error;
       }
     }
-    const run = (params: readonly BoundParam[], ctx: QueryContext): StatementResult =>
+    const run = (params: readonly BoundParam[], ctx: QueryContext): Promise<StatementResult> =>
       this.run(statement, { params: params.map(paramConstant), ctx });
     return Promise.resolve({
       paramCount,
       columns,
       async *execute(params: readonly BoundParam[], ctx: QueryContext):
         AsyncGenerator<StatementResult> {
-        yield run(params, ctx);
+        yield await run(params, ctx);
       },
       close(): void {},
     });
   }
 
-  initDb(database: string): Promise<OkResult | ErrorResult> {
-    const result = this.use(database);
-    return Promise.resolve(result);
+  async initDb(database: string): Promise<OkResult | ErrorResult> {
+    try {
+      return this.storage === undefined ? this.use(database)
+        : await this.useStored(database, this.storage);
+    } catch (error: unknown) {
+      if (error instanceof MySqlError) return errorResult(error);
+      throw error;
+    }
   }
 
   fieldList(table: string, _wildcard: string): Promise<readonly ColumnDef[] | ErrorResult> {
     return Promise.resolve(errorResult(this.tableError({ db: null, name: table })));
   }
 
-  reset(): Promise<void> {
+  async reset(): Promise<void> {
+    await this.endTxn({ commit: false });
     this.userVariables = new Map();
     this.sysVars.reset();
     this.diagnostics = [];
@@ -278,12 +326,11 @@ export class SqlSession implements Session {
     this.savepoints = [];
     this.lastInsertId = 0n;
     this.sqlPrepared.clear();
-    return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.sqlPrepared.clear();
-    return Promise.resolve();
+    await this.endTxn({ commit: false });
   }
 
   // ---- statements ----------------------------------------------------------------------
@@ -305,17 +352,19 @@ export class SqlSession implements Session {
   }
 
   /** Runs one statement; the diagnostics it leaves replace the previous statement's. */
-  private run(
+  private async run(
     statement: ParsedStatement,
     options: { readonly params: readonly Expr[] | null; readonly ctx: QueryContext },
-  ): StatementResult {
+  ): Promise<StatementResult> {
     const run = this.newRun(options.params, options.ctx, statement.text);
     const kind = statement.statement.kind;
     const keepsDiagnostics = kind === "show" &&
       (statement.statement.target === "WARNINGS" || statement.statement.target === "ERRORS");
     let result: StatementResult;
     try {
-      result = this.execute(statement, run);
+      result = this.storage !== undefined && usesStorage(statement.statement)
+        ? await this.executeStored(statement, run, this.storage)
+        : this.execute(statement, run);
     } catch (error: unknown) {
       if (error instanceof ExprError) {
         const reason = error.reason;
@@ -332,6 +381,8 @@ export class SqlSession implements Session {
   }
 
   private execute(parsed: ParsedStatement, run: Run): StatementResult {
+    // EXECUTE of a prepared statement that needs storage runs through executeSql, which
+    // defers to executeStored; everything here is table-less.
     const statement: Statement = parsed.statement;
     switch (statement.kind) {
       case "select": {
@@ -510,12 +561,251 @@ export class SqlSession implements Session {
     return { kind: "ok", warnings: run.diagnostics.length };
   }
 
+  private async useStored(database: string, storage: SqlStorage):
+    Promise<OkResult | ErrorResult> {
+    if (database.toLowerCase() !== informationSchema) {
+      const result = await this.withTxn(storage, (open) => Promise.resolve(
+        open.schema.database(database) === undefined
+          ? errorResult(mysqlError(ER.BAD_DB_ERROR, [database])) : { kind: "ok" }));
+      if (result.kind === "ok") this.database = database;
+      return result as OkResult | ErrorResult;
+    }
+    return this.use(database);
+  }
+
   private use(database: string): OkResult | ErrorResult {
     if (database.toLowerCase() !== informationSchema) {
       return errorResult(mysqlError(ER.BAD_DB_ERROR, [database]));
     }
     this.database = informationSchema;
     return { kind: "ok" };
+  }
+
+  // ---- statements on storage -----------------------------------------------------------
+
+  /** Runs a statement that reads or changes the catalog or tables. */
+  private async executeStored(parsed: ParsedStatement, run: Run, storage: SqlStorage):
+    Promise<StatementResult> {
+    const statement = parsed.statement;
+    const note = (outcome: ddl.DdlOutcome): StatementResult => {
+      for (const n of outcome.notes) run.diagnostics.push(diag("Note", n));
+      return { kind: "ok", warnings: run.diagnostics.length };
+    };
+    const dbOf = (name: TableName): { db: string; name: string } => {
+      const db = name.db ?? this.database;
+      if (db === null) throw mysqlError(ER.NO_DB_ERROR);
+      return { db, name: name.name };
+    };
+    switch (statement.kind) {
+      case "begin":
+        await this.endTxn({ commit: true });
+        this.transaction = true;
+        this.savepoints = [];
+        return { kind: "ok" };
+      case "commit":
+        this.transaction = false;
+        this.savepoints = [];
+        await this.endTxn({ commit: true });
+        return { kind: "ok" };
+      case "savepoint":
+        this.open?.savepointWrites.set(statement.name.toLowerCase(), this.open.writes);
+        return this.execute(parsed, run);
+      case "rollback":
+        if (statement.savepoint !== null) {
+          // The write buffer cannot yet be rolled back to a savepoint: refuse rather than
+          // keep writes the client believes undone.
+          const at = this.open?.savepointWrites.get(statement.savepoint.toLowerCase());
+          if (at !== undefined && this.open !== null && this.open.writes > at) {
+            return errorResult(unsupported("ROLLBACK TO SAVEPOINT after writes"));
+          }
+          return this.rollbackTo(statement.savepoint);
+        }
+        this.transaction = false;
+        this.savepoints = [];
+        await this.endTxn({ commit: false });
+        return { kind: "ok" };
+      case "use":
+        return this.useStored(statement.db, storage);
+      case "execute": {
+        const prepared = this.sqlPrepared.get(statement.name.toLowerCase());
+        if (prepared === undefined || !usesStorage(prepared.statement)) {
+          return this.execute(parsed, run);
+        }
+        const params = statement.using.map((variable) => {
+          const value = this.userVariables.get(variable.toLowerCase());
+          return value === undefined ? nullLiteral() : valueConstant(value.value);
+        });
+        if (params.length !== countParams(prepared.statement)) {
+          return errorResult(mysqlError(ER.WRONG_ARGUMENTS, ["EXECUTE"]));
+        }
+        return this.executeStored(prepared, { ...run, params }, storage);
+      }
+      case "createDatabase":
+        await this.endTxn({ commit: true });
+        return note(await ddl.createDatabase(storage, statement.name, statement));
+      case "dropDatabase": {
+        await this.endTxn({ commit: true });
+        const outcome = await ddl.dropDatabase(storage, statement.name, statement);
+        if (this.database?.toLowerCase() === statement.name.toLowerCase()) this.database = null;
+        return note(outcome);
+      }
+      case "createTable":
+        if (statement.like !== null || statement.query !== null || statement.temporary) {
+          return errorResult(unsupported("CREATE TABLE ... LIKE / SELECT and TEMPORARY"));
+        }
+        await this.endTxn({ commit: true });
+        return note(await ddl.createTable(storage, dbOf(statement.table), statement));
+      case "dropTable":
+        await this.endTxn({ commit: true });
+        return note(await ddl.dropTables(storage, statement.tables.map(dbOf), statement));
+      case "truncateTable":
+        await this.endTxn({ commit: true });
+        return note(await ddl.truncateTable(storage, dbOf(statement.table)));
+      case "show":
+        return this.withTxn(storage, (open) => this.showStored(statement, run, open.schema));
+      case "select":
+        return this.withTxn(storage, async (open) => {
+          const out = await select(this.dmlContext(storage, open, run), statement,
+            selectItemTexts(parsed.text, statement.fields.length) ?? null);
+          return resultSet(out.columns, out.rows, run.diagnostics.length);
+        });
+      case "insert":
+        return this.withTxn(storage, async (open) => {
+          const result = await insert(this.dmlContext(storage, open, run), statement);
+          open.wrote = true;
+          open.writes++;
+          return { kind: "ok", affectedRows: result.affectedRows,
+            lastInsertId: result.lastInsertId, warnings: run.diagnostics.length };
+        });
+      case "update":
+        return this.withTxn(storage, async (open) => {
+          const result = await update(this.dmlContext(storage, open, run), statement);
+          open.wrote = true;
+          open.writes++;
+          return { kind: "ok", affectedRows: result.changed, warnings: run.diagnostics.length,
+            info: `Rows matched: ${result.matched}  Changed: ${result.changed}  Warnings: ` +
+              `${run.diagnostics.length}` };
+        });
+      case "delete":
+        return this.withTxn(storage, async (open) => {
+          const count = await deleteRows(this.dmlContext(storage, open, run), statement);
+          open.wrote = true;
+          open.writes++;
+          return { kind: "ok", affectedRows: count, warnings: run.diagnostics.length };
+        });
+      default:
+        return this.execute(parsed, run);
+    }
+  }
+
+  private dmlContext(storage: SqlStorage, open: OpenTxn, run: Run): DmlContext {
+    return {
+      storage,
+      txn: open.txn,
+      schema: open.schema,
+      database: this.database,
+      scope: (clause) => this.scope(run, clause),
+      evalContext: () => this.evalContext(run),
+      setLastInsertId: (id) => {
+        this.lastInsertId = id;
+      },
+    };
+  }
+
+  /**
+   * Runs `body` in the session's transaction, opening one if needed. In autocommit mode
+   * outside BEGIN the statement is its own transaction: committed after, rolled back on
+   * error. Inside an explicit transaction an error leaves the transaction open (each
+   * statement checks before it writes, so a failed one wrote nothing).
+   */
+  private async withTxn(storage: SqlStorage, body: (open: OpenTxn) => Promise<StatementResult>):
+    Promise<StatementResult> {
+    const explicit = this.transaction || !this.autocommit;
+    if (this.open === null) {
+      const txn = await storage.client.begin();
+      try {
+        this.open = { txn, schema: await storage.catalog.schemaAt(txn), wrote: false,
+          writes: 0, savepointWrites: new Map() };
+      } catch (error: unknown) {
+        await txn.rollback();
+        throw storageError(error, txn.startTs);
+      }
+    }
+    const open = this.open;
+    let result: StatementResult;
+    try {
+      result = await body(open);
+    } catch (error: unknown) {
+      if (!explicit) await this.endTxn({ commit: false });
+      throw storageError(error, open.txn.startTs);
+    }
+    if (!explicit) await this.endTxn({ commit: true });
+    return result;
+  }
+
+  /**
+   * Ends the open transaction. A commit of a transaction that wrote fails with the
+   * retryable 8028 when a DDL changed the schema since it started.
+   */
+  private async endTxn(options: { readonly commit: boolean }): Promise<void> {
+    const open = this.open;
+    if (open === null) return;
+    this.open = null;
+    const storage = this.storage!;
+    if (!options.commit || !open.wrote) {
+      await open.txn.rollback();
+      return;
+    }
+    if (await storage.catalog.latestVersion() !== open.schema.version) {
+      await open.txn.rollback();
+      throw mysqlError(ER.INFO_SCHEMA_CHANGED);
+    }
+    try {
+      await open.txn.commit();
+    } catch (error: unknown) {
+      throw storageError(error, open.txn.startTs);
+    }
+  }
+
+  private showStored(statement: ShowStatement, run: Run, schema: InfoSchema):
+    Promise<StatementResult> {
+    const text = (rows: (readonly string[])[], names: string[]): StatementResult =>
+      this.showRows(statement, run, names, rows);
+    switch (statement.target) {
+      case "DATABASES":
+        return Promise.resolve(text([[informationSchema], ...schema.databaseNames().map((d) =>
+          [d])], ["Database"]));
+      case "TABLES": {
+        const db = statement.db ?? this.database;
+        if (db === null) throw mysqlError(ER.NO_DB_ERROR);
+        if (db.toLowerCase() === informationSchema) return Promise.resolve(this.show(statement,
+          run));
+        const found = schema.database(db);
+        if (found === undefined) throw mysqlError(ER.BAD_DB_ERROR, [db]);
+        const names = [...found.tables.values()].map((t) => t.name).sort();
+        return Promise.resolve(statement.full
+          ? text(names.map((n) => [n, "BASE TABLE"]), [`Tables_in_${db}`, "Table_type"])
+          : text(names.map((n) => [n]), [`Tables_in_${db}`]));
+      }
+      case "CREATE TABLE": {
+        const table = resolveTable({ schema, database: this.database },
+          statement.table ?? { db: null, name: "" });
+        return Promise.resolve(text([[table.name, showCreateTable(table)]],
+          ["Table", "Create Table"]));
+      }
+      case "COLUMNS": {
+        const name = statement.table ?? { db: null, name: "" };
+        const table = resolveTable({ schema, database: statement.db ?? this.database },
+          { db: name.db ?? statement.db, name: name.name });
+        return Promise.resolve(text(table.columns.map((c) => [c.name, typeText(c.type),
+          c.nullable ? "YES" : "NO", columnKeyText(table, c.offset),
+          c.defaultText === null ? "NULL" : c.defaultText.replace(/^'(.*)'$/s, "$1"),
+          c.autoIncrement ? "auto_increment" : ""]),
+          ["Field", "Type", "Null", "Key", "Default", "Extra"]));
+      }
+      default:
+        return Promise.resolve(this.show(statement, run));
+    }
   }
 
   // ---- SELECT --------------------------------------------------------------------------
@@ -551,7 +841,8 @@ export class SqlSession implements Session {
     for (const item of query.orderBy) {
       if (item.expr.kind === "int") continue;
       translate(item.expr, { ...this.scope(run, "order clause"),
-        column: (name) => aliases.get(name.toLowerCase()) });
+        column: (name, table) => table === null ? aliases.get(name.toLowerCase())
+          : undefined });
     }
     const where = query.where === null ? null
       : translate(query.where, this.scope(run, "where clause"));
@@ -876,7 +1167,8 @@ export class SqlSession implements Session {
       kept = kept.filter((row) => {
         const scope = {
           ...this.scope(run, "where clause"),
-          column: (name: string): Expr | undefined => {
+          column: (name: string, table: string | null): Expr | undefined => {
+            if (table !== null) return undefined;
             const index = names.findIndex((n) => n.toLowerCase() === name.toLowerCase());
             return index < 0 ? undefined : stringLiteral(row[index] ?? "");
           },
@@ -887,6 +1179,33 @@ export class SqlSession implements Session {
     }
     return resultSet(names.map((n) => textColumn(n)), kept.map((row) => [...row]),
       run.diagnostics.length);
+  }
+}
+
+/** Statements that read or change the catalog or tables when storage is present. */
+function usesStorage(statement: Statement): boolean {
+  switch (statement.kind) {
+    case "select":
+      return statement.from.length > 0;
+    case "show":
+      return ["DATABASES", "TABLES", "CREATE TABLE", "COLUMNS"].includes(statement.target);
+    case "begin":
+    case "commit":
+    case "rollback":
+    case "savepoint":
+    case "use":
+    case "execute":
+    case "createDatabase":
+    case "dropDatabase":
+    case "createTable":
+    case "dropTable":
+    case "truncateTable":
+    case "insert":
+    case "update":
+    case "delete":
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -46,8 +46,11 @@ export interface TranslateScope {
   userVariable(name: string): Expr;
   /** Throws the MySqlError of an unknown or misused variable. */
   systemVariable(name: string, scope: "GLOBAL" | "SESSION" | null): Expr;
-  /** Resolves a column reference; undefined means unknown (1054). */
-  column?(name: string): Expr | undefined;
+  /**
+   * Resolves a column reference (`table` is its qualifier, null when unqualified);
+   * undefined means unknown (1054).
+   */
+  column?(name: string, table: string | null): Expr | undefined;
 }
 
 /** Functions MySQL has that need an executor with grouping. */
@@ -145,8 +148,7 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
       return scope.params === null ? nullLiteral() : scope.params[ast.index] ?? nullLiteral();
     case "column": {
       const name = [ast.db, ast.table, ast.column].filter((p) => p !== null).join(".");
-      const resolved = ast.db === null && ast.table === null ? scope.column?.(ast.column)
-        : undefined;
+      const resolved = ast.db === null ? scope.column?.(ast.column, ast.table) : undefined;
       if (resolved === undefined) throw mysqlError(ER.BAD_FIELD_ERROR, [name, scope.clause]);
       return resolved;
     }

@@ -1,0 +1,314 @@
+/**
+ * The catalog in KV and its per-SQL-node cache.
+ *
+ * Layout under the meta prefix (`encodeMetaKey`, TiDB's `meta` package shape; values are
+ * UTF-8 JSON or decimal text):
+ *
+ *     m "BootstrapVersion" s        version of the bootstrap that ran (written once)
+ *     m "SchemaVersion" s           bumped by every DDL, in the DDL's own transaction
+ *     m "NextGlobalID" s            the next database / table id
+ *     m "DBs" h {dbId}              DatabaseInfo
+ *     m "DB:{dbId}" h {tableId}     TableInfo
+ *     m "AutoID:{tableId}" s        the auto-id allocator's high-water mark
+ *
+ * DDL here is synchronous: one transaction reads the schema version, writes the changed
+ * infos and the version + 1, and commits; two concurrent DDLs conflict on the version key
+ * and the loser retries (bounded). The online F1 states (delete-only → write-only →
+ * write-reorg → public, run by an elected DDL owner) are the next step of [T8]; until
+ * then a DDL that changes a table in use makes concurrent transactions fail at commit
+ * with the retryable 8028 (see `SchemaCheck`), which is safe but not online.
+ *
+ * `Catalog` owns the node's cache: the `InfoSchema` of the last version it loaded. A
+ * statement asks for the schema at its transaction's snapshot (`schemaAt`), which reads
+ * the version key there and reloads everything when it differs. Bootstrap runs once per
+ * cluster: its transaction `insert`s the bootstrap key, so of two nodes starting at once
+ * one commits and the other fails, re-reads, and finds the catalog bootstrapped.
+ */
+import { ErrorCode, hasErrorCode } from "../../base/mod.ts";
+import type { Transaction, TxnClient } from "../../client/mod.ts";
+import { encodeMetaKey, prefixNext } from "../../codec/mod.ts";
+import { ER, mysqlError } from "../mysql_errors.ts";
+import type { DatabaseInfo, TableInfo } from "./schema.ts";
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+const b = (s: string): Uint8Array => utf8.encode(s);
+
+/** The bootstrap this code writes; later versions upgrade in place. */
+export const bootstrapVersionCurrent = 1;
+/** Databases every cluster starts with (MySQL creates `test` too). */
+export const bootstrapDatabases: readonly string[] = ["mysql", "test"];
+/** How many times a DDL or bootstrap retries a conflicting transaction. */
+const ddlRetriesMax = 20;
+
+const bootstrapKey = encodeMetaKey({ key: b("BootstrapVersion") });
+/** The schema version key; `SchemaCheck` and tests read it. */
+export const schemaVersionKey = encodeMetaKey({ key: b("SchemaVersion") });
+const nextGlobalIdKey = encodeMetaKey({ key: b("NextGlobalID") });
+const dbsKey = "DBs";
+const dbKey = (dbId: number): string => `DB:${dbId}`;
+
+/** The meta key of table `tableId`'s auto-id counter. */
+export function autoIdKey(tableId: number): Uint8Array {
+  return encodeMetaKey({ key: b(`AutoID:${tableId}`) });
+}
+
+function hashFieldKey(key: string, field: number): Uint8Array {
+  return encodeMetaKey({ key: b(key), field: b(String(field)) });
+}
+
+/** The key range of all fields of hash `key`: the field key minus its empty field. */
+function hashRange(key: string): { start: Uint8Array; end: Uint8Array } {
+  const empty = encodeMetaKey({ key: b(key), field: new Uint8Array(0) });
+  const start = empty.slice(0, empty.length - 9);
+  return { start, end: prefixNext(start) };
+}
+
+function readBigInt(value: Uint8Array | null): bigint | null {
+  return value === null ? null : BigInt(fromUtf8.decode(value));
+}
+
+function json(value: unknown): Uint8Array {
+  return b(JSON.stringify(value));
+}
+
+/** One database of an `InfoSchema`. */
+export interface SchemaDatabase {
+  readonly info: DatabaseInfo;
+  /** Tables by lower-case name. */
+  readonly tables: ReadonlyMap<string, TableInfo>;
+}
+
+/** An immutable catalog at one schema version. Names are case-insensitive. */
+export class InfoSchema {
+  readonly version: bigint;
+  private readonly databases: ReadonlyMap<string, SchemaDatabase>;
+
+  constructor(version: bigint, databases: ReadonlyMap<string, SchemaDatabase>) {
+    this.version = version;
+    this.databases = databases;
+  }
+
+  database(name: string): SchemaDatabase | undefined {
+    return this.databases.get(name.toLowerCase());
+  }
+
+  table(db: string, name: string): TableInfo | undefined {
+    return this.database(db)?.tables.get(name.toLowerCase());
+  }
+
+  /** Database names in creation order. */
+  databaseNames(): string[] {
+    return [...this.databases.values()].sort((x, y) => x.info.id - y.info.id)
+      .map((d) => d.info.name);
+  }
+}
+
+/** Loads the whole catalog visible to `txn`. */
+async function loadInfoSchema(txn: Transaction, version: bigint): Promise<InfoSchema> {
+  const dbRange = hashRange(dbsKey);
+  const dbPairs = await txn.scan(dbRange.start, dbRange.end);
+  const databases = new Map<string, SchemaDatabase>();
+  for (const pair of dbPairs) {
+    const info = JSON.parse(fromUtf8.decode(pair.value)) as DatabaseInfo;
+    const range = hashRange(dbKey(info.id));
+    const tables = new Map<string, TableInfo>();
+    for (const t of await txn.scan(range.start, range.end)) {
+      const table = JSON.parse(fromUtf8.decode(t.value)) as TableInfo;
+      tables.set(table.name.toLowerCase(), table);
+    }
+    databases.set(info.name.toLowerCase(), { info, tables });
+  }
+  return new InfoSchema(version, databases);
+}
+
+/** A DDL's view of the catalog inside its transaction. */
+export interface DdlTxn {
+  readonly schema: InfoSchema;
+  readonly txn: Transaction;
+  /** A new database / table id. */
+  allocId(): Promise<number>;
+  putDatabase(info: DatabaseInfo): void;
+  deleteDatabase(info: DatabaseInfo): void;
+  putTable(info: TableInfo): void;
+  deleteTable(info: TableInfo): void;
+}
+
+/** The node's catalog cache; see the file comment. */
+export class Catalog {
+  private readonly client: TxnClient;
+  private cached: InfoSchema | null = null;
+  private loads = 0;
+
+  constructor(client: TxnClient) {
+    this.client = client;
+  }
+
+  /** How many times the cache was (re)loaded, for tests. */
+  get loadCount(): number {
+    return this.loads;
+  }
+
+  /** Writes the bootstrap once per cluster; a no-op when it already ran. */
+  async bootstrap(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const txn = await this.client.begin();
+      try {
+        if (await txn.get(bootstrapKey) !== null) {
+          await txn.rollback();
+          return;
+        }
+        txn.insert(bootstrapKey, b(String(bootstrapVersionCurrent)));
+        txn.set(schemaVersionKey, b("1"));
+        let nextId = 1;
+        for (const name of bootstrapDatabases) {
+          const info: DatabaseInfo = { id: nextId++, name };
+          txn.set(hashFieldKey(dbsKey, info.id), json(info));
+        }
+        txn.set(nextGlobalIdKey, b(String(nextId)));
+        await txn.commit();
+        return;
+      } catch (error: unknown) {
+        if (!isRetryableConflict(error) || attempt >= ddlRetriesMax) throw error;
+      }
+    }
+  }
+
+  /** The schema `txn` sees, from the cache when its version is current. */
+  async schemaAt(txn: Transaction): Promise<InfoSchema> {
+    const version = readBigInt(await txn.get(schemaVersionKey)) ?? 0n;
+    const cached = this.cached;
+    if (cached !== null && cached.version === version) return cached;
+    const loaded = await loadInfoSchema(txn, version);
+    this.loads++;
+    if (this.cached === null || this.cached.version < version) this.cached = loaded;
+    return loaded;
+  }
+
+  /** The latest committed schema version (a fresh snapshot). */
+  async latestVersion(): Promise<bigint> {
+    const txn = await this.client.begin();
+    try {
+      return readBigInt(await txn.get(schemaVersionKey)) ?? 0n;
+    } finally {
+      await txn.rollback();
+    }
+  }
+
+  /**
+   * Runs one DDL: `change` edits the catalog inside a transaction that also bumps the
+   * schema version; conflicts with other DDLs retry. `change` throws MySqlErrors.
+   */
+  async runDdl<T>(change: (ddl: DdlTxn) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const txn = await this.client.begin();
+      try {
+        const schema = await this.schemaAt(txn);
+        let nextId: bigint | null = null;
+        const ddl: DdlTxn = {
+          schema,
+          txn,
+          allocId: async () => {
+            nextId ??= readBigInt(await txn.get(nextGlobalIdKey)) ?? 1n;
+            const id = nextId;
+            nextId++;
+            txn.set(nextGlobalIdKey, b(nextId.toString()));
+            return Number(id);
+          },
+          putDatabase: (info) => txn.set(hashFieldKey(dbsKey, info.id), json(info)),
+          deleteDatabase: (info) => txn.delete(hashFieldKey(dbsKey, info.id)),
+          putTable: (info) => txn.set(hashFieldKey(dbKey(info.dbId), info.id), json(info)),
+          deleteTable: (info) => txn.delete(hashFieldKey(dbKey(info.dbId), info.id)),
+        };
+        const result = await change(ddl);
+        txn.set(schemaVersionKey, b((schema.version + 1n).toString()));
+        await txn.commit();
+        return result;
+      } catch (error: unknown) {
+        await rollbackQuietly(txn);
+        if (!isRetryableConflict(error) || attempt >= ddlRetriesMax) throw error;
+      }
+    }
+  }
+}
+
+async function rollbackQuietly(txn: Transaction): Promise<void> {
+  try {
+    await txn.rollback();
+  } catch (error: unknown) {
+    // Already finished (a failed commit rolls back itself): nothing left to release.
+    if (!hasErrorCode(error, ErrorCode.ClientTxnFinished)) throw error;
+  }
+}
+
+/** True for the errors a retried transaction can get past. */
+export function isRetryableConflict(error: unknown): boolean {
+  return hasErrorCode(error, ErrorCode.KvTxnWriteConflict) ||
+    hasErrorCode(error, ErrorCode.KvTxnAlreadyExist) ||
+    hasErrorCode(error, ErrorCode.KvTxnKeyIsLocked);
+}
+
+/** The error of naming a database that does not exist. */
+export function unknownDatabase(name: string): Error {
+  return mysqlError(ER.BAD_DB_ERROR, [name]);
+}
+
+/**
+ * The node's auto-id allocator: each table's ids come from a range of `step` ids
+ * reserved in KV by a small transaction of its own, then handed out from memory. Ids are
+ * unique across SQL nodes and increasing per node, not across nodes (as TiDB).
+ */
+export class AutoIdAllocator {
+  private readonly client: TxnClient;
+  private readonly step: bigint;
+  private readonly ranges = new Map<number, { next: bigint; end: bigint }>();
+
+  constructor(client: TxnClient, options: { readonly step: number }) {
+    this.client = client;
+    this.step = BigInt(options.step);
+  }
+
+  /** The next id of `tableId`. */
+  async next(tableId: number): Promise<bigint> {
+    let range = this.ranges.get(tableId);
+    if (range === undefined || range.next >= range.end) {
+      range = await this.reserve(tableId, 0n);
+      this.ranges.set(tableId, range);
+    }
+    return range.next++;
+  }
+
+  /** Makes later ids of `tableId` exceed `used` (an explicitly inserted value). */
+  async rebase(tableId: number, used: bigint): Promise<void> {
+    const range = this.ranges.get(tableId);
+    if (range !== undefined && used < range.next) return;
+    if (range !== undefined && used < range.end) {
+      range.next = used + 1n;
+      return;
+    }
+    this.ranges.set(tableId, await this.reserve(tableId, used));
+  }
+
+  /** Forgets the cached range of a dropped or truncated table. */
+  forget(tableId: number): void {
+    this.ranges.delete(tableId);
+  }
+
+  private async reserve(tableId: number, atLeast: bigint): Promise<{ next: bigint; end: bigint }> {
+    const key = autoIdKey(tableId);
+    for (let attempt = 0; ; attempt++) {
+      const txn = await this.client.begin();
+      try {
+        const stored = readBigInt(await txn.get(key)) ?? 0n;
+        const base = stored > atLeast ? stored : atLeast;
+        const end = base + this.step;
+        txn.set(key, b(end.toString()));
+        await txn.commit();
+        return { next: base + 1n, end: end + 1n };
+      } catch (error: unknown) {
+        await rollbackQuietly(txn);
+        if (!isRetryableConflict(error) || attempt >= ddlRetriesMax) throw error;
+      }
+    }
+  }
+}

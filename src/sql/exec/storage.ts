@@ -1,0 +1,44 @@
+/**
+ * `SqlStorage`: what a SQL node shares between its sessions once it has a cluster — the
+ * transactional client, the catalog cache, the auto-id allocator and execution counters.
+ * Created by `openSqlStorage`, which bootstraps the cluster's catalog (once per cluster).
+ */
+import type { TxnClient } from "../../client/mod.ts";
+import { AutoIdAllocator, Catalog } from "../catalog/catalog.ts";
+
+/** Counters of how statements ran, for tests and metrics. */
+export interface ExecStats {
+  /** Reads of one row by its handle without a scan (the point-get fast path). */
+  pointGets: number;
+  /** Full scans of a table's rows. */
+  tableScans: number;
+}
+
+/** A SQL node's storage services; see the file comment. */
+export interface SqlStorage {
+  readonly client: TxnClient;
+  readonly catalog: Catalog;
+  readonly autoIds: AutoIdAllocator;
+  readonly stats: ExecStats;
+}
+
+/** Options of `openSqlStorage`. */
+export interface SqlStorageOptions {
+  /** Ids an auto-id range reserves at a time (TiDB's default is 30000). */
+  readonly autoIdStep?: number;
+}
+
+/** Connects the SQL layer to a cluster through `client` and bootstraps it if new. */
+export async function openSqlStorage(
+  client: TxnClient,
+  options: SqlStorageOptions = {},
+): Promise<SqlStorage> {
+  const catalog = new Catalog(client);
+  await catalog.bootstrap();
+  return {
+    client,
+    catalog,
+    autoIds: new AutoIdAllocator(client, { step: options.autoIdStep ?? 30_000 }),
+    stats: { pointGets: 0, tableScans: 0 },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * An in-process cluster for the SQL node's tests: the client tests' PD + two KV stores
+ * (`test/client/test_cluster.ts`) and any number of SQL nodes, each a storage-backed
+ * session factory behind `createMySqlServer` on 127.0.0.1 port 0, reached with mysql2.
+ */
+import mysql from "mysql2/promise";
+import { startTestCluster, type TestCluster } from "../client/test_cluster.ts";
+import {
+  type MySqlServer,
+  type SqlStorage,
+  createMySqlServer,
+  createSessionFactory,
+  openSqlStorage,
+  serverVersionDefault,
+} from "../../src/sql/mod.ts";
+
+/** One SQL node of the cluster. */
+export interface SqlNodeHandle {
+  readonly server: MySqlServer;
+  readonly storage: SqlStorage;
+  /** A new mysql2 connection to this node (closed with the cluster). */
+  connect(database?: string): Promise<mysql.Connection>;
+}
+
+export interface SqlCluster {
+  readonly kv: TestCluster;
+  /** Starts another SQL node on the same cluster. */
+  startNode(): Promise<SqlNodeHandle>;
+  close(): Promise<void>;
+}
+
+export async function startSqlCluster(): Promise<SqlCluster> {
+  const kv = await startTestCluster();
+  const servers: MySqlServer[] = [];
+  const connections: mysql.Connection[] = [];
+  const startNode = async (): Promise<SqlNodeHandle> => {
+    const storage = await openSqlStorage(kv.client(), { autoIdStep: 100 });
+    const sessions = createSessionFactory({
+      wallMs: () => kv.env.clock.wallMs(),
+      version: serverVersionDefault,
+      storage,
+    });
+    const server = await createMySqlServer({ env: kv.env, host: "127.0.0.1", port: 0,
+      sessions });
+    servers.push(server);
+    return {
+      server,
+      storage,
+      connect: async (database) => {
+        const c = await mysql.createConnection({ host: "127.0.0.1", port: server.port,
+          user: "root", ...(database === undefined ? {} : { database }) });
+        connections.push(c);
+        return c;
+      },
+    };
+  };
+  return {
+    kv,
+    startNode,
+    close: async () => {
+      for (const c of connections) c.destroy();
+      for (const s of servers) await s.close();
+      await kv.close();
+    },
+  };
+}
