@@ -381,6 +381,17 @@ export const limits = {
   gcOwnerTtlMs: 60_000,
   /** Scan rounds (pages plus lock resolutions) GC spends per shard before giving up. */
   gcResolveRoundsMax: 10_000,
+  // ---- KV: shard size estimates and merge ([T4]) ----
+  /** User keys a shard heartbeat counts before extrapolating the rest from bytes. */
+  kvShardKeysScanMax: 100_000,
+  /**
+   * How long a merge's target peer may pause its apply for the local source peer to
+   * apply PrepareMerge (committed and matched on every source peer, so it comes) before
+   * the node stops: a committed CommitMerge is never skipped.
+   */
+  kvMergeSourceWaitMs: 60_000,
+  /** Attempts the source leader makes to get CommitMerge proposed and applied. */
+  kvMergeCommitAttemptsMax: 20,
 } as const;
 
 export type Limits = typeof limits;

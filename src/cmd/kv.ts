@@ -50,7 +50,6 @@ import {
 import { PdClient } from "../client/mod.ts";
 import { type Env, createNodeEnv } from "../env/mod.ts";
 import {
-  Cf,
   CoprocessorRegistry,
   ForwardingDeadlockService,
   KvService,
@@ -64,7 +63,6 @@ import {
   type StoreShards,
   TxnScheduler,
   type WriteOp,
-  cfRange,
   serveRaft,
   wholeKeySpaceShard,
 } from "../kv/mod.ts";
@@ -470,15 +468,7 @@ async function startKv(
     storeHeartbeatIntervalMs: config.storeHeartbeatInterval,
     shardHeartbeatIntervalMs: config.shardHeartbeatInterval,
     storeStats: () => storeStats(dataDir, engine),
-    shardStats: (shard) => ({
-      approximateSizeBytes: shardSize(engine, shard),
-      approximateKeys: 0,
-      readBytesPerSec: 0,
-      readKeysPerSec: 0,
-      writeBytesPerSec: 0,
-      writeKeysPerSec: 0,
-      queriesPerSec: 0,
-    }),
+    shardStats: (shard) => store.shardStats(shard.id, env.clock.monotonicMs()),
     pendingPeerIds: (shard) => store.pendingPeerIds(shard.id),
   });
   workerRef.current = worker;
@@ -765,16 +755,6 @@ function storeStats(
   );
   const usedBytes = engine.approximateSize(Uint8Array.of(0), Uint8Array.of(0xff));
   return { ...capacityCache, usedBytes, readBytesPerSec: 0, writeBytesPerSec: 0 };
-}
-
-function shardSize(engine: LmdbEngine, shard: ShardMeta): number {
-  const end = shard.endKey.length === 0 ? undefined : shard.endKey;
-  let total = 0;
-  for (const cf of [Cf.default, Cf.lock, Cf.write]) {
-    const range = cfRange(cf, shard.startKey.length === 0 ? undefined : shard.startKey, end);
-    total += engine.approximateSize(range.start, range.end);
-  }
-  return total;
 }
 
 /** Exposes the service's counters as Prometheus metrics, read at scrape time. */

@@ -1,14 +1,17 @@
 /**
  * `RaftShardOperations`: `ShardOperations` of a `MultiRaftStore` — PD's operator steps
- * (add a learner, promote it, remove a peer, transfer the leader, split at keys) become
- * Raft conf changes, leader transfers and split proposals on this store's leader peer.
+ * (add a learner, promote it, remove a peer, transfer the leader, split, merge) become
+ * Raft conf changes, leader transfers, split and merge proposals on this store's leader
+ * peer. A split without keys (policy `approximate` or `loadBased`) splits at the shard's
+ * approximate middle user key; a merge runs on the source's leader (`MultiRaftStore.merge`).
  *
  * Ids of new shards and their peers come from PD's allocator (`allocIds`, a block per
  * split). A split at several keys is a series of single splits from the highest key down,
  * so every split is proposed on the original shard, which this store leads, and only the
  * first one checks the caller's epoch (each later one uses the epoch the previous split
- * left). Steps the store cannot carry out (a split without keys, a merge) answer
- * `unsupported`; PD times the operator out and plans again.
+ * left). Steps the store cannot carry out now (a shard with no middle key, a merge that
+ * must wait or was rolled back) answer `unsupported`; PD times the operator out and plans
+ * again.
  */
 import type { ShardMeta, ShardOperatorStep } from "../../proto/mod.ts";
 import { compareBytes } from "../engine/bytes.ts";
@@ -34,10 +37,16 @@ export class RaftShardOperations implements ShardOperations {
     shardId: number,
     step: ShardOperatorStep,
   ): Promise<ShardOperationResult<null>> {
-    if (step.kind === "splitShard" && step.keys !== undefined && step.keys.length > 0) {
+    if (step.kind === "splitShard") {
       const shard = this.local(shardId);
       if (shard === undefined) return { kind: "shardNotFound", shardId };
-      const result = await this.split({ shardId, epoch: shard.epoch }, step.keys);
+      const keys = step.keys !== undefined && step.keys.length > 0
+        ? step.keys
+        : [this.store.splitKey(shardId)].filter((k) => k !== undefined);
+      if (keys.length === 0) {
+        return { kind: "unsupported", reason: `shard ${shardId} has no middle key to split at` };
+      }
+      const result = await this.split({ shardId, epoch: shard.epoch }, keys);
       return result.kind === "ok" ? { kind: "ok", value: null } : result;
     }
     const result = await this.store.executeStep(shardId, step, {

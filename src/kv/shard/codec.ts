@@ -46,6 +46,20 @@ export interface PeerState {
   readonly state: "normal" | "tombstone";
   readonly initialized: boolean;
   readonly shard: ShardMeta;
+  /** Set while the shard is the source of a merge (PrepareMerge applied). */
+  readonly merging?: MergeState;
+  /** On a tombstone: the shard this one was merged into (its data now belongs there). */
+  readonly mergedInto?: number;
+}
+
+/**
+ * A merge's source after PrepareMerge: the log position of the PrepareMerge entry and
+ * the target it will be merged into, with the target epoch the merge was planned against.
+ */
+export interface MergeState {
+  readonly prepareIndex: number;
+  readonly targetShardId: number;
+  readonly targetEpoch: ShardEpoch;
 }
 
 /**
@@ -68,6 +82,30 @@ export type ShardCommand =
       readonly newShardId: number;
       /** Peer ids of the new shard, one per peer of this shard, in `peers` order. */
       readonly newPeerIds: readonly number[];
+    }
+  | {
+      /** On a merge's source: stop taking commands, to be merged into the target. */
+      readonly kind: "prepareMerge";
+      readonly proposalId: number;
+      readonly epoch: ShardEpoch;
+      readonly targetShardId: number;
+      readonly targetEpoch: ShardEpoch;
+    }
+  | {
+      /** On a merge's target (its expected epoch in `epoch`): absorb the source. */
+      readonly kind: "commitMerge";
+      readonly proposalId: number;
+      readonly epoch: ShardEpoch;
+      /** The source's meta after PrepareMerge. */
+      readonly source: ShardMeta;
+      /** Every source peer has this much of the source log (PrepareMerge included). */
+      readonly sourceAppliedIndex: number;
+    }
+  | {
+      /** On a merge's source whose target refused: take commands again. */
+      readonly kind: "rollbackMerge";
+      readonly proposalId: number;
+      readonly epoch: ShardEpoch;
     };
 
 /**
@@ -138,7 +176,11 @@ export function encodeCommand(command: ShardCommand): Uint8Array {
 
 export function decodeCommand(bytes: Uint8Array): ShardCommand {
   const c = decode<ShardCommand>(bytes);
-  assert(c.kind === "write" || c.kind === "split", "corrupt shard command");
+  assert(
+    c.kind === "write" || c.kind === "split" || c.kind === "prepareMerge" ||
+      c.kind === "commitMerge" || c.kind === "rollbackMerge",
+    "corrupt shard command",
+  );
   return c;
 }
 
@@ -146,4 +188,6 @@ export function decodeCommand(bytes: Uint8Array): ShardCommand {
 export interface SnapshotPayload {
   readonly shard: ShardMeta;
   readonly pairs: readonly Uint8Array[];
+  /** The source's merge state, when the snapshot is taken during a merge. */
+  readonly merging?: MergeState;
 }

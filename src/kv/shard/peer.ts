@@ -15,6 +15,19 @@
  * An error while persisting or applying is fatal (`host.fatal`): a committed entry is
  * never skipped. The peer owns its Raft state, meta and pending requests; the store owns
  * the set of peers and the transport.
+ *
+ * Merge (TiKV's PrepareMerge / CommitMerge / RollbackMerge, simplified). The source's
+ * PrepareMerge bumps its version and puts it in merging mode: later proposals are refused
+ * and any write proposed before it fails its epoch check at apply, so from PrepareMerge on
+ * no data of the source changes. The target's CommitMerge carries the source meta; each
+ * target peer, at apply, first waits (pausing its apply, bounded, fail-stop) until its
+ * store's source peer has applied as far as the source leader had when CommitMerge was
+ * proposed (PrepareMerge included, on every source peer by Raft progress), so the source
+ * data on that store is the same on every store. It then widens the target to cover the
+ * source and tombstones the local source peer (its Raft state goes, its data stays: it is
+ * now the target's) in the apply batch. A CommitMerge whose target epoch or range no
+ * longer fits fails with `epochNotMatch`, a definite outcome after which the source may
+ * propose RollbackMerge (version bumped again, merging mode left).
  */
 import { AssertionError, Prng, assert } from "../../base/mod.ts";
 import type { PeerId } from "../../base/mod.ts";
@@ -35,6 +48,7 @@ import { checkWriteOps, compareBytes } from "../engine/bytes.ts";
 import type { Engine, EngineSnapshot, WriteOp } from "../engine/engine.ts";
 import type { RouteError, ShardContext, ShardSnapshot } from "../store/store_shards.ts";
 import {
+  type MergeState,
   type PeerState,
   type RaftEnvelope,
   type ShardCommand,
@@ -56,6 +70,7 @@ import {
   userKeyInRange,
 } from "./local_keys.ts";
 import { EngineRaftStorage, RaftWriteBatch } from "./raft_storage.ts";
+import { ShardFlow, countingSnapshot } from "./shard_flow.ts";
 
 /** Tunables of a peer beyond Raft's own. */
 export interface PeerOptions {
@@ -90,6 +105,16 @@ export interface PeerHost {
   splitApplied(right: ShardMeta, options: { readonly campaign: boolean }): void;
   /** This peer was removed from its shard and destroyed. */
   destroyed(peer: ShardPeer): void;
+  /**
+   * Resolves with this store's peer of a merge's source once it has applied through
+   * `appliedIndex` with meta epoch `epoch`; rejects when it cannot within a bound.
+   */
+  waitMergeSource(
+    sourceShardId: number,
+    options: { readonly appliedIndex: number; readonly epoch: ShardEpoch },
+  ): Promise<ShardPeer>;
+  /** A CommitMerge applied here: `source` (tombstoned in the same batch) is gone. */
+  mergeApplied(source: ShardPeer, target: ShardMeta): void;
   /** Counts heartbeats sent (hibernation metrics). */
   heartbeatSent(count: number): void;
   /** Counts snapshots installed (metrics, tests). */
@@ -145,7 +170,10 @@ export class ShardPeer {
   private running = false;
   private leaderId: number | null = null;
   private isLeaderNow = false;
+  private mergeState: MergeState | undefined;
   destroyedFlag = false;
+  /** Read and write load since the last shard heartbeat. */
+  readonly flow = new ShardFlow();
 
   constructor(host: PeerHost, state: PeerState, options: { readonly peerStateUnwritten: boolean }) {
     this.host = host;
@@ -154,6 +182,7 @@ export class ShardPeer {
     this.meta = state.shard;
     this.initialized = state.initialized;
     this.peerStateUnwritten = options.peerStateUnwritten;
+    this.mergeState = state.merging;
     for (const p of state.shard.peers) this.peerStores.set(p.peerId, p);
     this.storage = new EngineRaftStorage(host.engine, this.shardId);
     this.rawNode = new RawNode({
@@ -176,6 +205,28 @@ export class ShardPeer {
 
   get isLeader(): boolean {
     return this.isLeaderNow && !this.destroyedFlag;
+  }
+
+  /** Set while this shard is a merge's source (PrepareMerge applied, not rolled back). */
+  get merging(): MergeState | undefined {
+    return this.mergeState;
+  }
+
+  get appliedIndex(): number {
+    return this.storage.getApplyState().appliedIndex;
+  }
+
+  /** True if this peer leads and every peer's log holds `index` (Raft progress). */
+  allMatched(index: number): boolean {
+    if (!this.isLeader) return false;
+    const status = this.rawNode.status();
+    for (const p of this.meta.peers) {
+      const match = p.peerId === this.peerId
+        ? status.lastIndex
+        : status.progress.get(p.peerId as PeerId)?.matchIndex ?? 0;
+      if (match < index) return false;
+    }
+    return true;
   }
 
   get isHibernating(): boolean {
@@ -249,6 +300,7 @@ export class ShardPeer {
   ): Promise<{ readonly kind: "ok"; readonly value: ShardSnapshot } | RouteError> {
     const refused = this.route(ctx);
     if (refused !== null) return refused;
+    this.flow.query();
     for (const key of keys) {
       if (!userKeyInRange(key, this.meta.startKey, this.meta.endKey)) {
         return { kind: "keyNotInShard", key, shard: this.meta };
@@ -280,7 +332,10 @@ export class ShardPeer {
       snapshot.release();
       return { kind: "epochNotMatch", current: this.host.currentShards(this.meta) };
     }
-    return { kind: "ok", value: { shard: this.meta, snapshot } };
+    return {
+      kind: "ok",
+      value: { shard: this.meta, snapshot: countingSnapshot(snapshot, this.flow) },
+    };
   }
 
   private waitReadState(context: string): Promise<number | null> {
@@ -303,8 +358,9 @@ export class ShardPeer {
 
   /** Replicates `ops` (MVCC-layout engine keys) and resolves once applied here. */
   write(ctx: ShardContext, ops: readonly WriteOp[]): Promise<ProposalResult> {
-    const refused = this.route(ctx);
+    const refused = this.route(ctx) ?? this.mergingRefusal();
     if (refused !== null) return Promise.resolve(refused);
+    this.flow.query();
     const bad = this.opOutsideShard(ops, this.meta);
     if (bad !== null) return Promise.resolve(bad);
     checkWriteOps(ops);
@@ -326,7 +382,7 @@ export class ShardPeer {
     options: { readonly splitKey: Uint8Array; readonly newShardId: number;
       readonly newPeerIds: readonly number[] },
   ): Promise<ProposalResult> {
-    const refused = this.route(ctx);
+    const refused = this.route(ctx) ?? this.mergingRefusal();
     if (refused !== null) return Promise.resolve(refused);
     if (!sameEpoch(ctx.epoch, this.meta.epoch)) {
       const current = this.host.currentShards(this.meta);
@@ -359,6 +415,8 @@ export class ShardPeer {
       return Promise.resolve({ kind: "shardNotFound", shardId: this.shardId });
     }
     if (!this.isLeaderNow) return Promise.resolve(this.notLeader());
+    const merging = this.mergingRefusal();
+    if (merging !== null) return Promise.resolve(merging);
     if (op === "removePeer" && peer.peerId === this.peerId) {
       const reason = "transfer leadership before removing the leader";
       return Promise.resolve({ kind: "refused", reason });
@@ -376,6 +434,99 @@ export class ShardPeer {
       return Promise.resolve({ kind: "refused", reason: result.kind });
     }
     return this.track(result.index, result.term, proposalId);
+  }
+
+  /** A merge's source takes no proposals until the merge is rolled back. */
+  private mergingRefusal(): RouteError | null {
+    return this.mergeState === undefined
+      ? null
+      : { kind: "serverIsBusy", reason: `shard ${this.shardId} is merging` };
+  }
+
+  /** Leader checks of the merge proposals (no epoch check: that is at apply). */
+  private adminRoute(): RouteError | null {
+    if (this.destroyedFlag || !this.initialized) {
+      return { kind: "shardNotFound", shardId: this.shardId };
+    }
+    if (!this.isLeaderNow) return this.notLeader();
+    return null;
+  }
+
+  /** On a merge's source: proposes PrepareMerge; resolves once applied here. */
+  prepareMerge(target: { readonly shardId: number; readonly epoch: ShardEpoch }):
+  Promise<ProposalResult> {
+    const refused = this.adminRoute() ?? this.mergingRefusal();
+    if (refused !== null) return Promise.resolve(refused);
+    const proposalId = this.nextProposalId++;
+    return this.propose(proposalId, encodeCommand({
+      kind: "prepareMerge",
+      proposalId,
+      epoch: this.meta.epoch,
+      targetShardId: target.shardId,
+      targetEpoch: target.epoch,
+    }));
+  }
+
+  /**
+   * On a merge's target: proposes CommitMerge of `source` (its meta after PrepareMerge)
+   * under the target epoch the merge was planned against; resolves once applied here.
+   * `epochNotMatch` is then the definite outcome of the entry at apply.
+   */
+  commitMerge(
+    source: ShardMeta,
+    options: { readonly expectedEpoch: ShardEpoch; readonly sourceAppliedIndex: number },
+  ): Promise<ProposalResult> {
+    const refused = this.adminRoute() ?? this.mergingRefusal();
+    if (refused !== null) return Promise.resolve(refused);
+    const proposalId = this.nextProposalId++;
+    return this.propose(proposalId, encodeCommand({
+      kind: "commitMerge",
+      proposalId,
+      epoch: options.expectedEpoch,
+      source,
+      sourceAppliedIndex: options.sourceAppliedIndex,
+    }));
+  }
+
+  /** On a merge's source whose target refused: proposes RollbackMerge. */
+  rollbackMerge(): Promise<ProposalResult> {
+    const refused = this.adminRoute();
+    if (refused !== null) return Promise.resolve(refused);
+    if (this.mergeState === undefined) return Promise.resolve({ kind: "ok" });
+    const proposalId = this.nextProposalId++;
+    return this.propose(proposalId, encodeCommand({
+      kind: "rollbackMerge",
+      proposalId,
+      epoch: this.meta.epoch,
+    }));
+  }
+
+  /** This peer's source shard was merged away by its store's target peer. */
+  markMerged(): void {
+    this.destroyedFlag = true;
+    this.failPending();
+    for (const w of this.appliedWaiters) w.resolve(false);
+    this.appliedWaiters = [];
+  }
+
+  /** Stages the tombstone of a merged source peer: Raft state removed, data kept. */
+  static stageMergedTombstone(
+    batch: RaftWriteBatch,
+    source: { readonly peerId: number; readonly shard: ShardMeta },
+    targetShardId: number,
+  ): void {
+    const id = source.shard.id;
+    batch.ops.push({ kind: "deleteRange", ...raftLogRange(id) });
+    batch.ops.push({ kind: "delete", key: hardStateKey(id) });
+    batch.ops.push({ kind: "delete", key: applyStateKey(id) });
+    const tomb: PeerState = {
+      peerId: source.peerId,
+      state: "tombstone",
+      initialized: false,
+      shard: source.shard,
+      mergedInto: targetShardId,
+    };
+    batch.ops.push({ kind: "put", key: peerStateKey(id), value: encodePeerState(tomb) });
   }
 
   private propose(proposalId: number, data: Uint8Array): Promise<ProposalResult> {
@@ -450,7 +601,7 @@ export class ShardPeer {
   private async handleReady(rd: Ready): Promise<void> {
     // 1. Persist before anything is said about it.
     const batch = new RaftWriteBatch();
-    let installed: ShardMeta | null = null;
+    let installed: { shard: ShardMeta; merging: MergeState | undefined } | null = null;
     if (rd.snapshot !== null) installed = this.stageInstall(batch, rd.snapshot);
     if (this.peerStateUnwritten && installed === null) {
       this.stagePeerState(batch, this.meta, { initialized: false });
@@ -460,9 +611,10 @@ export class ShardPeer {
     await batch.write(this.host.engine, { sync: rd.mustSync || installed !== null });
     this.peerStateUnwritten = false;
     if (installed !== null) {
-      this.meta = installed;
+      this.meta = installed.shard;
+      this.mergeState = installed.merging;
       this.initialized = true;
-      for (const p of installed.peers) this.peerStores.set(p.peerId, p);
+      for (const p of installed.shard.peers) this.peerStores.set(p.peerId, p);
       this.host.snapshotInstalled();
     }
     // 2. Send.
@@ -510,19 +662,24 @@ export class ShardPeer {
   private stagePeerState(
     batch: RaftWriteBatch,
     shard: ShardMeta,
-    options: { readonly initialized: boolean },
+    options: { readonly initialized: boolean; readonly merging?: MergeState | undefined },
   ): void {
+    const merging = "merging" in options ? options.merging : this.mergeState;
     const state: PeerState = {
       peerId: this.peerId,
       state: "normal",
       initialized: options.initialized,
       shard,
+      ...(merging === undefined ? {} : { merging }),
     };
     batch.ops.push({ kind: "put", key: peerStateKey(this.shardId), value: encodePeerState(state) });
   }
 
   /** Stages a received snapshot: the shard's data range replaced, log and state reset. */
-  private stageInstall(batch: RaftWriteBatch, snapshot: Snapshot): ShardMeta {
+  private stageInstall(
+    batch: RaftWriteBatch,
+    snapshot: Snapshot,
+  ): { shard: ShardMeta; merging: MergeState | undefined } {
     const payload = decode<SnapshotPayload>(snapshot.data);
     const shard = payload.shard;
     assert(shard.id === this.shardId, "snapshot of another shard");
@@ -536,9 +693,9 @@ export class ShardPeer {
         value: payload.pairs[i + 1] as Uint8Array,
       });
     }
-    this.stagePeerState(batch, shard, { initialized: true });
+    this.stagePeerState(batch, shard, { initialized: true, merging: payload.merging });
     this.storage.stageSnapshot(batch, snapshot);
-    return shard;
+    return { shard, merging: payload.merging };
   }
 
   private async applyEntries(entries: readonly Entry[]): Promise<void> {
@@ -547,6 +704,8 @@ export class ShardPeer {
     let confState = this.storage.getApplyState().confState;
     const outcomes = new Map<number, { term: number; proposalId: number; outcome: ApplyOutcome }>();
     const splits: { right: ShardMeta; created: boolean }[] = [];
+    let merging = this.mergeState;
+    const mergedSources: ShardPeer[] = [];
     let removedSelf = false;
     for (const entry of entries) {
       if (entry.kind === "confChange") {
@@ -573,8 +732,22 @@ export class ShardPeer {
       }
       if (entry.data.length === 0) continue;
       const command = decodeCommand(entry.data);
-      const applied = this.applyCommand(command, meta, batch);
+      if (command.kind === "commitMerge") {
+        const merged = await this.applyCommitMerge(command, meta, merging, batch);
+        if (merged !== null) {
+          meta = merged.meta;
+          mergedSources.push(merged.source);
+        }
+        outcomes.set(entry.index, {
+          term: entry.term,
+          proposalId: command.proposalId,
+          outcome: merged === null ? { kind: "epochNotMatch" } : { kind: "ok" },
+        });
+        continue;
+      }
+      const applied = this.applyCommand(command, { meta, merging, index: entry.index }, batch);
       meta = applied.meta;
+      merging = applied.merging;
       if (applied.split !== undefined) splits.push(applied.split);
       outcomes.set(entry.index, {
         term: entry.term,
@@ -583,15 +756,19 @@ export class ShardPeer {
       });
     }
     const last = entries[entries.length - 1] as Entry;
-    if (meta !== this.meta) this.stagePeerState(batch, meta, { initialized: true });
+    if (meta !== this.meta || merging !== this.mergeState) {
+      this.stagePeerState(batch, meta, { initialized: true, merging });
+    }
     this.storage.stageApplyState(batch, {
       ...this.storage.getApplyState(),
       appliedIndex: last.index,
       appliedTerm: last.term,
       confState,
     });
-    await batch.write(this.host.engine, { sync: false });
+    await batch.write(this.host.engine, { sync: mergedSources.length > 0 });
     this.meta = meta;
+    this.mergeState = merging;
+    for (const source of mergedSources) this.host.mergeApplied(source, meta);
     for (const split of splits) {
       if (split.created) this.host.splitApplied(split.right, { campaign: this.isLeaderNow });
     }
@@ -619,29 +796,93 @@ export class ShardPeer {
     };
   }
 
-  private applyCommand(
-    command: ShardCommand,
+  /**
+   * Applies a CommitMerge on a target peer: `null` (the command's `epochNotMatch`) if the
+   * target changed since the merge was planned or the source does not fit; otherwise,
+   * after this store's source peer caught up, the widened meta, with the source's
+   * tombstone staged in `batch`.
+   */
+  private async applyCommitMerge(
+    command: Extract<ShardCommand, { kind: "commitMerge" }>,
     meta: ShardMeta,
+    merging: MergeState | undefined,
     batch: RaftWriteBatch,
-  ): { meta: ShardMeta; outcome: ApplyOutcome; split?: { right: ShardMeta; created: boolean } } {
+  ): Promise<{ meta: ShardMeta; source: ShardPeer } | null> {
+    const { source } = command;
+    const leftOf = source.endKey.length > 0 && compareBytes(source.endKey, meta.startKey) === 0;
+    const rightOf = meta.endKey.length > 0 && compareBytes(meta.endKey, source.startKey) === 0;
+    const stores = (m: ShardMeta): string =>
+      m.peers.map((p) => p.storeId).sort((a, b) => a - b).join(",");
+    if (!sameEpoch(command.epoch, meta.epoch) || merging !== undefined ||
+      (!leftOf && !rightOf) || stores(source) !== stores(meta)) {
+      return null;
+    }
+    // Pausing this apply is safe: nothing else of this peer runs meanwhile (one Ready at
+    // a time) and the source peer's progress does not depend on this one.
+    const peer = await this.host.waitMergeSource(source.id, {
+      appliedIndex: command.sourceAppliedIndex,
+      epoch: source.epoch,
+    });
+    assert(peer.merging?.targetShardId === this.shardId,
+      `merge source ${source.id} is not merging into ${this.shardId}`);
+    peer.markMerged();
+    ShardPeer.stageMergedTombstone(batch, { peerId: peer.peerId, shard: peer.shard }, this.shardId);
+    const version = Math.max(source.epoch.version, meta.epoch.version) + 1;
+    const merged: ShardMeta = {
+      ...meta,
+      startKey: leftOf ? source.startKey : meta.startKey,
+      endKey: leftOf ? meta.endKey : source.endKey,
+      epoch: { confVersion: meta.epoch.confVersion, version },
+    };
+    return { meta: merged, source: peer };
+  }
+
+  private applyCommand(
+    command: Exclude<ShardCommand, { kind: "commitMerge" }>,
+    state: { meta: ShardMeta; merging: MergeState | undefined; index: number },
+    batch: RaftWriteBatch,
+  ): {
+    meta: ShardMeta;
+    merging: MergeState | undefined;
+    outcome: ApplyOutcome;
+    split?: { right: ShardMeta; created: boolean };
+  } {
+    const { meta, merging } = state;
+    const refuse = { meta, merging, outcome: { kind: "epochNotMatch" } } as const;
     switch (command.kind) {
       case "write": {
-        if (command.epoch.version !== meta.epoch.version) {
-          return { meta, outcome: { kind: "epochNotMatch" } };
-        }
+        if (command.epoch.version !== meta.epoch.version || merging !== undefined) return refuse;
         const bad = this.opOutsideShard(command.ops, meta);
-        if (bad !== null && bad.kind === "keyNotInShard") return { meta, outcome: bad };
+        if (bad !== null && bad.kind === "keyNotInShard") return { meta, merging, outcome: bad };
         for (const op of command.ops) batch.ops.push(op);
-        return { meta, outcome: { kind: "ok" } };
+        this.flow.wrote(command.ops);
+        return { meta, merging, outcome: { kind: "ok" } };
+      }
+      case "prepareMerge": {
+        if (!sameEpoch(command.epoch, meta.epoch) || merging !== undefined) return refuse;
+        const epoch = { ...meta.epoch, version: meta.epoch.version + 1 };
+        return {
+          meta: { ...meta, epoch },
+          merging: {
+            prepareIndex: state.index,
+            targetShardId: command.targetShardId,
+            targetEpoch: command.targetEpoch,
+          },
+          outcome: { kind: "ok" },
+        };
+      }
+      case "rollbackMerge": {
+        if (!sameEpoch(command.epoch, meta.epoch) || merging === undefined) return refuse;
+        const epoch = { ...meta.epoch, version: meta.epoch.version + 1 };
+        return { meta: { ...meta, epoch }, merging: undefined, outcome: { kind: "ok" } };
       }
       case "split": {
-        if (!sameEpoch(command.epoch, meta.epoch)) {
-          return { meta, outcome: { kind: "epochNotMatch" } };
-        }
+        if (!sameEpoch(command.epoch, meta.epoch) || merging !== undefined) return refuse;
         const { splitKey } = command;
         if (compareBytes(splitKey, meta.startKey) <= 0 ||
           !userKeyInRange(splitKey, meta.startKey, meta.endKey)) {
-          return { meta, outcome: { kind: "keyNotInShard", key: splitKey, shard: meta } };
+          const outcome = { kind: "keyNotInShard", key: splitKey, shard: meta } as const;
+          return { meta, merging, outcome };
         }
         const epoch = { confVersion: meta.epoch.confVersion, version: meta.epoch.version + 1 };
         const left: ShardMeta = { ...meta, endKey: splitKey, epoch };
@@ -672,7 +913,7 @@ export class ShardPeer {
           batch.ops.push({ kind: "put", key: peerStateKey(right.id), value });
         }
         const split = { right, created: target.kind === "create" };
-        return { meta: left, outcome: { kind: "ok" }, split };
+        return { meta: left, merging, outcome: { kind: "ok" }, split };
       }
     }
   }

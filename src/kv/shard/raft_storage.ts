@@ -203,7 +203,11 @@ export class EngineRaftStorage implements Storage {
       for (const range of dataRanges(shard.startKey, shard.endKey)) {
         for (const { key, value } of view.scan(range)) pairs.push(key, value);
       }
-      const payload: SnapshotPayload = { shard, pairs };
+      const payload: SnapshotPayload = {
+        shard,
+        pairs,
+        ...(peerState.merging === undefined ? {} : { merging: peerState.merging }),
+      };
       return {
         metadata: {
           index: applyState.appliedIndex,

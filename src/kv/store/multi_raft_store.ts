@@ -14,12 +14,28 @@
  * A message for a shard this store has no peer of creates an uninitialized peer, which
  * holds nothing until the leader's snapshot arrives (how added peers and a split's
  * lagging peers join). A snapshot whose range overlaps another initialized peer here is
- * dropped until that peer's range shrinks (it missed a split it is still to apply).
+ * dropped until that peer's range shrinks (it missed a split it is still to apply), or,
+ * if that peer is a merge's source merging into the snapshot's shard, after it is dropped
+ * (the merge committed on the target, whose snapshot brings the source's data).
+ *
+ * Merges run from the source's leader here (`merge`): PrepareMerge on the source, a wait
+ * until every source peer's log holds it, then CommitMerge on the target, whose leader
+ * must be on this store (PD merges shards with peers on the same stores; when the
+ * target's leader is elsewhere, the source's leadership is moved there first). A leader
+ * of a merging source that is not running its merge resumes it on the tick, so a merge
+ * survives leader changes and restarts. Requests for a merged-away source get
+ * `epochNotMatch` with the shards now covering its range.
  */
-import { assert, limits } from "../../base/mod.ts";
+import { AssertionError, assert, limits } from "../../base/mod.ts";
 import type { PeerId } from "../../base/mod.ts";
 import type { Env, Timer } from "../../env/mod.ts";
-import type { PeerMeta, ShardMeta, ShardOperatorStep } from "../../proto/mod.ts";
+import type {
+  PeerMeta,
+  ShardEpoch,
+  ShardMeta,
+  ShardOperatorStep,
+  ShardStats,
+} from "../../proto/mod.ts";
 import { type RaftOptions, type RaftStatus, defaultRaftOptions } from "../../raft/mod.ts";
 import type { Engine, WriteOp } from "../engine/engine.ts";
 import {
@@ -46,7 +62,9 @@ import {
   ShardPeer,
   confStateOf,
 } from "../shard/peer.ts";
+import { compareBytes } from "../engine/bytes.ts";
 import { EngineRaftStorage, RaftWriteBatch } from "../shard/raft_storage.ts";
+import { approximateUserKeys, middleUserKey, shardDataBytes } from "../shard/shard_size.ts";
 import type { RaftTransport } from "./raft_transport.ts";
 import type { RouteError, ShardContext, ShardSnapshot, StoreShards } from "./store_shards.ts";
 
@@ -81,6 +99,10 @@ export class MultiRaftStore implements StoreShards {
   private readonly transport: RaftTransport;
   private readonly peers = new Map<number, ShardPeer>();
   private readonly tombstones = new Map<number, number>();
+  /** Merged-away sources: their last meta, for `epochNotMatch` answers. */
+  private readonly mergedSources = new Map<number, ShardMeta>();
+  /** Merges this store drives as the source's leader, by source shard id. */
+  private readonly mergesRunning = new Map<number, Promise<AdminResult>>();
   private readonly host: PeerHost;
   private readonly onFatal: (error: unknown) => void;
   private outbox = new Map<number, RaftEnvelope[]>();
@@ -126,6 +148,8 @@ export class MultiRaftStore implements StoreShards {
       splitTarget: (id) => this.splitTarget(id),
       splitApplied: (right, opts) => this.splitApplied(right, opts),
       destroyed: (peer) => this.peerDestroyed(peer),
+      waitMergeSource: (id, opts) => this.waitMergeSource(id, opts),
+      mergeApplied: (source) => this.mergeApplied(source),
       heartbeatSent: (count) => {
         this.heartbeatsSent += count;
       },
@@ -144,6 +168,7 @@ export class MultiRaftStore implements StoreShards {
       const state = decodePeerState(value);
       if (state.state === "tombstone") {
         store.tombstones.set(state.shard.id, state.peerId);
+        if (state.mergedInto !== undefined) store.mergedSources.set(state.shard.id, state.shard);
       } else {
         const peer = new ShardPeer(store.host, state, { peerStateUnwritten: false });
         store.peers.set(state.shard.id, peer);
@@ -185,18 +210,24 @@ export class MultiRaftStore implements StoreShards {
     options: { readonly keys: readonly Uint8Array[] },
   ): Promise<{ readonly kind: "ok"; readonly value: ShardSnapshot } | RouteError> {
     const peer = this.peers.get(ctx.shardId);
-    if (peer === undefined || this.closed) {
-      return Promise.resolve({ kind: "shardNotFound", shardId: ctx.shardId });
-    }
+    if (peer === undefined || this.closed) return Promise.resolve(this.missing(ctx.shardId));
     return peer.read(ctx, options.keys);
   }
 
   write(ctx: ShardContext, ops: readonly WriteOp[]): Promise<{ readonly kind: "ok" } | RouteError> {
     const peer = this.peers.get(ctx.shardId);
-    if (peer === undefined || this.closed) {
-      return Promise.resolve({ kind: "shardNotFound", shardId: ctx.shardId });
-    }
+    if (peer === undefined || this.closed) return Promise.resolve(this.missing(ctx.shardId));
     return peer.write(ctx, ops);
+  }
+
+  /** A request for a shard with no peer here: merged away (with its successors) or not found. */
+  private missing(shardId: number): RouteError {
+    const merged = this.mergedSources.get(shardId);
+    if (merged !== undefined && !this.closed) {
+      const current = this.currentShards(merged);
+      if (current.length > 0) return { kind: "epochNotMatch", current };
+    }
+    return { kind: "shardNotFound", shardId };
   }
 
   shards(): readonly { readonly shard: ShardMeta; readonly isLeader: boolean }[] {
@@ -208,6 +239,50 @@ export class MultiRaftStore implements StoreShards {
   }
 
   // ---- admin ------------------------------------------------------------------------
+
+  /**
+   * The key a split at the approximate middle of `shardId` uses: the first user key at
+   * which half of its bytes lie before it. `undefined` if the shard is not here or has
+   * no such key (too little data).
+   */
+  splitKey(shardId: number): Uint8Array | undefined {
+    const peer = this.peers.get(shardId);
+    if (peer === undefined || !peer.isInitialized) return undefined;
+    const shard = peer.shard;
+    const snapshot = this.engine.snapshot();
+    try {
+      return middleUserKey(snapshot, shard, { totalBytes: shardDataBytes(this.engine, shard) });
+    } finally {
+      snapshot.release();
+    }
+  }
+
+  /**
+   * What a shard heartbeat reports of `shardId`: approximate size and keys, and the load
+   * since the previous call (`nowMs` ends that interval).
+   */
+  shardStats(shardId: number, nowMs: number): ShardStats {
+    const peer = this.peers.get(shardId);
+    if (peer === undefined || !peer.isInitialized) {
+      return {
+        approximateSizeBytes: 0, approximateKeys: 0, readBytesPerSec: 0, readKeysPerSec: 0,
+        writeBytesPerSec: 0, writeKeysPerSec: 0, queriesPerSec: 0,
+      };
+    }
+    const shard = peer.shard;
+    const totalBytes = shardDataBytes(this.engine, shard);
+    const snapshot = this.engine.snapshot();
+    let keys: number;
+    try {
+      keys = approximateUserKeys(snapshot, shard, {
+        totalBytes,
+        scanKeysMax: limits.kvShardKeysScanMax,
+      });
+    } finally {
+      snapshot.release();
+    }
+    return { approximateSizeBytes: totalBytes, approximateKeys: keys, ...peer.flow.take(nowMs) };
+  }
 
   /** Splits a shard at `splitKey`; ids of the new shard and its peers come from PD. */
   split(
@@ -243,7 +318,7 @@ export class MultiRaftStore implements StoreShards {
 
   /**
    * Carries out one PD operator step on the shard's leader here. A split needs ids from
-   * PD (`allocId`); a split without explicit keys is refused (size-based keys: not yet).
+   * PD (`allocId`); without explicit keys it splits at the approximate middle key.
    */
   async executeStep(
     shardId: number,
@@ -265,9 +340,12 @@ export class MultiRaftStore implements StoreShards {
         return this.transferLeader(shardId, to.peerId);
       }
       case "splitShard": {
-        const key = step.keys?.[0];
-        if (key === undefined || options.allocId === undefined) {
-          return { kind: "refused", reason: "split needs explicit keys and an id allocator" };
+        const key = step.keys?.[0] ?? this.splitKey(shardId);
+        if (key === undefined) {
+          return { kind: "refused", reason: `shard ${shardId} has no middle key to split at` };
+        }
+        if (options.allocId === undefined) {
+          return { kind: "refused", reason: "split needs an id allocator" };
         }
         const shard = local.shard;
         const newShardId = await options.allocId();
@@ -277,8 +355,132 @@ export class MultiRaftStore implements StoreShards {
         return this.split(ctx, { splitKey: key, newShardId, newPeerIds });
       }
       case "mergeShard":
-        return { kind: "refused", reason: "merge is not implemented" };
+        if (step.sourceShardId !== shardId) {
+          return { kind: "refused", reason: "a merge runs on its source shard's leader" };
+        }
+        return this.merge(shardId, {
+          targetShardId: step.targetShardId,
+          targetEpoch: step.targetEpoch,
+        });
     }
+  }
+
+  /**
+   * Merges shard `sourceShardId` (led here) into its neighbour `targetShardId`, planned
+   * against the target at `targetEpoch`. Resolves `ok` once the target absorbed the
+   * source here; `epochNotMatch` if the target changed before the merge began; `refused`
+   * if it could not finish now (still merging: retried on the tick) or was rolled back.
+   */
+  merge(
+    sourceShardId: number,
+    options: {
+      readonly targetShardId: number;
+      readonly targetEpoch: ShardEpoch;
+      /** Test hook: runs after the source prepared, before CommitMerge is proposed. */
+      readonly beforeCommit?: () => Promise<void>;
+    },
+  ): Promise<AdminResult> {
+    const running = this.mergesRunning.get(sourceShardId);
+    if (running !== undefined) return running;
+    const source = this.peers.get(sourceShardId);
+    if (source === undefined) return Promise.resolve(this.missing(sourceShardId));
+    const promise = this.runMerge(source, options).finally(() => {
+      this.mergesRunning.delete(sourceShardId);
+    });
+    this.mergesRunning.set(sourceShardId, promise);
+    return promise;
+  }
+
+  private async runMerge(
+    source: ShardPeer,
+    options: {
+      readonly targetShardId: number;
+      readonly targetEpoch: ShardEpoch;
+      readonly beforeCommit?: () => Promise<void>;
+    },
+  ): Promise<AdminResult> {
+    if (!source.isLeader) return { kind: "notLeader", shardId: source.shardId };
+    if (source.merging === undefined) {
+      const target = this.peers.get(options.targetShardId);
+      if (target === undefined || !target.isInitialized || target.destroyedFlag) {
+        return { kind: "refused", reason: "the merge target has no peer on this store" };
+      }
+      const t = target.shard;
+      if (t.epoch.version !== options.targetEpoch.version ||
+        t.epoch.confVersion !== options.targetEpoch.confVersion) {
+        return { kind: "epochNotMatch", current: this.currentShards(t) };
+      }
+      const s = source.shard;
+      const adjacent = (s.endKey.length > 0 && compareBytes(s.endKey, t.startKey) === 0) ||
+        (t.endKey.length > 0 && compareBytes(t.endKey, s.startKey) === 0);
+      if (!adjacent) return { kind: "refused", reason: "merge target is not adjacent" };
+      const stores = (m: ShardMeta): string =>
+        m.peers.map((p) => p.storeId).sort((a, b) => a - b).join(",");
+      if (stores(s) !== stores(t)) {
+        return { kind: "refused", reason: "merge source and target are on different stores" };
+      }
+      const prepared = await source.prepareMerge({
+        shardId: options.targetShardId,
+        epoch: options.targetEpoch,
+      });
+      if (prepared.kind !== "ok") return prepared;
+    }
+    return this.commitMerge(source, options.beforeCommit);
+  }
+
+  /** The source has prepared: gets CommitMerge applied on the target, or rolls back. */
+  private async commitMerge(
+    source: ShardPeer,
+    beforeCommit: (() => Promise<void>) | undefined,
+  ): Promise<AdminResult> {
+    const tickMs = this.host.options.raft.tickIntervalMs;
+    for (let attempt = 0; attempt < limits.kvMergeCommitAttemptsMax; attempt++) {
+      if (attempt > 0) await this.sleep(tickMs * Math.min(2 ** attempt, 32));
+      if (this.closed) return { kind: "shardNotFound", shardId: source.shardId };
+      if (source.destroyedFlag) {
+        return this.mergedSources.has(source.shardId)
+          ? { kind: "ok" }
+          : { kind: "shardNotFound", shardId: source.shardId };
+      }
+      const merging = source.merging;
+      if (merging === undefined) return { kind: "refused", reason: "merge rolled back" };
+      if (!source.isLeader) return { kind: "notLeader", shardId: source.shardId };
+      // Everything the source applied (PrepareMerge and after) must be in every source
+      // peer's log, so every target peer's wait for its source peer ends.
+      const appliedIndex = source.appliedIndex;
+      if (!source.allMatched(appliedIndex)) continue;
+      const target = this.peers.get(merging.targetShardId);
+      if (target === undefined || target.destroyedFlag) continue;
+      if (!target.isLeader) {
+        const hint = target.leaderHint();
+        const there = hint === undefined
+          ? undefined
+          : source.shard.peers.find((p) => p.storeId === hint.storeId);
+        if (there !== undefined && there.storeId !== this.storeId) {
+          source.transferLeader(there.peerId);
+          return { kind: "refused", reason: "moving the source's leader to the target's" };
+        }
+        continue;
+      }
+      if (beforeCommit !== undefined) await beforeCommit();
+      const result = await target.commitMerge(source.shard, {
+        expectedEpoch: merging.targetEpoch,
+        sourceAppliedIndex: appliedIndex,
+      });
+      if (result.kind === "ok") return { kind: "ok" };
+      if (result.kind !== "epochNotMatch") continue;
+      // A definite refusal at apply: every earlier CommitMerge attempt in the target's log
+      // is settled too. If none took the source, it is safe to roll back.
+      if (source.destroyedFlag) return { kind: "ok" };
+      const rolled = await source.rollbackMerge();
+      if (rolled.kind !== "ok") return rolled;
+      return { kind: "refused", reason: "the merge target changed; merge rolled back" };
+    }
+    return { kind: "refused", reason: "merge not finished yet; resumed on the tick" };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.env.timers.setTimeout(ms, resolve));
   }
 
   /**
@@ -385,7 +587,15 @@ export class MultiRaftStore implements StoreShards {
     const payload = decode<SnapshotPayload>(envelope.message.snapshot.data);
     for (const peer of this.peers.values()) {
       if (peer.shardId === envelope.shardId || !peer.isInitialized) continue;
-      if (rangesOverlap(peer.shard, payload.shard)) return true;
+      if (!rangesOverlap(peer.shard, payload.shard)) continue;
+      if (peer.merging?.targetShardId === envelope.shardId) {
+        // The target's snapshot covers the source: the merge committed there; the
+        // snapshot brings the source's data, so the source peer goes.
+        this.mergedSources.set(peer.shardId, peer.shard);
+        void peer.destroy().catch((error: unknown) => this.fatal(error));
+        continue;
+      }
+      return true;
     }
     return false;
   }
@@ -422,6 +632,10 @@ export class MultiRaftStore implements StoreShards {
     if (this.closed) return;
     const now = this.env.clock.monotonicMs();
     for (const peer of this.peers.values()) {
+      const merging = peer.merging;
+      if (merging !== undefined && peer.isLeader && !this.mergesRunning.has(peer.shardId)) {
+        this.resumeMerge(peer, merging.targetShardId);
+      }
       if (peer.isHibernating) continue;
       this.ticks++;
       peer.tick(now);
@@ -466,6 +680,52 @@ export class MultiRaftStore implements StoreShards {
     );
     this.peers.set(right.id, peer);
     if (options.campaign) peer.wake();
+  }
+
+  /** A merging source led here with no merge running: carry it on (leader change, restart). */
+  private resumeMerge(peer: ShardPeer, targetShardId: number): void {
+    const merging = peer.merging;
+    if (merging === undefined) return;
+    void this.merge(peer.shardId, { targetShardId, targetEpoch: merging.targetEpoch }).catch(
+      (error: unknown) => this.fatal(error),
+    );
+  }
+
+  private async waitMergeSource(
+    sourceShardId: number,
+    options: { readonly appliedIndex: number; readonly epoch: ShardEpoch },
+  ): Promise<ShardPeer> {
+    const deadline = this.env.clock.monotonicMs() + limits.kvMergeSourceWaitMs;
+    let woken = false;
+    for (;;) {
+      const peer = this.peers.get(sourceShardId);
+      if (peer !== undefined && peer.isInitialized && !peer.destroyedFlag) {
+        const e = peer.shard.epoch;
+        if (peer.appliedIndex >= options.appliedIndex && e.version === options.epoch.version &&
+          e.confVersion === options.epoch.confVersion) {
+          return peer;
+        }
+        if (!woken) {
+          peer.wake();
+          woken = true;
+        }
+      }
+      if (this.closed || this.env.clock.monotonicMs() >= deadline) {
+        throw new AssertionError(
+          `store ${this.storeId}: CommitMerge cannot apply: the local peer of merge source ` +
+          `${sourceShardId} did not reach applied index ${options.appliedIndex} at epoch ` +
+          `${options.epoch.version}/${options.epoch.confVersion} within ` +
+          `${limits.kvMergeSourceWaitMs} ms`,
+        );
+      }
+      await this.sleep(this.host.options.raft.tickIntervalMs);
+    }
+  }
+
+  private mergeApplied(source: ShardPeer): void {
+    if (this.peers.get(source.shardId) === source) this.peers.delete(source.shardId);
+    this.tombstones.set(source.shardId, source.peerId);
+    this.mergedSources.set(source.shardId, source.shard);
   }
 
   private peerDestroyed(peer: ShardPeer): void {
