@@ -1,11 +1,16 @@
 /**
- * Transactions per second of the transactional client against an in-process cluster (one
- * PD, two KV stores over memory engines on 127.0.0.1): single-key transactions (1PC) and
- * 10-key transactions spanning both shards (async commit), each with `concurrency`
- * transactions in flight. Run: `npm run bench:txn` (options: --seconds N --concurrency N).
+ * Transactions per second of the transactional client: single-key transactions (1PC) and
+ * 10-key transactions spanning two shards split at "m" (async commit), each with
+ * `concurrency` transactions in flight. By default against an in-process cluster (one PD,
+ * two KV stores over memory engines on 127.0.0.1); with `--cluster`, against PD and three
+ * `tessera kv` child processes on Raft (every write replicated to three stores on disk).
+ * Run: `npm run bench:txn` (options: --seconds N --concurrency N --cluster).
  */
 import { performance } from "node:perf_hooks";
-import { b, startTestCluster } from "../test/client/test_cluster.ts";
+import { TxnClient } from "../src/client/mod.ts";
+import { env } from "../test/kv/cluster_harness.ts";
+import { formShards, startRaftCluster } from "../test/client/raft_cluster.ts";
+import { b, quietLogger, startTestCluster } from "../test/client/test_cluster.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -14,9 +19,35 @@ const option = (name: string, fallback: number): number => {
 };
 const seconds = option("seconds", 3);
 const concurrency = option("concurrency", 32);
+const raft = args.includes("--cluster");
 
-const cluster = await startTestCluster();
-const client = cluster.client({ safePointCacheMs: 1_000 });
+/** The client under test and how to stop everything it talks to. */
+async function connect(): Promise<{ client: TxnClient; close: () => Promise<void> }> {
+  if (!raft) {
+    const cluster = await startTestCluster();
+    return { client: cluster.client({ safePointCacheMs: 1_000 }), close: () => cluster.close() };
+  }
+  const cluster = await startRaftCluster();
+  const close = async (): Promise<void> => {
+    await client.close();
+    await cluster.close();
+  };
+  const client = new TxnClient(env, {
+    pd: cluster.pdClient,
+    logger: quietLogger,
+    safePointCacheMs: 1_000,
+  });
+  try {
+    await formShards(cluster, { splitKeys: [b("m")] });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { client, close };
+}
+
+const { client, close } = await connect();
+console.log(raft ? "cluster: PD + 3 tessera kv processes (Raft)" : "cluster: in-process");
 
 async function run(name: string, keysPerTxn: number): Promise<void> {
   let done = 0;
@@ -48,6 +79,9 @@ async function run(name: string, keysPerTxn: number): Promise<void> {
   );
 }
 
-await run("single-key", 1);
-await run("ten-key", 10);
-await cluster.close();
+try {
+  await run("single-key", 1);
+  await run("ten-key", 10);
+} finally {
+  await close();
+}

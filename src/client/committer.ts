@@ -251,6 +251,23 @@ async function prewrite(
           retry.push(...keys);
           continue;
         }
+        if (
+          keyError.kind === "writeConflict" &&
+          keyError.reason !== "selfRolledBack" &&
+          keyError.conflictStartTs === input.startTs
+        ) {
+          // Our own commit record: the KV client resent a prewrite whose reply was lost and
+          // the first one had committed (1PC; async commit once resolved). Never a failure.
+          if (path === "onePc") {
+            return {
+              kind: "ok",
+              minCommitTs: keyError.conflictCommitTs,
+              onePcCommitTs: keyError.conflictCommitTs,
+              fellBack: false,
+            };
+          }
+          return { kind: "unknown", cause: keyErrorToError(keyError, "prewrite") };
+        }
         return { kind: "failed", error: keyErrorToError(keyError, "prewrite") };
       }
       if (reply.minCommitTs > maxMinCommitTs) maxMinCommitTs = reply.minCommitTs;
