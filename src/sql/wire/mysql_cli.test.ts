@@ -119,6 +119,14 @@ test("mysql draws a table for a multi-statement batch", { ...opts, skip }, async
   assert.match(result.stdout, /\| n +\|/);
 });
 
+test("mysql reads an OK packet with an info message (UPDATE's Rows matched)", { ...opts, skip },
+  async () => {
+    const result = await runCli(["-u", "root", "-vvv", "-e", "UPDATE t SET v = 1"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Query OK, 1 row affected/);
+    assert.match(result.stdout, /Rows matched: 1 {2}Changed: 1 {2}Warnings: 0/);
+  });
+
 test("mysql reports an error with its number and SQLSTATE", { ...opts, skip }, async () => {
   const result = await runCli(["-u", "root", "-e", "SELECT * FROM missing"]);
   assert.equal(result.code, 1);

@@ -161,6 +161,9 @@ class ScriptedSession implements Session {
     if (upper.startsWith("INSERT")) {
       return { kind: "ok", affectedRows: 2, lastInsertId: 5, warnings: 1 };
     }
+    if (upper.startsWith("UPDATE")) {
+      return { kind: "ok", affectedRows: 1, info: "Rows matched: 1  Changed: 1  Warnings: 0" };
+    }
     if (upper === "SELECT * FROM MISSING") {
       return { kind: "error", error: mysqlError(ER.NO_SUCH_TABLE, ["test", "missing"]) };
     }
