@@ -16,7 +16,7 @@ import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { createLogger, logConfig } from "./logger.ts";
-import { startSqlNode } from "./sql.ts";
+import { connectSqlStorage, startSqlNode } from "./sql.ts";
 import { Supervisor } from "./supervisor.ts";
 import { resolveSqlTls } from "./sql_tls.ts";
 import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
@@ -157,7 +157,14 @@ async function runPlayground(
     kvNodes.push(JSON.parse(kv.readyLine) as (typeof kvNodes)[number]);
   }
   const { tls } = await resolveSqlTls({ dataDir: join(dataDir, "sql") });
-  const sql = await startSqlNode({ host: config.host, port: config.sqlPort, logger, tls });
+  const storage = await connectSqlStorage([pd.rpc], { logger, lifecycle });
+  const sql = await startSqlNode({
+    host: config.host,
+    port: config.sqlPort,
+    logger,
+    tls,
+    storage,
+  });
   lifecycle.onStop("sql-node", () => sql.close());
   const { host, port } = sql.mysql;
   context.print(
@@ -172,8 +179,8 @@ async function runPlayground(
       ),
       `  mysql:   ${host}:${port}`,
       `  connect: mysql -h ${host} -P ${port} -u root`,
-      "  The SQL node does not use the KV nodes yet: it answers queries without tables",
-      "  (SELECT 1+1, variables, SHOW); tables arrive with [T8].",
+      "  Try: CREATE DATABASE d; USE d; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20));",
+      "  (SQL so far: single-table DML, optimistic transactions; joins and more with [T8]/[T9])",
       "  Press Ctrl-C to stop.",
       "",
     ].join("\n"),

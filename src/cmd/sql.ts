@@ -14,7 +14,7 @@
  * connections are closed), then the status server.
  */
 import { hostname } from "node:os";
-import { limits } from "../base/mod.ts";
+import { TesseraError, describeError, limits } from "../base/mod.ts";
 import { type TlsOptions, createNodeEnv } from "../env/mod.ts";
 import { PdClient, TxnClient } from "../client/mod.ts";
 import { type MySqlServer, type SqlStorage, createMySqlServer, createSessionFactory,
@@ -115,6 +115,41 @@ export async function startSqlNode(options: {
   return { mysql, close: () => mysql.close() };
 }
 
+/**
+ * Connects a SQL node to the cluster behind `pdEndpoints` (PdClient + TxnClient) and opens
+ * its storage, bootstrapping the catalog on a new cluster. A cluster that was just started
+ * may have no shard leader yet, so opening is retried with backoff until
+ * `limits.childReadyMsMax` has passed; then the last error is thrown. The clients are
+ * closed by `lifecycle` at shutdown.
+ */
+export async function connectSqlStorage(
+  pdEndpoints: readonly string[],
+  options: { readonly logger: Logger; readonly lifecycle: Lifecycle },
+): Promise<SqlStorage> {
+  const env = createNodeEnv();
+  const pd = new PdClient(env, { endpoints: [...pdEndpoints], logger: options.logger });
+  const client = new TxnClient(env, { pd, logger: options.logger });
+  options.lifecycle.onStop("txn-client", async () => {
+    await client.close();
+    await pd.close();
+  });
+  const deadlineMs = env.clock.monotonicMs() + limits.childReadyMsMax;
+  for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 2_000)) {
+    try {
+      const storage = await openSqlStorage(client);
+      options.logger.info({ pd: pdEndpoints }, "connected to the cluster; catalog ready");
+      return storage;
+    } catch (error) {
+      // Only expected failures (no leader yet, routing) are retried; a bug propagates.
+      if (!(error instanceof TesseraError)) throw error;
+      if (env.clock.monotonicMs() + backoffMs > deadlineMs) throw error;
+      options.logger.info({ error: describeError(error), backoffMs },
+        "cluster not ready for the catalog yet; retrying");
+      await env.timers.sleep(backoffMs);
+    }
+  }
+}
+
 /** Registers `tessera sql`. */
 export const registerSqlCommand: RegisterCommand = (program, context) => {
   const command = program
@@ -153,18 +188,9 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
     ...(config.sslKey === "" ? {} : { sslKey: config.sslKey }),
   });
   logger.info({ source }, "TLS certificate for the MySQL port");
-  let storage: SqlStorage | undefined;
-  if (config.pd !== "") {
-    const env = createNodeEnv();
-    const pd = new PdClient(env, { endpoints: config.pd.split(","), logger });
-    const client = new TxnClient(env, { pd, logger });
-    lifecycle.onStop("txn-client", async () => {
-      await client.close();
-      await pd.close();
-    });
-    storage = await openSqlStorage(client);
-    logger.info({ pd: config.pd }, "connected to the cluster; catalog bootstrapped");
-  }
+  const storage = config.pd === ""
+    ? undefined
+    : await connectSqlStorage(config.pd.split(","), { logger, lifecycle });
   const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger, tls,
     ...(storage === undefined ? {} : { storage }) });
   nodeRef.current = node;
