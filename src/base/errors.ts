@@ -125,6 +125,18 @@ export const ErrorCode = {
   ClientTxnSnapshotTooOld: "CLIENT:Txn:SnapshotTooOld",
   ClientTxnLockResolveTimeout: "CLIENT:Txn:LockResolveTimeout",
   ClientTxnFinished: "CLIENT:Txn:Finished",
+  // GC ([T6]): a read below the GC safe point a store last received (the client raises it
+  // as CLIENT:Txn:SnapshotTooOld); a service safe point below the GC safe point in force,
+  // whose snapshot may already be collected; PD's table of service safe points is full.
+  KvTxnSnapshotTooOld: "KV:Txn:SnapshotTooOld",
+  PdGcSafePointTooOld: "PD:GC:SafePointTooOld",
+  PdGcServiceSafePointsFull: "PD:GC:TooManyServiceSafePoints",
+  // Operator tools (cmd): `tessera ctl` and `tessera cluster`.
+  CtlPdUnreachable: "Cmd:Ctl:PdUnreachable",
+  CtlPdRequestFailed: "Cmd:Ctl:PdRequestFailed",
+  ClusterTopologyInvalid: "Cmd:Cluster:TopologyInvalid",
+  ClusterStartFailed: "Cmd:Cluster:StartFailed",
+  ClusterStateUnreadable: "Cmd:Cluster:StateUnreadable",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -392,6 +392,28 @@ export const limits = {
   kvMergeSourceWaitMs: 60_000,
   /** Attempts the source leader makes to get CommitMerge proposed and applied. */
   kvMergeCommitAttemptsMax: 20,
+  // ---- GC: cluster-wide inputs and the safe-point cache race ([T6]) ----
+  /**
+   * Service safe points PD keeps (one per SQL node, dump or import): each is read by every
+   * GC round, and an update past the bound is refused rather than growing PD's metadata.
+   */
+  pdServiceSafePointsMax: 1_024,
+  /** The longest TTL a service safe point may ask for (TiDB allows days for a dump). */
+  pdServiceSafePointTtlMsMax: 30 * 24 * 3_600_000,
+  /**
+   * How often a `TxnClient` publishes its oldest running start ts as a service safe point.
+   * Must stay far below `gcLifeTimeMsDefault`: a transaction younger than the GC life
+   * time is kept anyway, so only older ones depend on the publication.
+   */
+  clientServiceSafePointIntervalMs: 10_000,
+  /** TTL of that publication: a few intervals, so a crashed SQL node stops holding GC. */
+  clientServiceSafePointTtlMs: 60_000,
+  /**
+   * What the GC worker waits, beyond `clientSafePointCacheMs`, between storing a new safe
+   * point in PD and telling stores to collect: clock skew and scheduling slack, so no
+   * client still trusts a cached safe point older than the one being collected at.
+   */
+  gcCollectDelayMarginMs: 1_000,
 } as const;
 
 export type Limits = typeof limits;

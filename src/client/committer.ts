@@ -258,6 +258,8 @@ async function prewrite(
         ) {
           // Our own commit record: the KV client resent a prewrite whose reply was lost and
           // the first one had committed (1PC; async commit once resolved). Never a failure.
+          // Stores now answer such a retry with the record's commit ts (`prewrite.ts`);
+          // this keeps a store that reports it as a conflict from failing the commit.
           if (path === "onePc") {
             return {
               kind: "ok",

@@ -3,18 +3,23 @@
  * PD (`campaign` on the `gc-worker` election, renewed every round).
  *
  * Each round (`runOnce`, driven every `intervalMs` by an Env timer after `start`):
- * 1. safe point = min(TSO now − `gcLifeTimeMs`, the oldest start ts any source reports
- *    (running transactions of this node's `TxnRegistry`, other nodes' through
- *    `MinStartTsSource`s, service safe points)); a round whose safe point is not above PD's
- *    does nothing (the safe point only moves forward);
+ * 1. safe point = min(TSO now − `gcLifeTimeMs`, PD's lowest service safe point (every SQL
+ *    node's oldest running start ts, published by its `TxnClient`, and dumps' and
+ *    imports'), the oldest start ts any local source reports (this node's `TxnRegistry`,
+ *    which needs no publication delay)); a round whose safe point is not above PD's does
+ *    nothing (the safe point only moves forward);
  * 2. resolves every lock below it: each shard is scanned at the safe point (a lock with a
  *    start ts at or below it blocks the scan and is resolved through the `LockResolver`).
  *    The KV proto has no lock-scanning method, so this reads keys too; a `kv.ScanLock`
  *    would make it cheaper. A lock that stays live fails the round (nothing is advanced);
  * 3. stores the safe point in PD (readers check it: `CLIENT:Txn:SnapshotTooOld`);
- * 4. sends `kv.Gc` for every shard to its leader's store.
- * Cross-node running transactions: PD has no API for SQL nodes to publish their oldest
- * start ts yet, so they are passed in as sources (TODO(#8)).
+ * 4. waits `collectDelayMs` (an Env timer), longer than clients trust a cached safe point
+ *    (`limits.clientSafePointCacheMs`): a reader that checked the old safe point just
+ *    before step 3 has then finished checking, or asks PD again;
+ * 5. sends `kv.Gc` for every shard to its leader's store, carrying the safe point; the
+ *    store records it and refuses reads below it (`KV:Txn:SnapshotTooOld`, raised by the
+ *    client as `CLIENT:Txn:SnapshotTooOld`), which closes the race for a read already in
+ *    flight.
  */
 import {
   type Timestamp,
@@ -35,6 +40,8 @@ export interface GcPd {
   getTimestamp(): Promise<Timestamp>;
   getGcSafePoint(): Promise<Timestamp>;
   updateGcSafePoint(safePoint: Timestamp): Promise<Timestamp>;
+  /** The lowest unexpired service safe point, or null. */
+  getMinServiceSafePoint(): Promise<Timestamp | null>;
   campaign(
     election: string,
     candidate: string,
@@ -58,6 +65,12 @@ export interface GcWorkerOptions {
   readonly intervalMs?: number;
   /** Default `limits.gcOwnerTtlMs`. */
   readonly ownerTtlMs?: number;
+  /**
+   * Wait between storing the safe point in PD and sending `kv.Gc`; must exceed the
+   * clients' safe-point cache age. Default `limits.clientSafePointCacheMs +
+   * limits.gcCollectDelayMarginMs`.
+   */
+  readonly collectDelayMs?: number;
 }
 
 /** What one round did. */
@@ -120,6 +133,8 @@ export class GcWorker {
     const lifeMs = this.options.gcLifeTimeMs ?? limits.gcLifeTimeMsDefault;
     const lifeTs = BigInt(Math.max(0, Math.floor(lifeMs))) << BigInt(logicalBits);
     let safePoint = (now > lifeTs ? now - lifeTs : 0n) as Timestamp;
+    const service = await this.options.pd.getMinServiceSafePoint();
+    if (service !== null && service < safePoint) safePoint = service;
     for (const source of this.options.sources ?? []) {
       const ts = await source();
       if (ts !== null && ts < safePoint) safePoint = ts;
@@ -142,6 +157,9 @@ export class GcWorker {
       locksResolved += await this.resolveLocksBelow(route.shard, safePoint);
     }
     const inForce = await pd.updateGcSafePoint(safePoint);
+    await this.env.timers.sleep(
+      this.options.collectDelayMs ?? limits.clientSafePointCacheMs + limits.gcCollectDelayMarginMs,
+    );
     let deletedVersions = 0;
     for (const route of routes) {
       const anchor = route.shard.startKey;

@@ -64,6 +64,15 @@ export interface LockResolverStats {
 
 /** A key error as a typed error with its stable code. */
 export function keyErrorToError(error: KeyError, context: string): TesseraError {
+  if (error.kind === "snapshotTooOld") {
+    // The store collected below this read: the same outcome as the client's own check.
+    return new TesseraError(
+      ErrorCode.ClientTxnSnapshotTooOld,
+      `${context}: cannot read at ts ${error.readTs}: below the GC safe point ` +
+        `${error.safePoint}; the data it needs may be collected`,
+      { details: { readTs: String(error.readTs), safePoint: String(error.safePoint) } },
+    );
+  }
   return new TesseraError(keyErrorCodes[error.kind], `${context}: ${error.kind}`, {
     details: { keyError: error },
   });

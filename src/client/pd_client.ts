@@ -1,7 +1,7 @@
 /**
  * `PdClient`: how a Tessera process talks to the placement driver — timestamps (through
- * the batching `TsoClient`), ids, stores, shard routing, heartbeats, the GC safe point and
- * owner elections — with leader following and two caches.
+ * the batching `TsoClient`), ids, stores, shard routing, heartbeats, the GC safe point,
+ * service safe points and owner elections — with leader following and two caches.
  *
  * Leader following: the client asks every configured member at once for the leader
  * (`pd.GetMembers`, which also teaches it the cluster id), then sends calls there. A
@@ -44,6 +44,7 @@ import {
   PdMethod,
   type PeerMeta,
   type ScanShardsReply,
+  type ServiceSafePointReply,
   type ShardHeartbeatReply,
   type ShardHeartbeatRequest,
   type ShardMeta,
@@ -414,6 +415,29 @@ export class PdClient {
       safePoint,
     })) as GcSafePointReply;
     return reply.safePoint;
+  }
+
+  /**
+   * Holds GC at or below `safePoint` for `serviceId` during `ttlMs` (by PD's clock; 0
+   * removes it); resolves with the lowest service safe point in force afterwards.
+   * `PD:GC:SafePointTooOld` when `safePoint` is below the GC safe point.
+   */
+  updateServiceSafePoint(
+    serviceId: string,
+    safePoint: Timestamp,
+    ttlMs: number,
+  ): Promise<ServiceSafePointReply> {
+    return this.call(PdMethod.updateServiceSafePoint, {
+      serviceId,
+      safePoint,
+      ttlMs,
+    }) as Promise<ServiceSafePointReply>;
+  }
+
+  /** The lowest unexpired service safe point, or null when none holds GC back. */
+  async getMinServiceSafePoint(): Promise<Timestamp | null> {
+    const reply = (await this.call(PdMethod.getMinServiceSafePoint, {})) as ServiceSafePointReply;
+    return reply.minSafePoint;
   }
 
   campaign(election: string, candidate: string, ttlMs: number): Promise<CampaignReply> {

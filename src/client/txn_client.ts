@@ -8,6 +8,16 @@
  * `begin` takes the start ts from the TSO (batched with every concurrent caller), checks
  * it against the GC safe point and registers it. The safe point is asked of PD when the
  * cached one is older than `safePointCacheMs`.
+ *
+ * Cluster-wide GC input: every `serviceSafePointIntervalMs` (an Env timer) the client
+ * publishes its registry's oldest start ts to PD as the service safe point
+ * `sql-<random id>` with a TTL of `serviceSafePointTtlMs`, so the GC worker on any node
+ * keeps what this node's transactions read; with nothing running it removes it, as
+ * `close()` does. A crashed node's entry expires with its TTL. A transaction younger
+ * than one interval may not be published yet; GC keeps it anyway while the GC life time
+ * is far longer than the interval (`limits.clientServiceSafePointIntervalMs`), and a read
+ * that GC did pass fails with `CLIENT:Txn:SnapshotTooOld` rather than returning partial
+ * data (the stores refuse reads below the safe point they collected at).
  */
 import {
   ErrorCode,
@@ -16,7 +26,7 @@ import {
   describeError,
   limits,
 } from "../base/mod.ts";
-import type { Env } from "../env/mod.ts";
+import type { Env, Timer } from "../env/mod.ts";
 import type { RpcLogger } from "../rpc/mod.ts";
 import {
   KvClient,
@@ -32,6 +42,7 @@ import { TxnRegistry } from "./txn_registry.ts";
 export interface TxnPd extends ShardRouter {
   getTimestamp(): Promise<Timestamp>;
   getGcSafePoint(): Promise<Timestamp>;
+  updateServiceSafePoint(serviceId: string, safePoint: Timestamp, ttlMs: number): Promise<unknown>;
 }
 
 /** Options of a `TxnClient`. */
@@ -45,6 +56,10 @@ export interface TxnClientOptions {
   /** Default `limits.clientSafePointCacheMs`. */
   readonly safePointCacheMs?: number;
   readonly registry?: TxnRegistry;
+  /** Default `limits.clientServiceSafePointIntervalMs`. */
+  readonly serviceSafePointIntervalMs?: number;
+  /** Default `limits.clientServiceSafePointTtlMs`. */
+  readonly serviceSafePointTtlMs?: number;
 }
 
 /** The transactional client; see the file comment. */
@@ -58,6 +73,13 @@ export class TxnClient {
   private safePoint = { ts: 0n as Timestamp, atMs: -Infinity };
   private backgroundFailures = 0;
   private readonly ctx: TxnContext;
+  /** This client's name among PD's service safe points. */
+  readonly serviceId: string;
+  private readonly publisher: Timer;
+  private publishing: Promise<void> | undefined;
+  /** The start ts PD holds for this client now, or null when it holds none. */
+  private published: Timestamp | null = null;
+  private closed = false;
 
   constructor(env: Env, options: TxnClientOptions) {
     this.env = env;
@@ -81,6 +103,38 @@ export class TxnClient {
       reportError: (message, error) =>
         options.logger.warn({ err: describeError(error) }, message),
     };
+    const id = [...env.random.bytes(8)].map((x) => x.toString(16).padStart(2, "0")).join("");
+    this.serviceId = `sql-${id}`;
+    this.publisher = env.timers.setInterval(
+      options.serviceSafePointIntervalMs ?? limits.clientServiceSafePointIntervalMs,
+      () => {
+        if (this.publishing !== undefined) return;
+        this.publishing = this.publishMinStartTs().finally(() => {
+          this.publishing = undefined;
+        });
+      },
+    );
+  }
+
+  /**
+   * Publishes the registry's oldest start ts as this client's service safe point (or
+   * removes it when nothing runs); see the file comment. Failures are logged, not thrown:
+   * the next interval tries again.
+   */
+  async publishMinStartTs(): Promise<void> {
+    const min = this.closed ? null : this.registry.minStartTs();
+    if (min === null && this.published === null) return;
+    const ttlMs = min === null ? 0 : (this.options.serviceSafePointTtlMs ??
+      limits.clientServiceSafePointTtlMs);
+    try {
+      await this.options.pd.updateServiceSafePoint(this.serviceId, min ?? (0n as Timestamp), ttlMs);
+      this.published = min;
+    } catch (error) {
+      this.options.logger.warn(
+        { err: describeError(error), serviceId: this.serviceId },
+        "publishing the oldest running start ts to PD failed",
+      );
+    }
   }
 
   /** Background tasks that failed (logged), for tests. */
@@ -123,9 +177,16 @@ export class TxnClient {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  /** Waits for background work, then closes every store connection. */
+  /**
+   * Waits for background work, removes this client's service safe point from PD, then
+   * closes every store connection.
+   */
   async close(): Promise<void> {
+    this.publisher.cancel();
     await this.drain();
+    await this.publishing;
+    this.closed = true;
+    await this.publishMinStartTs();
     await this.kv.close();
   }
 

@@ -5,8 +5,9 @@
  * holding a snapshot by name, with a TTL so a crashed tool does not block GC forever).
  *
  * Both are bounded maps owned by their process; the GC worker reads their minimum. Other
- * SQL nodes' registries reach the GC owner through `MinStartTsSource` callbacks (PD has no
- * API for them yet, see `gc_worker.ts`). Pure: time comes in as arguments.
+ * SQL nodes' registries reach the GC owner through PD: each `TxnClient` publishes its
+ * registry's minimum as a service safe point (`pd.UpdateServiceSafePoint`), which the GC
+ * worker reads with `pd.GetMinServiceSafePoint`. Pure: time comes in as arguments.
  */
 import { ErrorCode, TesseraError, type Timestamp, limits } from "../base/mod.ts";
 

@@ -470,6 +470,7 @@ async function startKv(
     storeStats: () => storeStats(dataDir, engine),
     shardStats: (shard) => store.shardStats(shard.id, env.clock.monotonicMs()),
     pendingPeerIds: (shard) => store.pendingPeerIds(shard.id),
+    onGcSafePoint: (safePoint) => scheduler.observeGcSafePoint(safePoint),
   });
   workerRef.current = worker;
   worker.start();

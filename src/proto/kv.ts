@@ -143,7 +143,12 @@ export type KeyError =
       readonly waitChain: readonly WaitForEdgeInfo[];
     }
   /** The lock wait ran out of time; the lock of `lock` is still there. */
-  | { readonly kind: "lockWaitTimeout"; readonly lock: LockInfo };
+  | { readonly kind: "lockWaitTimeout"; readonly lock: LockInfo }
+  /**
+   * A read at `readTs` below the GC safe point the store last collected at (`kv.Gc`):
+   * versions it needs may be gone, so nothing is returned.
+   */
+  | { readonly kind: "snapshotTooOld"; readonly readTs: Timestamp; readonly safePoint: Timestamp };
 
 /** The stable error code of each key error, for clients that raise them. */
 export const keyErrorCodes: Readonly<Record<KeyError["kind"], ErrorCode>> = {
@@ -157,6 +162,7 @@ export const keyErrorCodes: Readonly<Record<KeyError["kind"], ErrorCode>> = {
   committed: ErrorCode.KvTxnCommitted,
   deadlock: ErrorCode.KvTxnDeadlock,
   lockWaitTimeout: ErrorCode.KvTxnLockWaitTimeout,
+  snapshotTooOld: ErrorCode.KvTxnSnapshotTooOld,
 };
 
 /** What every reply may carry besides its payload. */
@@ -375,7 +381,10 @@ export interface CheckSecondaryLocksReply extends KvReply {
 }
 
 export interface GcRequest extends KvRequestBase {
-  /** Versions no read at or above this can see are removed. */
+  /**
+   * Versions no read at or above this can see are removed. The store records it and from
+   * then on answers reads below it with `snapshotTooOld`.
+   */
   readonly safePoint: Timestamp;
 }
 

@@ -137,3 +137,9 @@ export {
   parseSplitRequest,
   parseTxnHeartbeatRequest,
 } from "./kv.ts";
+// GC service safe points ([T6]).
+export {
+  type ServiceSafePointReply,
+  type UpdateServiceSafePointRequest,
+  parseUpdateServiceSafePointRequest,
+} from "./pd.ts";

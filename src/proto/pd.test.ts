@@ -17,6 +17,7 @@ import {
   parseStoreHeartbeatRequest,
   parseTsoRequest,
   parseUpdateGcSafePointRequest,
+  parseUpdateServiceSafePointRequest,
 } from "./mod.ts";
 
 const opts = { timeout: 30_000 };
@@ -53,6 +54,10 @@ test("well-formed PD requests parse into typed values", opts, () => {
   const store = { id: 1, address: "127.0.0.1:20160", labels: { zone: "z1" } };
   assert.equal(parsePutStoreRequest({ header, store }).store.labels["zone"], "z1");
   assert.equal(parseUpdateGcSafePointRequest({ header, safePoint: 9n }).safePoint, 9n);
+  assert.deepEqual(
+    parseUpdateServiceSafePointRequest({ header, serviceId: "dump-1", safePoint: 9, ttlMs: 0 }),
+    { header, serviceId: "dump-1", safePoint: 9n, ttlMs: 0 },
+  );
   assert.equal(
     parseCampaignRequest({ header, election: "ddl-owner", candidate: "a", ttlMs: 5000 }).ttlMs,
     5000,
@@ -97,6 +102,15 @@ test("malformed PD requests are refused with the offending field", opts, () => {
     () => parseCampaignRequest({ header, election: "a b", candidate: "x", ttlMs: 5000 }),
     "election",
   );
+  const ssp = { header, serviceId: "sql-1", safePoint: 9n, ttlMs: 1_000 };
+  refuses(() => parseUpdateServiceSafePointRequest({ ...ssp, serviceId: "" }), "serviceId");
+  refuses(() => parseUpdateServiceSafePointRequest({ ...ssp, serviceId: "a/b" }), "serviceId");
+  refuses(() => parseUpdateServiceSafePointRequest({ ...ssp, safePoint: -1n }), "safePoint");
+  refuses(() => parseUpdateServiceSafePointRequest({ ...ssp, ttlMs: -1 }), "ttlMs");
+  refuses(
+    () => parseUpdateServiceSafePointRequest({ ...ssp, ttlMs: 31 * 24 * 3_600_000 }),
+    "ttlMs",
+  );
 });
 
 test("any untrusted body is either parsed or refused as malformed", opts, () => {
@@ -110,6 +124,7 @@ test("any untrusted body is either parsed or refused as malformed", opts, () => 
     parseBootstrapRequest,
     parseCampaignRequest,
     parseUpdateGcSafePointRequest,
+    parseUpdateServiceSafePointRequest,
   ];
   fc.assert(
     fc.property(fc.anything({ withBigInt: true, withTypedArray: true }), (body) => {

@@ -55,6 +55,14 @@ export const PdMethod = {
   getGcSafePoint: "pd.GetGcSafePoint",
   /** Unary: `UpdateGcSafePointRequest` → `GcSafePointReply` (never moves backwards). */
   updateGcSafePoint: "pd.UpdateGcSafePoint",
+  /**
+   * Unary: `UpdateServiceSafePointRequest` → `ServiceSafePointReply` (TiDB's
+   * UpdateServiceGCSafePoint): a service (a SQL node's running transactions, a dump, an
+   * import) holds GC at or below its safe point until its TTL runs out; TTL 0 removes it.
+   */
+  updateServiceSafePoint: "pd.UpdateServiceSafePoint",
+  /** Unary: `RequestWithHeader` → `ServiceSafePointReply` (the lowest one in force). */
+  getMinServiceSafePoint: "pd.GetMinServiceSafePoint",
   /** Unary: `CampaignRequest` → `CampaignReply` (cluster-wide singleton elections). */
   campaign: "pd.Campaign",
   /** Unary: `OwnerLeaseRequest` → `CampaignReply` (renew; `PD:Election:NotOwner` if lost). */
@@ -302,6 +310,28 @@ export interface UpdateGcSafePointRequest extends RequestWithHeader {
 export interface GcSafePointReply {
   /** The safe point now in force (the old one when a lower one was proposed). */
   readonly safePoint: Timestamp;
+}
+
+export interface UpdateServiceSafePointRequest extends RequestWithHeader {
+  /** Who holds it: `[A-Za-z0-9._-]`, at most 128 characters (`sql-…`, `dump-…`). */
+  readonly serviceId: string;
+  /**
+   * GC keeps every version a read at this ts needs. Refused (`PD:GC:SafePointTooOld`)
+   * below the GC safe point in force, whose data may be collected already.
+   */
+  readonly safePoint: Timestamp;
+  /**
+   * Milliseconds it holds, by PD's clock, 0..`limits.pdServiceSafePointTtlMsMax`; 0
+   * removes the service's safe point. Expired ones are ignored.
+   */
+  readonly ttlMs: number;
+}
+
+export interface ServiceSafePointReply {
+  /** The lowest unexpired service safe point after the request, or null when none. */
+  readonly minSafePoint: Timestamp | null;
+  /** The service that holds it (null with it). */
+  readonly minServiceId: string | null;
 }
 
 export interface CampaignRequest extends RequestWithHeader {
@@ -615,6 +645,18 @@ function electionName(value: unknown, path: string): string {
   const s = text(value, path, 128);
   if (!/^[A-Za-z0-9._-]+$/.test(s)) malformed(path, "must be a name of [A-Za-z0-9._-]");
   return s;
+}
+
+export function parseUpdateServiceSafePointRequest(
+  body: unknown,
+): UpdateServiceSafePointRequest {
+  const r = record(body, "body");
+  return {
+    header: parseHeader(body),
+    serviceId: electionName(r["serviceId"], "serviceId"),
+    safePoint: uint64(r["safePoint"], "safePoint") as Timestamp,
+    ttlMs: integer(r["ttlMs"], "ttlMs", 0, limits.pdServiceSafePointTtlMsMax),
+  };
 }
 
 export function parseCampaignRequest(body: unknown): CampaignRequest {

@@ -2,15 +2,16 @@
  * A prewrite whose reply is lost is sent again by the KV client (a leader killed after
  * applying the write but before answering, as the bank cluster test does). For 1PC and
  * async commit the prewrite is the commit point, so the retry can meet the transaction's
- * own commit record; the store reports it as a write conflict whose conflicting start ts
- * is the transaction's own. The client must not report that as a failure: a 1PC commit
- * is then known to have happened, an async commit's outcome is unknown.
+ * own commit record; the store then writes nothing and reports that record's commit ts
+ * (`prewrite.ts`). The client must not report the retry as a failure, and must learn the
+ * commit ts the data really has, not a fresh one (a pessimistic 1PC retry once got a new,
+ * later ts for data committed earlier).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ErrorCode, TesseraError, hasErrorCode } from "../../src/base/mod.ts";
+import { ErrorCode, TesseraError, type Timestamp, hasErrorCode } from "../../src/base/mod.ts";
 import { RpcStoreTransport, type StoreTransport } from "../../src/client/mod.ts";
-import { KvMethod } from "../../src/proto/mod.ts";
+import { KvMethod, type PrewriteReply } from "../../src/proto/mod.ts";
 import { type TestCluster, b, quietLogger, startTestCluster, str } from "./test_cluster.ts";
 
 const opts = { timeout: 30_000 };
@@ -73,4 +74,37 @@ test("an async commit whose prewrite reply was lost is never reported as failed"
     // The store ran the lost prewrite, so the transaction did commit.
     assert.deepEqual((await reader.batchGet([b("ap-2"), b("zap-2")])).map(str), ["x", "y"]);
     await reader.commit();
+  });
+
+test("a pessimistic 1PC commit whose prewrite reply was lost reports its real commit ts", opts,
+  async () => {
+    // The lost reply's commit ts, and a read above it on the same store before the retry,
+    // so a retry that committed afresh would pick a later ts.
+    let lostCommitTs: bigint | undefined;
+    const inner = new RpcStoreTransport(cluster.env, { logger: quietLogger });
+    const transport: StoreTransport = {
+      call: async (address, method, body, options) => {
+        const reply = await inner.call(address, method, body, options);
+        if (method === KvMethod.prewrite && lostCommitTs === undefined) {
+          lostCommitTs = (reply as PrewriteReply).onePcCommitTs;
+          const reader = await cluster.client().begin();
+          assert.equal(str(await reader.get(b("ap-3"))), "once", "the lost attempt committed");
+          await reader.commit();
+          throw new TesseraError(ErrorCode.RpcConnectionClosed, "reply lost");
+        }
+        return reply;
+      },
+      close: () => inner.close(),
+    };
+    const client = cluster.client({ kv: { transport } });
+    const txn = await client.begin({ pessimistic: true });
+    await txn.lockKeys([b("ap-3")]);
+    txn.set(b("ap-3"), b("once"));
+    await txn.commit();
+    assert.equal(txn.commitPath, "onePc");
+    assert.ok(lostCommitTs !== undefined && lostCommitTs > 0n);
+    assert.equal(txn.commitTs, lostCommitTs);
+    const before = await cluster.client().beginAt((lostCommitTs - 1n) as Timestamp);
+    assert.equal(await before.get(b("ap-3")), null);
+    await before.commit();
   });

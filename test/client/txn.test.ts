@@ -225,6 +225,7 @@ test("the GC worker advances the safe point and a read below it fails", opts, as
     resolver: client.resolver,
     logger: quietLogger,
     candidate: "gc-test",
+    collectDelayMs: 5,
     gcLifeTimeMs: 0,
   });
   const blocked = new GcWorker(cluster.env, {
@@ -233,6 +234,7 @@ test("the GC worker advances the safe point and a read below it fails", opts, as
     resolver: client.resolver,
     logger: quietLogger,
     candidate: "gc-test-2",
+    collectDelayMs: 5,
   });
   const result = await worker.runOnce();
   assert.equal(result.kind, "collected");
@@ -259,6 +261,7 @@ test("GC does not pass the oldest running transaction of its registry", opts, as
     resolver: client.resolver,
     logger: quietLogger,
     candidate: "gc-test",
+    collectDelayMs: 5,
     gcLifeTimeMs: 0,
     sources: [() => Promise.resolve(client.registry.minStartTs())],
   });

@@ -6,9 +6,10 @@
  * Timers come from the `Env`. A heartbeat round never overlaps the previous one (a slow PD
  * skips rounds rather than piling up calls); failures are counted and logged, and the next
  * round tries again. PD's answer to the store heartbeat carries the GC safe point, kept
- * here for the GC worker. A step the store cannot carry out (`unsupported`, or a routing
- * error because the shard changed meanwhile) is logged; PD times the operator out and
- * plans again.
+ * here and handed to `onGcSafePoint` (the scheduler, so a store that never received
+ * `kv.Gc`, e.g. a new leader, still refuses reads below it). A step the store cannot
+ * carry out (`unsupported`, or a routing error because the shard changed meanwhile) is
+ * logged; PD times the operator out and plans again.
  */
 import { type Timestamp, describeError, zeroTimestamp } from "../../base/mod.ts";
 import type { Timer, Timers } from "../../env/mod.ts";
@@ -61,6 +62,8 @@ export interface PdWorkerOptions {
   readonly shardStats: (shard: ShardMeta) => ShardStats;
   /** Peers of a shard still catching up (PD waits before promoting them); none if absent. */
   readonly pendingPeerIds?: (shard: ShardMeta) => readonly number[];
+  /** Told each store heartbeat reply's GC safe point (the scheduler refuses reads below). */
+  readonly onGcSafePoint?: (safePoint: Timestamp) => void;
 }
 
 /** The heartbeat loops; see the file comment. */
@@ -130,6 +133,7 @@ export class PdWorker {
     try {
       this.counters.gcSafePoint = await this.options.pd.storeHeartbeat(this.options.storeId, stats);
       this.counters.storeHeartbeats++;
+      this.options.onGcSafePoint?.(this.counters.gcSafePoint);
     } catch (error) {
       this.counters.heartbeatErrors++;
       this.options.logger.warn({ err: describeError(error) }, "store heartbeat failed");

@@ -21,6 +21,11 @@
  *   drives `queue.tick` at `nextDueMs()`. A woken waiter runs its command again.
  * - Routing errors from the store pass through untouched; too many commands in flight
  *   answer `serverIsBusy`.
+ * - GC: `kv.Gc` carries the cluster's safe point; the scheduler records the highest one
+ *   it has seen (also from PD's heartbeat replies, `observeGcSafePoint`) before deleting
+ *   anything, and answers a read below it (get, batch get, scan, coprocessor) with
+ *   `snapshotTooOld` instead of data GC may have removed. A client's cached safe point
+ *   can be stale; this check is what makes such a read fail rather than see partial data.
  *
  * State (latches, concurrency manager, lock wait queue, parked waiters) is owned here and
  * touched only from the event loop's turns, never across an `await` without re-checking.
@@ -213,6 +218,7 @@ export class TxnScheduler {
   private timerAtMs = Infinity;
   private closed = false;
   private counters = { latchWaits: 0, latchWaitMsTotal: 0, lockWaitsTotal: 0, deadlocks: 0 };
+  private gcSafePoint: Timestamp = 0n as Timestamp;
 
   constructor(options: TxnSchedulerOptions) {
     this.store = options.store;
@@ -247,9 +253,29 @@ export class TxnScheduler {
     }
   }
 
+  // ---- GC safe point -----------------------------------------------------------------------
+
+  /** The highest GC safe point this store has been told of; reads below it are refused. */
+  get gcSafePointTs(): Timestamp {
+    return this.gcSafePoint;
+  }
+
+  /** Records a GC safe point (from `kv.Gc` or PD); it only moves forward. */
+  observeGcSafePoint(safePoint: Timestamp): void {
+    if (safePoint > this.gcSafePoint) this.gcSafePoint = safePoint;
+  }
+
+  /** `snapshotTooOld` for a read at `readTs` below the recorded safe point. */
+  private tooOld(readTs: Timestamp): KeyError | undefined {
+    if (readTs >= this.gcSafePoint) return undefined;
+    return { kind: "snapshotTooOld", readTs, safePoint: this.gcSafePoint };
+  }
+
   // ---- reads ------------------------------------------------------------------------------
 
   async get(req: GetRequest): Promise<GetReply> {
+    const stale = this.tooOld(req.version);
+    if (stale !== undefined) return keyReply(stale, { value: null });
     const options = { readTs: req.version, ...this.bypass(req.bypassLocks) };
     this.cm.updateMaxTs(req.version);
     const early = this.cm.readKeyCheck(req.key, req.version, options);
@@ -274,6 +300,8 @@ export class TxnScheduler {
   }
 
   async batchGet(req: BatchGetRequest): Promise<BatchGetReply> {
+    const stale = this.tooOld(req.version);
+    if (stale !== undefined) return keyReply(stale, { pairs: [], locked: [] });
     const options = this.bypass(req.bypassLocks);
     this.cm.updateMaxTs(req.version);
     const early = req.keys.map((key) => this.cm.readKeyCheck(key, req.version, options));
@@ -298,6 +326,8 @@ export class TxnScheduler {
   }
 
   async scan(req: ScanRequest): Promise<ScanReply> {
+    const stale = this.tooOld(req.version);
+    if (stale !== undefined) return keyReply(stale, { pairs: [] });
     const options = this.bypass(req.bypassLocks);
     this.cm.updateMaxTs(req.version);
     const early = this.cm.readRangeCheck(
@@ -345,6 +375,8 @@ export class TxnScheduler {
       throw new TesseraError(ErrorCode.KvRequestUnsupported, "this store runs no coprocessor");
     }
     const handler = this.handlers.get(req.handler);
+    const stale = this.tooOld(req.startTs);
+    if (stale !== undefined) return keyReply(stale, { data: new Uint8Array(0) });
     this.cm.updateMaxTs(req.startTs);
     for (const range of req.ranges) {
       const early = this.cm.readRangeCheck(
@@ -570,6 +602,8 @@ export class TxnScheduler {
   }
 
   async gc(req: GcRequest): Promise<GcReply> {
+    // Recorded before anything is deleted, so no read below it starts after that.
+    this.observeGcSafePoint(req.safePoint);
     let deletedVersions = 0;
     let next: Uint8Array | undefined;
     for (;;) {

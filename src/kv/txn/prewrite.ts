@@ -6,7 +6,7 @@
  * - optimistic: a commit record newer than `startTs` → `writeConflict`;
  * - pessimistic, key locked by this transaction: the pessimistic lock already excluded
  *   conflicts (up to its for-update ts), so it is converted in place; if it is gone →
- *   `pessimisticLockNotFound` (unless the transaction already committed: a retry);
+ *   `pessimisticLockNotFound` (unless the transaction already committed: a retry, below);
  * - pessimistic, key not locked (e.g. non-unique index keys): conflicts above
  *   `forUpdateTs` → `writeConflict`;
  * - this transaction's own rollback record at `startTs` → `writeConflict` (self rolled
@@ -22,6 +22,16 @@
  * commit records directly instead of locks. Async-commit and 1PC results return
  * `memoryLocks`: the caller must install them in the concurrency manager before the writes
  * are proposed and remove them once applied, so readers arriving in between see them.
+ *
+ * A retried request (the KV client resends one whose reply was lost) may find that its
+ * first attempt already committed the transaction: 1PC commits in the prewrite, and a
+ * reader's lock resolution commits an async-commit transaction. A key whose lock is gone,
+ * or that conflicts with a newer write, is therefore first looked up for the
+ * transaction's own commit record; if one exists the request writes nothing and reports
+ * that record's commit ts (as the 1PC commit ts, or the async-commit min commit ts), as
+ * TiKV does, never a fresh one: the client must learn the ts the data really has. Every
+ * other key of the transaction was prewritten before anything could commit, so there is
+ * nothing left to write.
  *
  * A request fails as a whole on its first failure and then writes nothing; the client
  * resolves the lock or aborts and retries the request.
@@ -114,6 +124,12 @@ interface KeyPlan {
   readonly duplicate: Lock | undefined;
 }
 
+/** The transaction's own commit record was found: the request is a committed retry. */
+interface AlreadyCommitted {
+  readonly kind: "alreadyCommitted";
+  readonly commitTs: Timestamp;
+}
+
 function lockKindOf(mutation: Mutation): LockKind | undefined {
   switch (mutation.kind) {
     case "put":
@@ -143,7 +159,7 @@ function prewriteKey(
   reader: MvccReader,
   request: PrewriteRequest,
   index: number,
-): KeyPlan | TxnFailure | { readonly kind: "alreadyCommitted" } {
+): KeyPlan | TxnFailure | AlreadyCommitted {
   const mutation = request.mutations[index];
   assert(mutation !== undefined, "mutation index out of range");
   const { key } = mutation;
@@ -167,7 +183,9 @@ function prewriteKey(
     hadPessimisticLock = true;
   } else if (mustHoldPessimisticLock) {
     const record = reader.getTxnCommitRecord(key, startTs);
-    if (record.kind === "committed") return { kind: "alreadyCommitted" };
+    if (record.kind === "committed") {
+      return { kind: "alreadyCommitted", commitTs: record.commitTs };
+    }
     return { kind: "pessimisticLockNotFound", key, startTs };
   }
   if (!hadPessimisticLock) {
@@ -211,12 +229,15 @@ function prewriteKey(
   };
 }
 
-/** The write-conflict, self-rollback and existence checks of a key without our lock. */
+/**
+ * The write-conflict, self-rollback and existence checks of a key without our lock. A
+ * conflict with the transaction's own commit record is a retry of a committed request.
+ */
 function checkConstraints(
   reader: MvccReader,
   request: PrewriteRequest,
   mutation: Mutation,
-): TxnFailure | undefined {
+): TxnFailure | AlreadyCommitted | undefined {
   const { key } = mutation;
   const { startTs } = request;
   const latest = reader.seekWrite(key, 0xffff_ffff_ffff_ffffn as Timestamp);
@@ -224,6 +245,10 @@ function checkConstraints(
     const limitTs = request.pessimistic?.forUpdateTs ?? startTs;
     const conflict = !skipWriteConflictCheckForTest.value && latest.commitTs > limitTs;
     if (conflict) {
+      const record = reader.getTxnCommitRecord(key, startTs);
+      if (record.kind === "committed") {
+        return { kind: "alreadyCommitted", commitTs: record.commitTs };
+      }
       return {
         kind: "writeConflict",
         key,
@@ -276,7 +301,7 @@ export function prewrite(
         plans.push(plan);
         break;
       case "alreadyCommitted":
-        break;
+        return committedRetry(request, plan.commitTs);
       default:
         return fail(plan);
     }
@@ -304,6 +329,31 @@ export function prewrite(
         ? writeAsyncCommitLocks(request, plans, mode.secondaries, commitTs)
         : writeOnePc(reader, plans, commitTs);
     }
+    default:
+      return unreachable(mode, "commit mode");
+  }
+}
+
+/** A retried request of a committed transaction: nothing to write; see the file comment. */
+function committedRetry(
+  request: PrewriteRequest,
+  commitTs: Timestamp,
+): ActionResult<PrewriteOutcome> {
+  const mode = request.commitMode;
+  switch (mode.kind) {
+    case "onePc":
+      return { outcome: { kind: "onePcCommitted", commitTs, memoryLocks: [] }, writes: [] };
+    case "asyncCommit":
+    case "twoPc":
+      return {
+        outcome: {
+          kind: "prewritten",
+          minCommitTs: mode.kind === "asyncCommit" ? commitTs : (0n as Timestamp),
+          memoryLocks: [],
+          fellBackFrom: undefined,
+        },
+        writes: [],
+      };
     default:
       return unreachable(mode, "commit mode");
   }

@@ -4,7 +4,9 @@
  * becomes leader and written back through transactions conditioned on its term.
  *
  * Durable: the bootstrap flag, store descriptions, shard descriptions (range, epoch,
- * peers), the end of the reserved id range and the GC safe point. In memory only: store
+ * peers), the end of the reserved id range, the GC safe point and the service safe points
+ * (each with its expiry in PD's wall-clock ms, so the next leader honours it; expired
+ * ones count for nothing and are deleted when the table is full). In memory only: store
  * and shard heartbeat statistics, shard leaders and heartbeat times, which the next
  * heartbeats rebuild after a failover.
  *
@@ -76,7 +78,21 @@ export const metaKeys = {
   electionPrefix: "/elections/",
   /** Scheduler settings changed through the HTTP API (`ScheduleSettings`, JSON). */
   scheduleSettings: "/config/schedule",
+  /** Service safe points by service id (`StoredServiceSafePoint`, JSON). */
+  serviceSafePointPrefix: "/gc/service_safe_points/",
 } as const;
+
+/** A service safe point as stored; `expiresAtWallMs` is by the PD leader's wall clock. */
+interface StoredServiceSafePoint {
+  readonly safePoint: string;
+  readonly expiresAtWallMs: number;
+}
+
+/** The lowest service safe point in force, or nulls when none is. */
+export interface MinServiceSafePoint {
+  readonly minSafePoint: bigint | null;
+  readonly minServiceId: string | null;
+}
 
 /**
  * Scheduler settings as stored: the overrides of the defaults (validated by the writer)
@@ -181,6 +197,10 @@ export class Cluster {
   /** Shards sorted by start key. */
   private routing: ShardEntry[] = [];
   private gcSafePoint = 0n;
+  private readonly serviceSafePoints = new Map<
+    string,
+    { readonly safePoint: bigint; readonly expiresAtWallMs: number }
+  >();
   private idNext = 0;
   private idEnd = 0;
   private idModRevision = 0;
@@ -208,6 +228,13 @@ export class Cluster {
     cluster.bootstrapped = (await store.get(metaKeys.bootstrapped)) !== undefined;
     const gc = await store.get(metaKeys.gcSafePoint);
     cluster.gcSafePoint = gc === undefined ? 0n : BigInt(decoder.decode(gc.value));
+    for await (const kv of scan(store, metaKeys.serviceSafePointPrefix)) {
+      const stored = JSON.parse(decoder.decode(kv.value)) as StoredServiceSafePoint;
+      cluster.serviceSafePoints.set(kv.key.slice(metaKeys.serviceSafePointPrefix.length), {
+        safePoint: BigInt(stored.safePoint),
+        expiresAtWallMs: stored.expiresAtWallMs,
+      });
+    }
     const alloc = await store.get(metaKeys.allocId);
     cluster.idEnd = alloc === undefined ? 0 : Number(decoder.decode(alloc.value));
     cluster.idNext = cluster.idEnd + 1;
@@ -752,6 +779,82 @@ export class Cluster {
       this.gcSafePoint = safePoint;
       return safePoint;
     });
+  }
+
+  // ---- service safe points ------------------------------------------------------------
+
+  /**
+   * Sets `serviceId`'s safe point for `ttlMs` (0 removes it); resolves with the lowest one
+   * in force afterwards. `PD:GC:SafePointTooOld` below the GC safe point (its snapshot may
+   * be collected already); `PD:GC:TooManyServiceSafePoints` for a new service when the
+   * table holds `limits.pdServiceSafePointsMax` unexpired ones.
+   */
+  updateServiceSafePoint(
+    serviceId: string,
+    safePoint: bigint,
+    ttlMs: number,
+  ): Promise<MinServiceSafePoint> {
+    return this.serialize(async () => {
+      const key = `${metaKeys.serviceSafePointPrefix}${serviceId}`;
+      const nowMs = this.env.clock.wallMs();
+      if (ttlMs <= 0) {
+        if (this.serviceSafePoints.has(serviceId)) {
+          await this.commit([{ kind: "delete", key }]);
+          this.serviceSafePoints.delete(serviceId);
+        }
+        return this.minServiceSafePoint();
+      }
+      if (safePoint < this.gcSafePoint) {
+        throw new TesseraError(
+          ErrorCode.PdGcSafePointTooOld,
+          `service safe point ${safePoint} of ${serviceId} is below the GC safe point ` +
+            `${this.gcSafePoint}`,
+          { details: { serviceId, gcSafePoint: String(this.gcSafePoint) } },
+        );
+      }
+      const ops: MetaOp[] = [];
+      const expired: string[] = [];
+      if (
+        !this.serviceSafePoints.has(serviceId) &&
+        this.serviceSafePoints.size >= limits.pdServiceSafePointsMax
+      ) {
+        for (const [id, entry] of this.serviceSafePoints) {
+          if (entry.expiresAtWallMs > nowMs) continue;
+          expired.push(id);
+          ops.push({ kind: "delete", key: `${metaKeys.serviceSafePointPrefix}${id}` });
+        }
+        if (this.serviceSafePoints.size - expired.length >= limits.pdServiceSafePointsMax) {
+          throw new TesseraError(
+            ErrorCode.PdGcServiceSafePointsFull,
+            `too many service safe points (limit ${limits.pdServiceSafePointsMax})`,
+            { details: { limit: limits.pdServiceSafePointsMax } },
+          );
+        }
+      }
+      const entry = { safePoint, expiresAtWallMs: nowMs + ttlMs };
+      const stored: StoredServiceSafePoint = {
+        safePoint: String(safePoint),
+        expiresAtWallMs: entry.expiresAtWallMs,
+      };
+      ops.push({ kind: "put", key, value: encoder.encode(JSON.stringify(stored)) });
+      await this.commit(ops);
+      for (const id of expired) this.serviceSafePoints.delete(id);
+      this.serviceSafePoints.set(serviceId, entry);
+      return this.minServiceSafePoint();
+    });
+  }
+
+  /** The lowest unexpired service safe point by PD's wall clock now. */
+  minServiceSafePoint(): MinServiceSafePoint {
+    const nowMs = this.env.clock.wallMs();
+    let min: MinServiceSafePoint = { minSafePoint: null, minServiceId: null };
+    for (const [id, entry] of this.serviceSafePoints) {
+      if (entry.expiresAtWallMs <= nowMs) continue;
+      if (min.minSafePoint === null || entry.safePoint < min.minSafePoint) {
+        min = { minSafePoint: entry.safePoint, minServiceId: id };
+      }
+    }
+    return min;
   }
 }
 

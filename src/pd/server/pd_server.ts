@@ -22,6 +22,7 @@ import type { Env } from "../../env/mod.ts";
 import {
   PdMethod,
   type RequestHeader,
+  type ServiceSafePointReply,
   type TsoReply,
   parseAllocIdsRequest,
   parseBootstrapRequest,
@@ -39,6 +40,7 @@ import {
   parseTsoRequest,
   parseTsoUnaryRequest,
   parseUpdateGcSafePointRequest,
+  parseUpdateServiceSafePointRequest,
 } from "../../proto/mod.ts";
 import { type RpcAddress, RpcServer } from "../../rpc/mod.ts";
 import type { MetaStore } from "../meta/meta_store.ts";
@@ -51,7 +53,13 @@ import {
   validateSchedulerConfig,
 } from "../schedule/types.ts";
 import { TsoService } from "../tso/tso_service.ts";
-import { Cluster, type ClusterConfig, defaultClusterConfig, metaKeys } from "./cluster.ts";
+import {
+  Cluster,
+  type ClusterConfig,
+  type MinServiceSafePoint,
+  defaultClusterConfig,
+  metaKeys,
+} from "./cluster.ts";
 import { Leadership, type MemberInfo, notLeaderError } from "./leadership.ts";
 import type { PdLogger } from "./logger.ts";
 import { OwnerElections } from "./owner_elections.ts";
@@ -515,6 +523,18 @@ export class PdServer {
       const safePoint = await this.leading(request).updateGcSafePoint(request.safePoint);
       return { safePoint: safePoint as Timestamp };
     });
+    this.unary(PdMethod.updateServiceSafePoint, async (body) => {
+      const request = parseUpdateServiceSafePointRequest(body);
+      const cluster = this.leading(request);
+      const { serviceId, safePoint, ttlMs } = request;
+      return serviceSafePointReply(
+        await cluster.updateServiceSafePoint(serviceId, safePoint, ttlMs),
+      );
+    });
+    this.unary(PdMethod.getMinServiceSafePoint, (body) => {
+      const cluster = this.leading(parseRequestWithHeader(body));
+      return serviceSafePointReply(cluster.minServiceSafePoint());
+    });
     this.unary(PdMethod.campaign, (body) => {
       const request = parseCampaignRequest(body);
       this.leading(request);
@@ -537,6 +557,13 @@ export class PdServer {
       return { owner: await this.elections.owner(request.election) };
     });
   }
+}
+
+function serviceSafePointReply(min: MinServiceSafePoint): ServiceSafePointReply {
+  return {
+    minSafePoint: min.minSafePoint as Timestamp | null,
+    minServiceId: min.minServiceId,
+  };
 }
 
 /**
