@@ -1,7 +1,7 @@
 /**
  * The conformance suite every `Env` implementation runs: one set of `node:test` cases for
- * `Clock`, `Timers`, `Random` and `Crypto`, and one for `FileSystem`, so the real machine
- * (`env/node`) and the simulator (`env/sim`) keep the same contract.
+ * `Clock`, `Timers`, `Random` and `Crypto`, one for `FileSystem` and one for `Network`, so
+ * the real machine (`env/node`) and the simulator (`env/sim`) keep the same contract.
  *
  * The suite is told how to let time pass: on the real machine that is waiting, in the
  * simulator it is advancing the scheduler. Cases never assert how long anything took;
@@ -14,7 +14,16 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { ErrorCode, hasErrorCode } from "../base/mod.ts";
-import type { Clock, Crypto, FileSystem, Random, Timers } from "./env.ts";
+import type {
+  Clock,
+  Connection,
+  Crypto,
+  FileSystem,
+  Listener,
+  Network,
+  Random,
+  Timers,
+} from "./env.ts";
 
 /** The parts of an `Env` under test, plus a way to let time pass for them. */
 export interface TimeConformanceSubject {
@@ -465,4 +474,255 @@ function text(bytes: Uint8Array): string {
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** A network under test, the host to listen on and connect to, and a way to let time pass. */
+export interface NetworkConformanceSubject {
+  readonly net: Network;
+  /** `127.0.0.1` on the real machine; the simulated process's host in the simulator. */
+  readonly host: string;
+  /** Lets at least `ms` of the subject's time pass, as `TimeConformanceSubject.passTime`. */
+  passTime(ms: number): Promise<void>;
+}
+
+export interface NetworkConformanceOptions {
+  /** Names the implementation in every test name, e.g. `NodeNetwork`. */
+  readonly name: string;
+  /** A fresh subject for one test. */
+  create(): NetworkConformanceSubject;
+}
+
+/** What a test sees of one connection: bytes received, drains, the close. */
+interface Probe {
+  readonly connection: Connection;
+  received(): Uint8Array;
+  drains: number;
+  /** `undefined` while open; `{ error }` once `onClose` ran. */
+  closed: { readonly error: Error | undefined } | undefined;
+}
+
+/** Installs handlers on `connection` that record everything; `echo` writes data back. */
+function probe(connection: Connection, options: { readonly echo?: boolean } = {}): Probe {
+  const chunks: Uint8Array[] = [];
+  const result: Probe = {
+    connection,
+    received: () => concatBytes(chunks),
+    drains: 0,
+    closed: undefined,
+  };
+  connection.setHandlers({
+    onData(chunk) {
+      chunks.push(Uint8Array.from(chunk));
+      if (options.echo === true) connection.write(chunk);
+    },
+    onDrain() {
+      result.drains++;
+    },
+    onClose(error) {
+      result.closed = { error };
+    },
+  });
+  return result;
+}
+
+/** Registers the `Network` and `Connection` cases for one implementation. */
+export function registerNetworkConformanceTests(options: NetworkConformanceOptions): void {
+  /** Listeners and connections of the running test, torn down when it ends, even failed. */
+  let listeners: Listener[] = [];
+  let connections: Connection[] = [];
+  const it = (name: string, body: (subject: NetworkConformanceSubject) => Promise<void>) => {
+    test(`${options.name}: ${name}`, { timeout: testTimeoutMs }, async () => {
+      listeners = [];
+      connections = [];
+      try {
+        await body(options.create());
+      } finally {
+        for (const connection of connections) connection.destroy();
+        // Closing twice is allowed: the second call returns the first one's promise.
+        await Promise.all(listeners.map((listener) => listener.close()));
+      }
+    });
+  };
+
+  /** A listener whose accepted connections are collected (handlers unset). */
+  const serve = async (subject: NetworkConformanceSubject) => {
+    const accepted: Connection[] = [];
+    const listener = await settle(subject, subject.net.listen({
+      host: subject.host,
+      port: 0,
+      onConnection: (connection) => {
+        accepted.push(connection);
+        connections.push(connection);
+      },
+    }), "listen");
+    listeners.push(listener);
+    const connect = async (): Promise<Connection> => {
+      const connection = await settle(subject, subject.net.connect({ host: subject.host,
+        port: listener.port, timeoutMs: 5_000 }), "connect");
+      connections.push(connection);
+      return connection;
+    };
+    return { listener, accepted, connect };
+  };
+
+  describe(`${options.name} conformance: Network`, () => {
+    it("Network echo round trip keeps order and bytes sent before setHandlers", async (s) => {
+      const { listener, accepted, connect } = await serve(s);
+      assert.ok(listener.port > 0);
+      const client = await connect();
+      assert.equal(client.remoteAddress.endsWith(`:${listener.port}`), true);
+      const clientProbe = probe(client);
+      assert.equal(client.write(utf8("hello ")), true);
+      client.write(utf8("world"));
+      await waitForNet(s, () => accepted.length === 1, "the accepted connection");
+      await s.passTime(20);
+      probe(accepted[0] as Connection, { echo: true });
+      await waitForNet(s, () => clientProbe.received().length === 11, "the echo");
+      assert.equal(text(clientProbe.received()), "hello world");
+      client.destroy();
+      await settle(s, listener.close(), "listener close");
+    });
+
+    it("Network.connect() to a closed port rejects with RPC:Connection:ConnectFailed",
+      async (s) => {
+        const { listener } = await serve(s);
+        const port = listener.port;
+        await settle(s, listener.close(), "listener close");
+        const connecting = s.net.connect({ host: s.host, port, timeoutMs: 5_000 });
+        await assert.rejects(settle(s, connecting, "connect"), (error: unknown) =>
+          hasErrorCode(error, ErrorCode.RpcConnectFailed));
+      });
+
+    it("Connection.end() delivers queued bytes, then both sides close cleanly", async (s) => {
+      const { listener, accepted, connect } = await serve(s);
+      const client = await connect();
+      const clientProbe = probe(client);
+      const payload = new Uint8Array(200_000).map((_, i) => i % 251);
+      client.write(payload);
+      client.end();
+      assert.equal(client.write(utf8("late")), false, "write after end");
+      await waitForNet(s, () => accepted.length === 1, "the accepted connection");
+      const serverProbe = probe(accepted[0] as Connection);
+      await waitForNet(s, () => serverProbe.closed !== undefined &&
+        clientProbe.closed !== undefined, "both closes");
+      assert.deepEqual(serverProbe.received(), payload);
+      assert.equal(serverProbe.closed?.error, undefined);
+      assert.equal(clientProbe.closed?.error, undefined);
+      await settle(s, listener.close(), "listener close");
+    });
+
+    it("Connection.destroy(error) closes this side with it, later; the peer closes", async (s) => {
+      const { listener, accepted, connect } = await serve(s);
+      const client = await connect();
+      const clientProbe = probe(client);
+      await waitForNet(s, () => accepted.length === 1, "the accepted connection");
+      const serverProbe = probe(accepted[0] as Connection);
+      const reason = new Error("going away");
+      client.destroy(reason);
+      assert.equal(clientProbe.closed === undefined, true, "onClose is asynchronous");
+      assert.equal(client.write(utf8("x")), false, "write after destroy");
+      await waitForNet(s, () => clientProbe.closed !== undefined &&
+        serverProbe.closed !== undefined, "both closes");
+      assert.equal(clientProbe.closed?.error, reason);
+      await settle(s, listener.close(), "listener close");
+    });
+
+    it("Connection.write() returns false above the high-water mark; onDrain follows",
+      async (s) => {
+        const { listener, accepted, connect } = await serve(s);
+        const client = await connect();
+        const clientProbe = probe(client);
+        // The peer reads nothing yet, so the kernel's buffers (on the real machine) and
+        // then the connection's own fill up; a bound keeps a broken write() from looping.
+        const chunkBytes = 1024 * 1024;
+        let chunks = 0;
+        let accepting = true;
+        while (accepting && chunks < 256) {
+          const chunk = new Uint8Array(chunkBytes).fill(chunks % 256);
+          accepting = client.write(chunk);
+          chunks++;
+          if (accepting) await s.passTime(1);
+        }
+        assert.equal(accepting, false, "write() never reported backpressure");
+        assert.ok(client.bufferedBytes > 0, "the bytes are buffered");
+        await waitForNet(s, () => accepted.length === 1, "the accepted connection");
+        const serverProbe = probe(accepted[0] as Connection);
+        await waitForNet(s, () => clientProbe.drains > 0, "onDrain");
+        const total = chunks * chunkBytes;
+        await waitForNet(s, () => serverProbe.received().length === total, "the bytes");
+        const received = serverProbe.received();
+        for (let i = 0; i < chunks; i++) {
+          assert.equal(received[i * chunkBytes], i % 256, `chunk ${i} out of place`);
+        }
+        client.destroy();
+        await settle(s, listener.close(), "listener close");
+      });
+
+    it("Connection.pause(true) holds received data until resumed", async (s) => {
+      const { listener, accepted, connect } = await serve(s);
+      const client = await connect();
+      await waitForNet(s, () => accepted.length === 1, "the accepted connection");
+      const server = accepted[0] as Connection;
+      server.pause(true);
+      const serverProbe = probe(server);
+      client.write(utf8("held"));
+      await s.passTime(50);
+      assert.equal(serverProbe.received().length, 0, "nothing while paused");
+      server.pause(false);
+      await waitForNet(s, () => serverProbe.received().length === 4, "the data after resume");
+      assert.equal(text(serverProbe.received()), "held");
+      client.destroy();
+      await settle(s, listener.close(), "listener close");
+    });
+
+    it("Listener.close() stops accepting and leaves accepted connections open", async (s) => {
+      const { listener, accepted, connect } = await serve(s);
+      const client = await connect();
+      const clientProbe = probe(client);
+      await waitForNet(s, () => accepted.length === 1, "the accepted connection");
+      probe(accepted[0] as Connection, { echo: true });
+      await settle(s, listener.close(), "listener close");
+      client.write(utf8("still here"));
+      await waitForNet(s, () => clientProbe.received().length === 10, "the echo");
+      await assert.rejects(connect(), (error: unknown) =>
+        hasErrorCode(error, ErrorCode.RpcConnectFailed));
+      client.destroy();
+    });
+  });
+}
+
+/** Lets time pass until `promise` settles; its outcome, or a failure after the budget. */
+async function settle<T>(
+  subject: NetworkConformanceSubject,
+  promise: Promise<T>,
+  what: string,
+): Promise<T> {
+  let done = false;
+  const tracked = promise.finally(() => (done = true));
+  // The outcome is read below; this only keeps an early rejection from being unhandled.
+  tracked.catch(() => undefined);
+  await waitForNet(subject, () => done, what);
+  return tracked;
+}
+
+/** Lets time pass in small steps until `condition` holds, failing after the budget. */
+async function waitForNet(
+  subject: NetworkConformanceSubject,
+  condition: () => boolean,
+  what: string,
+): Promise<void> {
+  for (let waitedMs = 0; !condition(); waitedMs += waitStepMs) {
+    if (waitedMs >= waitBudgetMs) assert.fail(`gave up waiting for ${what}`);
+    await subject.passTime(waitStepMs);
+  }
+}
+
+function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }

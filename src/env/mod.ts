@@ -35,3 +35,11 @@ export {
   createSelfSignedCertificate,
   loadOrCreateTlsCertificate,
 } from "./node/self_signed.ts";
+export {
+  type LinkDelay,
+  SimNetwork,
+  type SimNetworkControl,
+  type SimNetworkOptions,
+  type SimNetworkStats,
+} from "./sim/network.ts";
+export { type SimDiskControl, SimFileSystem } from "./sim/file_system.ts";

@@ -1,12 +1,17 @@
 /**
- * Tests of the simulated `Env` from `createSimEnv`: the shared conformance suite, with
- * time passed by advancing the scheduler, plus what only the simulator promises (virtual
- * time that moves only when told, exact deadlines, a configurable wall-clock start).
+ * Tests of the simulated `Env` from `createSimEnv`: the shared conformance suites (time,
+ * and the file system of a simulated process), with time passed by advancing the
+ * scheduler, plus what only the simulator promises (virtual time that moves only when
+ * told, exact deadlines, a configurable wall-clock start, processes spawned into one
+ * simulation that reach each other over the simulated network).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ErrorCode, Prng, hasErrorCode } from "../../base/mod.ts";
-import { registerTimeConformanceTests } from "../env_conformance.ts";
+import {
+  registerFileSystemConformanceTests,
+  registerTimeConformanceTests,
+} from "../env_conformance.ts";
 import { SimRandom } from "./random.ts";
 import { createSimEnv } from "./sim_env.ts";
 
@@ -30,7 +35,50 @@ registerTimeConformanceTests({
   seeded: (seed) => new SimRandom(new Prng(seed)),
 });
 
+let fsCaseCount = 0;
+
+registerFileSystemConformanceTests({
+  name: "SimEnv.fs",
+  create: async () => {
+    const env = createSimEnv({ seed: 3 });
+    const root = `/var/lib/tessera/case-${fsCaseCount++}`;
+    await env.fs.mkdir(root);
+    return { fs: env.fs, root };
+  },
+});
+
 const timeout = { timeout: 5_000 };
+
+test("SimEnv: createSimEnv() provides every part of an Env", timeout, () => {
+  const env = createSimEnv({ seed: 1 });
+  for (const part of [env.clock, env.timers, env.random, env.net, env.fs, env.crypto]) {
+    assert.ok(part !== undefined && part !== null);
+  }
+  assert.equal(env.host, "127.0.0.1");
+});
+
+test("SimEnv.spawn() adds a process with its own disk on the same network", timeout,
+  async () => {
+    const first = createSimEnv({ seed: 1, host: "n1" });
+    const second = first.spawn("n2");
+    assert.equal(second.scheduler, first.scheduler);
+    assert.equal(second.network, first.network);
+    await first.fs.mkdir("/d");
+    assert.equal(await second.fs.exists("/d"), false);
+    let accepted = 0;
+    const listening = second.net.listen({ host: "0.0.0.0", port: 1, onConnection: (c) => {
+      accepted++;
+      c.destroy();
+    } });
+    first.scheduler.advance(0);
+    const listener = await listening;
+    assert.equal(listener.host, "n2");
+    const connecting = first.net.connect({ host: "n2", port: 1 });
+    first.scheduler.advance(100);
+    const connection = await connecting;
+    assert.equal(connection.remoteAddress, "n2:1");
+    assert.equal(accepted, 1);
+  });
 
 test("SimEnv: virtual time starts at 0 and moves only when the scheduler advances", timeout, () => {
   const { clock, scheduler } = createSimEnv({ seed: 1 });

@@ -1,42 +1,86 @@
 /**
- * `createSimEnv`: the deterministic parts of an `Env` for tests of pure state machines
- * and their shells — virtual clocks and timers driven by a `SimScheduler`, randomness
- * from a seeded `Prng`, and the real (pure) hash functions.
+ * `createSimEnv`: a whole simulated `Env` — virtual clocks and timers driven by a
+ * `SimScheduler`, randomness from a seeded `Prng`, a `SimNetwork` and a `SimFileSystem`,
+ * and the real (pure) hash functions — plus the controls a test drives them with.
  *
- * Everything but the hashes is a function of the seed and of the calls made to the
- * scheduler, so a run is replayed from its seed. The simulated network and file system
- * are not here yet (issue T11); until then `SimEnv` is deliberately not a whole `Env`.
+ * One simulation is one scheduler and one network shared by any number of simulated
+ * processes: `createSimEnv` makes the first, on host `host` (default `127.0.0.1`), and
+ * `spawn(host)` makes more on the same scheduler and network, each with its own disk and
+ * its own random stream. Everything but the hashes is a function of the seed and of the
+ * calls made, so a run is replayed from its seed. Each component draws from its own `Prng`
+ * (derived from the seed), so a network fault does not shift the draws of `random`.
  */
 import { Prng } from "../../base/mod.ts";
 import type { Env } from "../env.ts";
 import { NodeCrypto } from "../node/crypto.ts";
 import { SimClock } from "./clock.ts";
+import { type SimDiskControl, SimFileSystem } from "./file_system.ts";
+import { type LinkDelay, SimNetwork, type SimNetworkControl } from "./network.ts";
 import { SimRandom } from "./random.ts";
 import { SimScheduler } from "./scheduler.ts";
 import { SimTimers } from "./timers.ts";
 
-/** The simulated parts of an `Env`, plus the scheduler that moves their virtual time. */
-export type SimEnv = Pick<Env, "clock" | "timers" | "random" | "crypto"> & {
+/** Separates the seed stream of network, disks and spawned processes from `random`'s. */
+const seedStreamOffset = 0x5eed_0001;
+
+/** One simulated process: a whole `Env`, plus the controls of its simulation. */
+export interface SimEnv extends Env {
+  /** Moves the virtual time of the whole simulation. */
   readonly scheduler: SimScheduler;
-};
+  /** This process's host name on the simulated network. */
+  readonly host: string;
+  /** Partitions, delays and resets of the simulation's network. */
+  readonly network: SimNetworkControl;
+  /** Crashes and disk-full of this process's disk. */
+  readonly disk: SimDiskControl;
+  /** Another process of the same simulation, on `host`, with its own disk. */
+  spawn(host: string): SimEnv;
+}
 
 export interface SimEnvOptions {
-  /** Seeds `random`; the same seed gives the same sequence. */
+  /** Seeds every random choice of the simulation; the same seed gives the same run. */
   readonly seed: number;
   /** Virtual wall time at virtual time 0, in ms since the Unix epoch (default 2025-01-01). */
   readonly wallStartMs?: number;
+  /** This process's host name (default `127.0.0.1`). */
+  readonly host?: string;
+  /** Delay of every network link (default 0.5–2 ms). */
+  readonly linkDelay?: LinkDelay;
 }
 
-/** A fresh simulated environment at virtual time 0. */
+/** A fresh simulation at virtual time 0, and its first process. */
 export function createSimEnv(options: SimEnvOptions): SimEnv {
   const scheduler = new SimScheduler(
     options.wallStartMs === undefined ? {} : { wallStartMs: options.wallStartMs },
   );
-  return {
-    clock: new SimClock(scheduler),
-    timers: new SimTimers(scheduler),
-    random: new SimRandom(new Prng(options.seed)),
-    crypto: new NodeCrypto(),
-    scheduler,
+  // `random` of the first process draws from the seed itself, as it did before the network
+  // and disk existed; everything else from a stream derived from it.
+  const seeds = new Prng(options.seed + seedStreamOffset);
+  const network = new SimNetwork(scheduler, {
+    seed: seeds.nextUint32(),
+    ...(options.linkDelay === undefined ? {} : { delay: options.linkDelay }),
+  });
+  const crypto = new NodeCrypto();
+  const clock = new SimClock(scheduler);
+  const timers = new SimTimers(scheduler);
+  const make = (host: string, random: Prng, diskSeed: number): SimEnv => {
+    const fs = new SimFileSystem({ seed: diskSeed });
+    return {
+      clock,
+      timers,
+      random: new SimRandom(random),
+      net: network.forHost(host),
+      fs,
+      crypto,
+      scheduler,
+      host,
+      network,
+      disk: fs,
+      spawn: (other) => {
+        const processSeed = seeds.nextUint32();
+        return make(other, new Prng(processSeed), seeds.nextUint32());
+      },
+    };
   };
+  return make(options.host ?? "127.0.0.1", new Prng(options.seed), seeds.nextUint32());
 }
