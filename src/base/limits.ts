@@ -414,6 +414,9 @@ export const limits = {
    * client still trusts a cached safe point older than the one being collected at.
    */
   gcCollectDelayMarginMs: 1_000,
+  // ---- cmd: `tessera cluster` ([T10]) ----
+  /** Processes one topology file may list: a local cluster of more is a mistake. */
+  clusterProcessesMax: 64,
 } as const;
 
 export type Limits = typeof limits;

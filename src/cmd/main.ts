@@ -11,6 +11,7 @@
  */
 import { Command } from "commander";
 import { TesseraError } from "../base/mod.ts";
+import { registerClusterCommand } from "./cluster.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { registerCtlCommand } from "./ctl.ts";
 import { registerKvCommand } from "./kv.ts";
@@ -29,6 +30,7 @@ export const commandRegistry: readonly RegisterCommand[] = [
   registerKvCommand,
   registerSqlCommand,
   registerPlaygroundCommand,
+  registerClusterCommand,
   registerCtlCommand,
 ];
 

@@ -1,11 +1,14 @@
 /**
  * Tests of `tessera playground` through the real launcher in a child process: it starts,
  * prints where its status server and SQL node listen, serves `/status`, answers a query
- * over the MySQL protocol, and stops cleanly on SIGTERM.
+ * over the MySQL protocol, and stops cleanly on SIGTERM; the issue's done-when test (a
+ * clean start, a table written and read, a stop, a second start that finds the data); and
+ * a start that fails on a taken port, names the component and stops the rest.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { type Server, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -99,3 +102,98 @@ test("playground refuses a bad option value with exit code 1 and names it", opts
   assert.equal(result.code, 1);
   assert.match(result.stderr, /--status-port/);
 });
+
+/** The playground's flags for free ports everywhere, data in `dataDir`, quiet logs. */
+function freePortArgs(dataDir: string, extra: readonly string[] = []): string[] {
+  return [
+    launcher, "playground", "--status-port", "0", "--sql-port", "0", "--pd-port", "0",
+    "--pd-status-port", "0", "--kv-port", "0", "--kv-status-port", "0",
+    "--data-dir", dataDir, "--log-level", "warn", ...extra,
+  ];
+}
+
+/** The MySQL ports the playground printed, first node first. */
+async function mysqlPorts(child: ReturnType<Children["spawn"]>): Promise<number[]> {
+  await child.waitForLine(/connect: mysql -h/);
+  return [...child.stdout().matchAll(/^ {2}mysql:\s+\S+:(\d+)$/gm)].map((m) => Number(m[1]));
+}
+
+/** True while any process of the process group `pgid` is alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
+test("playground keeps its data: a second start on the same data dir finds the table", opts,
+  async () => {
+    const dataDir = join(dataRoot, "reuse");
+    const first = children.spawn(freePortArgs(dataDir, ["--clean", "--sql", "2"]));
+    const ports = await mysqlPorts(first);
+    assert.equal(ports.length, 2, first.stdout());
+    assert.match(first.stdout(), /Removing \S+ \(--clean\)/);
+    assert.match(first.stdout(), /^\[sql-2\] ready: /m);
+    const one = await mysql.createConnection({ host: "127.0.0.1", port: ports[0]!, user: "root" });
+    try {
+      await one.query("CREATE DATABASE keep");
+      await one.query("CREATE TABLE keep.t (id INT PRIMARY KEY, v VARCHAR(20))");
+      await one.query("INSERT INTO keep.t VALUES (1, 'one'), (2, 'two')");
+    } finally {
+      await one.end();
+    }
+    // The second SQL node (a child process) shares the cluster and sees the same rows.
+    const two = await mysql.createConnection({ host: "127.0.0.1", port: ports[1]!, user: "root" });
+    try {
+      const [rows] = await two.query({ sql: "SELECT id, v FROM keep.t", rowsAsArray: true });
+      assert.deepEqual(rows, [[1, "one"], [2, "two"]]);
+    } finally {
+      await two.end();
+    }
+    first.process.kill("SIGTERM");
+    assert.deepEqual(await withDeadline(first.exited, () => "playground did not stop"),
+      { code: 0, signal: null });
+    assert.equal(groupAlive(first.process.pid!), false, "a child outlived the playground");
+
+    const second = children.spawn(freePortArgs(dataDir));
+    const [port] = await mysqlPorts(second);
+    assert.match(second.stdout(), /Reusing the data in /);
+    const again = await mysql.createConnection({ host: "127.0.0.1", port: port!, user: "root" });
+    try {
+      const [rows] = await again.query({ sql: "SELECT v FROM keep.t WHERE id = 2",
+        rowsAsArray: true });
+      assert.deepEqual(rows, [["two"]]);
+    } finally {
+      await again.end();
+    }
+    second.process.kill("SIGTERM");
+    assert.deepEqual(await withDeadline(second.exited, () => "playground did not stop"),
+      { code: 0, signal: null });
+  });
+
+test("playground names the component whose port is taken and stops the ones started", opts,
+  async () => {
+    const squatter: Server = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    try {
+      const dataDir = join(dataRoot, "taken");
+      const child = children.spawn(
+        [...freePortArgs(dataDir, ["--kv", "1"]), "--kv-port", String(taken)]);
+      const exit = await withDeadline(child.exited, () => "playground did not exit");
+      assert.equal(exit.code, 1, child.stdout() + child.stderr());
+      assert.match(child.stdout(), /^\[pd\] ready: /m);
+      assert.match(child.stdout(), /^\[kv-1\] failed: .*(EADDRINUSE|in use)/m);
+      assert.match(child.stderr(),
+        /error: playground: kv-1 failed to start: .*(EADDRINUSE|in use)/);
+      assert.doesNotMatch(child.stdout(), /connect: mysql/);
+      // PD was stopped with the playground: nothing of its process group is left.
+      assert.equal(groupAlive(child.process.pid!), false, "PD outlived the failed start");
+      assert.ok(existsSync(join(dataDir, "pd")));
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+  });

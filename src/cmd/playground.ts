@@ -2,20 +2,29 @@
  * `tessera playground` (= `npm start`): one command that starts a local cluster on
  * 127.0.0.1 with its data under `./data/playground`.
  *
- * The playground grows with the components: PD and three KV nodes join it as their issues
- * land ([T4], [T5]; the launcher itself is [T10]). Today it starts the playground's HTTP
- * status server (`/status`, `/metrics`) and the SQL node in-process on `--sql-port`
- * (MySQL protocol; constant queries and variables work, tables need the storage layer),
- * and prints how to connect and what does not run yet, so `npm install && npm start`
- * works on a fresh machine and tells the truth. It stops on SIGINT/SIGTERM through the
- * process `Lifecycle`.
+ * It starts, in DESIGN.md's order and each waited for before the next: its own HTTP status
+ * server (`/status`, `/metrics`), PD and `--kv` KV nodes (3) as child processes (ready
+ * when they print their JSON line), then `--sql` SQL nodes (1): the first in this process,
+ * the others as child processes `tessera sql --pd …` on the next ports. A SQL node is
+ * ready when a real `SELECT 1` through its MySQL port answers; only then is the connect
+ * line printed. A second start on the same `--data-dir` reuses the cluster; `--clean`
+ * removes the directory first and says so. While starting, a progress display shows what
+ * each component waits for (redrawn in place on a terminal, plain lines otherwise). If a
+ * port is taken or a child dies during start, the error names the component and its
+ * reason, and everything started before it is stopped. Ctrl-C (SIGINT/SIGTERM) stops the
+ * SQL nodes, then the KV nodes, then PD, through the process `Lifecycle`.
  */
-import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, parse, resolve } from "node:path";
+import { ErrorCode, TesseraError, limits } from "../base/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
+import { mysqlSelectOne, waitUntilHealthy } from "./health_check.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { createLogger, logConfig } from "./logger.ts";
+import { Progress } from "./progress.ts";
 import { connectSqlStorage, startSqlNode } from "./sql.ts";
 import { Supervisor } from "./supervisor.ts";
 import { resolveSqlTls } from "./sql_tls.ts";
@@ -76,11 +85,26 @@ export const playgroundConfig = defineConfig({
     default: "./data/playground",
     description: "directory holding every playground process's data",
   },
+  kv: {
+    type: "int",
+    default: 3,
+    min: 1,
+    max: 9,
+    description: "KV nodes to run (3: every shard gets three replicas)",
+  },
+  sql: {
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 9,
+    description: "SQL nodes to run: the first in-process, the others as child processes",
+  },
+  clean: {
+    type: "bool",
+    default: false,
+    description: "remove the data directory first, starting a new cluster",
+  },
 });
-
-/** Components a full playground runs, and the issue that brings each one. */
-/** KV nodes the playground runs: three, so every shard has three replicas. */
-const kvNodeCount = 3;
 
 /**
  * Raft timing of the playground's KV nodes: a 200 ms tick (election after 4–8 s) instead
@@ -109,64 +133,140 @@ async function runPlayground(
   const lifecycle = new Lifecycle({ logger });
   lifecycle.install();
   const dataDir = resolve(config.dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const status = await startStatusServer({
-    host: config.host,
-    port: config.statusPort,
-    component: "playground",
-    version: context.version,
-    registry: createMetricsRegistry({ component: "playground" }),
-    status: () => ({ dataDir, components: ["pd", "kv", "sql"] }),
-    logger,
-  });
+  await prepareDataDir(dataDir, { clean: config.clean, print: context.print });
+  const tty = process.stdout.isTTY === true;
+  const progress = new Progress({ write: context.print, tty });
+  const kvNames = Array.from({ length: config.kv }, (_, i) => `kv-${i + 1}`);
+  const sqlNames = Array.from({ length: config.sql }, (_, i) => `sql-${i + 1}`);
+  progress.plan(["status", "pd", ...kvNames, ...sqlNames]);
+  let starting = true;
+  // On a terminal, children's log lines go above the progress block while it is drawn.
+  const onStderr = (_name: string, line: string): void => {
+    if (tty && starting) progress.interject(`${line}\n`);
+    else process.stderr.write(`${line}\n`);
+  };
+  // Each step runs one component's start; a failure says which and why, stops what was
+  // started before it (in reverse order, through the lifecycle), and ends the command.
+  const step = async <T>(name: string, waiting: string, run: () => Promise<T>): Promise<T> => {
+    progress.update(name, "waiting", waiting);
+    try {
+      return await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const why = message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message;
+      progress.update(name, "failed", why);
+      await lifecycle.stop(`${name} failed to start`);
+      throw new TesseraError(
+        ErrorCode.ChildStartFailed,
+        `playground: ${name} failed to start: ${why} (stopped every component started before it)`,
+        { cause: error },
+      );
+    }
+  };
+  const status = await step("status", `listening on ${config.host}:${config.statusPort}`, () =>
+    startStatusServer({
+      host: config.host,
+      port: config.statusPort,
+      component: "playground",
+      version: context.version,
+      registry: createMetricsRegistry({ component: "playground" }),
+      status: () => ({ dataDir, components: ["pd", ...kvNames, ...sqlNames] }),
+      logger,
+    }));
   lifecycle.onStop("status-server", () => status.close());
+  progress.update("status", "ready", `http://${status.address}/status`);
   // Start order (DESIGN.md): PD, then KV, then SQL. Children stop in reverse order.
-  const supervisor = new Supervisor({ logger });
+  const supervisor = new Supervisor({ logger, onStderr });
   lifecycle.onStop("children", () => supervisor.stopAll());
-  const pdChild = await supervisor.start("pd", [
-    "pd",
-    "--addr",
-    `${config.host}:${config.pdPort}`,
-    "--status-addr",
-    `${config.host}:${config.pdStatusPort}`,
-    "--data-dir",
-    join(dataDir, "pd"),
-    "--log-level",
-    config.logLevel,
-  ], { ready: /^\{"name":/ });
-  const pd = JSON.parse(pdChild.readyLine) as { readonly rpc: string; readonly http: string };
-  const kvNodes: { readonly storeId: number; readonly rpc: string; readonly status: string }[] =
-    [];
-  for (let i = 0; i < kvNodeCount; i++) {
-    const port = (base: number): number => (base === 0 ? 0 : base + i);
-    const kv = await supervisor.start(`kv-${i + 1}`, [
-      "kv",
-      "--pd",
-      pd.rpc,
+  const pd = await step("pd", `starting on ${config.host}:${config.pdPort}`, async () => {
+    const child = await supervisor.start("pd", [
+      "pd",
       "--addr",
-      `${config.host}:${port(config.kvPort)}`,
+      `${config.host}:${config.pdPort}`,
       "--status-addr",
-      `${config.host}:${port(config.kvStatusPort)}`,
+      `${config.host}:${config.pdStatusPort}`,
       "--data-dir",
-      join(dataDir, `kv-${i + 1}`),
-      "--raft-tick-interval",
-      playgroundRaftTickInterval,
+      join(dataDir, "pd"),
       "--log-level",
       config.logLevel,
-    ], { ready: /^\{"storeId":/ });
-    kvNodes.push(JSON.parse(kv.readyLine) as (typeof kvNodes)[number]);
-  }
-  const { tls } = await resolveSqlTls({ dataDir: join(dataDir, "sql") });
-  const storage = await connectSqlStorage([pd.rpc], { logger, lifecycle });
-  const sql = await startSqlNode({
-    host: config.host,
-    port: config.sqlPort,
-    logger,
-    tls,
-    storage,
+    ], { ready: /^\{"name":/ });
+    return JSON.parse(child.readyLine) as { readonly rpc: string; readonly http: string };
   });
-  lifecycle.onStop("sql-node", () => sql.close());
-  const { host, port } = sql.mysql;
+  progress.update("pd", "ready", `${pd.rpc} (HTTP ${pd.http})`);
+  const port = (base: number, i: number): number => (base === 0 ? 0 : base + i);
+  const kvNodes: { readonly storeId: number; readonly rpc: string; readonly status: string }[] =
+    [];
+  for (const [i, name] of kvNames.entries()) {
+    const kv = await step(name, "starting; registering its store with PD", async () => {
+      const child = await supervisor.start(name, [
+        "kv",
+        "--pd",
+        pd.rpc,
+        "--addr",
+        `${config.host}:${port(config.kvPort, i)}`,
+        "--status-addr",
+        `${config.host}:${port(config.kvStatusPort, i)}`,
+        "--data-dir",
+        join(dataDir, name),
+        "--raft-tick-interval",
+        playgroundRaftTickInterval,
+        "--log-level",
+        config.logLevel,
+      ], { ready: /^\{"storeId":/ });
+      return JSON.parse(child.readyLine) as (typeof kvNodes)[number];
+    });
+    kvNodes.push(kv);
+    progress.update(name, "ready", `store ${kv.storeId} at ${kv.rpc}`);
+  }
+  const sqlAddresses: string[] = [];
+  const first = await step("sql-1", "opening the catalog (waits for shard leaders)", async () => {
+    const { tls } = await resolveSqlTls({ dataDir: join(dataDir, "sql") });
+    const storage = await connectSqlStorage([pd.rpc], { logger, lifecycle });
+    const node = await startSqlNode({
+      host: config.host,
+      port: config.sqlPort,
+      logger,
+      tls,
+      storage,
+    });
+    lifecycle.onStop("sql-node", () => node.close());
+    progress.update("sql-1", "waiting", `SELECT 1 on ${node.mysql.host}:${node.mysql.port}`);
+    await waitUntilHealthy(() => mysqlSelectOne(node.mysql.host, node.mysql.port),
+      { deadlineMs: limits.childReadyMsMax });
+    return node;
+  });
+  const { host, port: sqlPort } = first.mysql;
+  sqlAddresses.push(`${host}:${sqlPort}`);
+  progress.update("sql-1", "ready", `${host}:${sqlPort} (in the playground process)`);
+  for (const [i, name] of sqlNames.entries()) {
+    if (i === 0) continue;
+    const address = await step(name, "starting; opening the catalog", async () => {
+      const child = await supervisor.start(name, [
+        "sql",
+        "--pd",
+        pd.rpc,
+        "--host",
+        config.host,
+        "--port",
+        String(port(config.sqlPort, i)),
+        "--status-port",
+        "0",
+        "--data-dir",
+        join(dataDir, name),
+        "--log-level",
+        config.logLevel,
+      ], { ready: /^\s+status:\s+http/ });
+      const mysqlLine = child.lines.map((l) => /mysql:\s+(\S+):(\d+)\s*$/.exec(l)).find(Boolean);
+      const [, childHost = config.host, childPort = "0"] = mysqlLine ?? [];
+      progress.update(name, "waiting", `SELECT 1 on ${childHost}:${childPort}`);
+      await waitUntilHealthy(() => mysqlSelectOne(childHost, Number(childPort)),
+        { deadlineMs: limits.childReadyMsMax });
+      return `${childHost}:${childPort}`;
+    });
+    sqlAddresses.push(address);
+    progress.update(name, "ready", address);
+  }
+  starting = false;
   context.print(
     [
       `Tessera playground ${context.version}`,
@@ -177,12 +277,34 @@ async function runPlayground(
       ...kvNodes.map(
         (kv) => `  kv:      ${kv.rpc} (store ${kv.storeId}, status http://${kv.status}/status)`,
       ),
-      `  mysql:   ${host}:${port}`,
-      `  connect: mysql -h ${host} -P ${port} -u root`,
+      ...sqlAddresses.map((address) => `  mysql:   ${address}`),
+      `  connect: mysql -h ${host} -P ${sqlPort} -u root`,
+      `  ctl:     tessera ctl --pd-http ${pd.http} stores`,
       "  Try: CREATE DATABASE d; USE d; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20));",
-      "  (SQL so far: single-table DML, optimistic transactions; joins and more with [T8]/[T9])",
       "  Press Ctrl-C to stop.",
       "",
     ].join("\n"),
   );
+}
+
+/**
+ * Creates the data directory, first removing it with `clean` (saying so), and says when
+ * an earlier playground's data is reused. Refuses to remove the filesystem root, the home
+ * directory or the working directory: `--clean --data-dir .` is a typo, not a wish.
+ */
+async function prepareDataDir(
+  dataDir: string,
+  options: { readonly clean: boolean; readonly print: (text: string) => void },
+): Promise<void> {
+  if (options.clean) {
+    if (dataDir === parse(dataDir).root || dataDir === homedir() || dataDir === process.cwd()) {
+      throw new TesseraError(ErrorCode.ConfigBadValue,
+        `--clean refuses to remove ${dataDir}; pass a --data-dir of its own`);
+    }
+    options.print(`Removing ${dataDir} (--clean): starting a new cluster\n`);
+    await rm(dataDir, { recursive: true, force: true });
+  } else if (existsSync(join(dataDir, "pd"))) {
+    options.print(`Reusing the data in ${dataDir} (--clean starts a new cluster)\n`);
+  }
+  await mkdir(dataDir, { recursive: true });
 }
