@@ -1,17 +1,19 @@
 /**
  * Command line of the sqllogictest runner.
  *
- *   node test/slt/cli.ts [--host H --port P --user U --password W] [--mariadb]
+ *   node test/slt/cli.ts [--host H --port P --user U --password W] [--mariadb | --tessera]
  *        [--json out.json] [--max-records N] [--jobs N] [--record-timeout-ms MS]
  *        [--file-budget-ms MS] [--failures N] [--baseline FILE [--require-all]]
  *        [--write-baseline FILE] [--strict] [--quiet] FILES_OR_DIRS…
  *
  * Runs every `.test`/`.slt` file under the given paths as engine `mysql` against the
  * server (default 127.0.0.1:4000, user root) or, with `--mariadb`, against a temporary
- * MariaDB started for the run and stopped after it. Prints one line per file, totals per
- * directory and overall, and the first failures. Exit status: 1 when `--baseline` finds a
- * drop (or a missing file with `--require-all`), or with `--strict` when any record
- * failed or a file could not run; 2 on bad usage; 0 otherwise.
+ * MariaDB started for the run and stopped after it, or, with `--tessera`, against an
+ * in-process Tessera cluster (PD, two KV stores, one SQL node on free ports;
+ * `test/sql/sql_cluster.ts`) started for the run and stopped after it. Prints one line
+ * per file, totals per directory and overall, and the first failures. Exit status: 1 when
+ * `--baseline` finds a drop (or a missing file with `--require-all`), or with `--strict`
+ * when any record failed or a file could not run; 2 on bad usage; 0 otherwise.
  */
 import { writeFile, readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
@@ -27,13 +29,14 @@ import {
 import { countsLine, failureBlocks, fileLine, totalsByGroup } from "./report.ts";
 import { defaultRunOptions, listScripts, runFiles, totalsOf } from "./runner.ts";
 import { mysqlServer, type MysqlAddress } from "./session.ts";
+import type { TesseraServer } from "../sql/sql_cluster.ts";
 
 /** Report names are relative to the repository root, whatever the working directory. */
 const repoRoot = resolve(import.meta.dirname, "../..");
 
 const usage = `usage: node test/slt/cli.ts [--host H] [--port P] [--user U] [--password W]
-  [--mariadb] [--json out.json] [--max-records N] [--jobs N] [--record-timeout-ms MS]
-  [--file-budget-ms MS] [--failures N] [--baseline FILE [--require-all]]
+  [--mariadb | --tessera] [--json out.json] [--max-records N] [--jobs N]
+  [--record-timeout-ms MS] [--file-budget-ms MS] [--failures N] [--baseline FILE [--require-all]]
   [--write-baseline FILE] [--strict] [--quiet] FILES_OR_DIRS...`;
 
 async function main(): Promise<number> {
@@ -47,6 +50,7 @@ async function main(): Promise<number> {
         user: { type: "string", default: "root" },
         password: { type: "string", default: "" },
         mariadb: { type: "boolean", default: false },
+        tessera: { type: "boolean", default: false },
         json: { type: "string" },
         "max-records": { type: "string" },
         jobs: { type: "string", default: "1" },
@@ -82,6 +86,9 @@ async function main(): Promise<number> {
   let address: MysqlAddress;
   try {
     if (positionals.length === 0) throw new UsageError("no files or directories given");
+    if (v.mariadb === true && v.tessera === true) {
+      throw new UsageError("--mariadb and --tessera exclude each other");
+    }
     paths = listScripts(positionals);
     options = {
       ...defaultRunOptions,
@@ -106,13 +113,20 @@ async function main(): Promise<number> {
     v.baseline === undefined ? null : parseBaseline(await readFile(v.baseline, "utf8"));
 
   let mariadb: MariadbHandle | null = null;
+  let tessera: TesseraServer | null = null;
+  const stopServers = async (): Promise<void> => {
+    const [m, t] = [mariadb, tessera];
+    mariadb = null;
+    tessera = null;
+    if (m !== null) await m.stop();
+    if (t !== null) await t.stop();
+  };
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`slt: ${signal}, stopping\n`);
-    const stopping = mariadb === null ? Promise.resolve() : mariadb.stop();
-    stopping.then(
+    stopServers().then(
       () => process.exit(130),
       (error: unknown) => {
-        process.stderr.write(`slt: stopping MariaDB failed: ${String(error)}\n`);
+        process.stderr.write(`slt: stopping the server failed: ${String(error)}\n`);
         process.exit(130);
       },
     );
@@ -124,6 +138,19 @@ async function main(): Promise<number> {
       mariadb = await startMariadb();
       address = mariadb.address;
       process.stderr.write(`slt: started MariaDB pid ${mariadb.pid} on port ${address.port}\n`);
+    }
+    if (v.tessera === true) {
+      // Loaded only here: the cluster pulls in the whole of src/ and runs in this process.
+      const { startTesseraServer } = await import("../sql/sql_cluster.ts");
+      tessera = await startTesseraServer();
+      address = { host: tessera.host, port: tessera.port, user: "root", password: "" };
+      process.stderr.write(`slt: started an in-process Tessera on port ${address.port}\n`);
+      if (options.jobs > 1) {
+        // Tessera's schema version is cluster-wide: a DDL in one file's database fails
+        // another file's statement in flight with "Information schema is changed".
+        process.stderr.write(`slt: --jobs ${options.jobs} makes Tessera's counts depend on ` +
+          `timing (concurrent DDL); baselines are written with --jobs 1\n`);
+      }
     }
     const server = mysqlServer(address);
     const files = paths.map((path) => ({ path, file: relative(repoRoot, resolve(path)) }));
@@ -166,7 +193,7 @@ async function main(): Promise<number> {
     if (v.strict === true && results.some((r) => r.failed > 0 || r.error !== null)) status = 1;
     return status;
   } finally {
-    if (mariadb !== null) await mariadb.stop();
+    await stopServers();
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * sqllogictest against the storage-backed SQL node: `test/slt/tessera/*.slt` and the first
  * 300 records of the shared corpus's `select1.test`, through the runner library. Counts are
- * printed for the ratchet to come; the test asserts only that every file ran (no runner
- * error) and that the tessera scripts pass at least one record.
+ * printed; the test asserts only that every file ran (no runner error) and that the tessera
+ * scripts pass at least one record. The per-file ratchet is test/slt/tessera_slice.test.ts.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

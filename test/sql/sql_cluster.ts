@@ -2,6 +2,8 @@
  * An in-process cluster for the SQL node's tests: the client tests' PD + two KV stores
  * (`test/client/test_cluster.ts`) and any number of SQL nodes, each a storage-backed
  * session factory behind `createMySqlServer` on 127.0.0.1 port 0, reached with mysql2.
+ * `startTesseraServer` is the one-node form the sqllogictest runner uses
+ * (`test/slt/cli.ts --tessera`, the ratchet test): it gives an address and a stop.
  */
 import mysql from "mysql2/promise";
 import { startTestCluster, type TestCluster } from "../client/test_cluster.ts";
@@ -63,4 +65,25 @@ export async function startSqlCluster(): Promise<SqlCluster> {
       await kv.close();
     },
   };
+}
+
+/** One SQL node on its own in-process cluster, as the sqllogictest runner needs it. */
+export interface TesseraServer {
+  readonly host: string;
+  /** The SQL node's MySQL-protocol port (chosen by the OS). */
+  readonly port: number;
+  /** Stops the SQL node, the KV stores and PD, and removes their files. */
+  stop(): Promise<void>;
+}
+
+/** Starts PD, two KV stores and one SQL node on 127.0.0.1 free ports. */
+export async function startTesseraServer(): Promise<TesseraServer> {
+  const cluster = await startSqlCluster();
+  try {
+    const node = await cluster.startNode();
+    return { host: "127.0.0.1", port: node.server.port, stop: () => cluster.close() };
+  } catch (error: unknown) {
+    await cluster.close();
+    throw error;
+  }
 }
