@@ -242,6 +242,78 @@ describe("SQL node on storage", { timeout: 60_000 }, () => {
     });
 });
 
+describe("INSERT ... SELECT on storage", { timeout: 30_000 }, () => {
+  it("copies rows through a column list, filling the other columns with defaults",
+    async () => {
+      const c = await node.connect("test");
+      await c.query("CREATE TABLE isrc (id INT PRIMARY KEY, v INT, s VARCHAR(10))");
+      await c.query("INSERT INTO isrc VALUES (1, 10, 'a'), (2, 20, 'b'), (3, 30, NULL)");
+      await c.query("CREATE TABLE idst (id INT PRIMARY KEY, v INT, s VARCHAR(10) DEFAULT 'd')");
+      const [ok] = await c.query("INSERT INTO idst SELECT * FROM isrc WHERE id < 3");
+      assert.equal((ok as { affectedRows: number }).affectedRows, 2);
+      await c.query("INSERT INTO idst (v, id) SELECT v + 1, id + 10 FROM isrc WHERE id = 3");
+      assert.deepEqual(await rows(c, "SELECT id, v, s FROM idst ORDER BY id"), [
+        { id: 1, v: 10, s: "a" }, { id: 2, v: 20, s: "b" }, { id: 13, v: 31, s: "d" }]);
+      // A SELECT without FROM supplies one row.
+      await c.query("INSERT INTO idst SELECT 20, 2, 'x'");
+      assert.deepEqual(await rows(c, "SELECT s FROM idst WHERE id = 20"), [{ s: "x" }]);
+    });
+
+  it("answers 1136 on a column count mismatch and 1062 on a duplicate, writing nothing",
+    async () => {
+      const c = await node.connect("test");
+      await c.query("CREATE TABLE icnt (id INT PRIMARY KEY, v INT)");
+      await c.query("INSERT INTO icnt VALUES (1, 1), (2, 2)");
+      await rejects(c.query("INSERT INTO icnt (id) SELECT id, v FROM icnt WHERE id > 5"), 1136,
+        "Column count doesn't match value count at row 1");
+      await rejects(c.query("INSERT INTO icnt SELECT id + 1, v FROM icnt"), 1062,
+        "Duplicate entry '2' for key 'icnt.PRIMARY'");
+      assert.deepEqual(await rows(c, "SELECT id FROM icnt ORDER BY id"), [{ id: 1 }, { id: 2 }]);
+    });
+
+  it("reads its own target at the statement's snapshot, not seeing its own inserts",
+    async () => {
+      const c = await node.connect("test");
+      await c.query("CREATE TABLE iself (id INT PRIMARY KEY AUTO_INCREMENT, v INT)");
+      await c.query("INSERT INTO iself (v) VALUES (1), (2)");
+      await c.query("INSERT INTO iself (v) SELECT v * 10 FROM iself");
+      await c.query("INSERT INTO iself (v) SELECT v FROM iself");
+      assert.deepEqual(await rows(c, "SELECT COUNT(*) AS n, SUM(v) AS s FROM iself"),
+        [{ n: 8, s: "66" }]);
+    });
+
+  it("runs inside an explicit transaction, seeing its earlier writes, undone by ROLLBACK",
+    async () => {
+      const c = await node.connect("test");
+      await c.query("CREATE TABLE itx (id INT PRIMARY KEY)");
+      await c.query("CREATE TABLE itx2 (id INT PRIMARY KEY)");
+      await c.query("BEGIN");
+      await c.query("INSERT INTO itx VALUES (1), (2)");
+      await c.query("INSERT INTO itx2 SELECT id FROM itx");
+      assert.deepEqual(await rows(c, "SELECT COUNT(*) AS n FROM itx2"), [{ n: 2 }]);
+      await c.query("ROLLBACK");
+      assert.deepEqual(await rows(c, "SELECT COUNT(*) AS n FROM itx2"), [{ n: 0 }]);
+      await c.query("BEGIN");
+      await c.query("INSERT INTO itx VALUES (3)");
+      await c.query("INSERT INTO itx2 SELECT id FROM itx");
+      await c.query("COMMIT");
+      assert.deepEqual(await rows(c, "SELECT id FROM itx2"), [{ id: 3 }]);
+    });
+});
+
+describe("aggregates without FROM", { timeout: 30_000 }, () => {
+  it("evaluates over one implicit row, as MySQL does", async () => {
+    const c = await node.connect("test");
+    assert.deepEqual(await rows(c, "SELECT - COUNT(*) AS a, MAX(1) AS b, SUM(2) AS c"),
+      [{ a: -1, b: 1, c: "2" }]);
+    assert.deepEqual(await rows(c, "SELECT COUNT(*) AS n, MIN(1) AS m WHERE 1 = 0"),
+      [{ n: 0, m: null }]);
+    assert.deepEqual(await rows(c, "SELECT COUNT(*) AS n HAVING COUNT(*) > 1"), []);
+    assert.deepEqual(await rows(c, "SELECT AVG(4) + 1 AS a, COUNT(DISTINCT 5) AS d"),
+      [{ a: "5.0000", d: 1 }]);
+  });
+});
+
 describe("savepoints on storage", { timeout: 30_000 }, () => {
   it("refuses ROLLBACK TO SAVEPOINT over writes instead of keeping them silently", async () => {
     const c = await node.connect("test");

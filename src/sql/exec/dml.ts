@@ -6,7 +6,8 @@
  * `ExecStats.pointGets`); anything else scans the table's rows in pages and filters them
  * with `expr` (WHERE evaluated against each row through `column` nodes). Aggregates
  * (COUNT/SUM/AVG/MIN/MAX, with or without GROUP BY and HAVING), ORDER BY, DISTINCT and
- * LIMIT run in memory over the filtered rows.
+ * LIMIT run in memory over the filtered rows. A SELECT without FROM reads one implicit
+ * row with no columns. INSERT … SELECT reads its whole source before buffering a write.
  *
  * Each DML statement computes all its checks (NOT NULL, types, duplicate keys) before it
  * buffers any write, so a failing statement leaves its transaction as it found it.
@@ -351,16 +352,45 @@ export interface SelectOutput {
 
 export async function select(ctx: DmlContext, query: SelectQuery, fieldTexts: readonly
   (string | undefined)[] | null): Promise<SelectOutput> {
+  const result = await selectValues(ctx, query, fieldTexts);
+  const columns = result.names.map((name, i) => {
+    const def = columnOf(name, result.types[i]!);
+    return result.table === null ? def
+      : { ...def, table: result.table.alias, orgTable: result.table.name };
+  });
+  return { columns, rows: result.rows.map((row) => row.map(sqlValueOf)) };
+}
+
+/** Whether a SELECT's fields, HAVING or ORDER BY call an aggregate function. */
+export function hasAggregates(query: SelectQuery): boolean {
+  const found: AstExpr[] = [];
+  for (const field of query.fields) extractAggregates(field.expr, found);
+  if (query.having !== null) extractAggregates(query.having, found);
+  for (const item of query.orderBy) extractAggregates(item.expr, found);
+  return found.length > 0;
+}
+
+/** A table with no columns: the source of a SELECT without FROM. */
+const noTable: TableInfo = { id: 0, name: "", dbId: 0, columns: [], indexes: [], pkHandle: null };
+
+/**
+ * Runs a SELECT to values. Without FROM it reads one implicit row with no columns, as
+ * MySQL does, so `SELECT COUNT(*)` is 1 and `SELECT COUNT(*) WHERE 0` is 0.
+ */
+async function selectValues(ctx: DmlContext, query: SelectQuery, fieldTexts: readonly
+  (string | undefined)[] | null): Promise<{ names: string[]; types: FieldType[];
+    rows: Value[][]; table: { alias: string; name: string } | null }> {
   if (query.with !== null || query.windows.length > 0) {
     throw mysqlError(ER.NOT_SUPPORTED_YET, ["WITH and WINDOW"]);
   }
-  const from = singleTable(query.from);
-  const table = resolveTable(ctx, from.name);
-  const alias = from.alias ?? table.name;
+  const from = query.from.length === 0 ? null : singleTable(query.from);
+  const table = from === null ? noTable : resolveTable(ctx, from.name);
+  const alias = from?.alias ?? table.name;
   // Expand `*`.
   const fields: { expr: AstExpr; name: string }[] = [];
   query.fields.forEach((field, i) => {
     if (field.expr.kind === "star") {
+      if (from === null) throw mysqlError(ER.NO_TABLES_USED);
       for (const c of table.columns) {
         fields.push({ expr: { kind: "column", db: null, table: null, column: c.name },
           name: c.name });
@@ -421,8 +451,11 @@ export async function select(ctx: DmlContext, query: SelectQuery, fieldTexts: re
   });
   const limit = query.limit === null ? null : limitOf(ctx, query.limit);
 
-  const rows = await matchingRows(ctx, table, alias, query.where);
-  if (query.lock !== null && rows.length > 0) {
+  const rows = from !== null ? await matchingRows(ctx, table, alias, query.where)
+    : [{ handle: 0n, values: [] }].filter((row) => query.where === null || matches(
+      translate(query.where, rowScope(ctx, table, alias, "where clause")),
+      rowContext(ctx, row.values)));
+  if (from !== null && query.lock !== null && rows.length > 0) {
     await ctx.txn.lockKeys(rows.map((r) => rowKey(table, r.handle)));
   }
   // Records to output: the row the field expressions see.
@@ -481,11 +514,8 @@ export async function select(ctx: DmlContext, query: SelectQuery, fieldTexts: re
   if (limit !== null) {
     output = output.slice(Number(limit.offset), Number(limit.offset + limit.count));
   }
-  const columns = fields.map((f, i) => {
-    const def = columnOf(f.name, fieldExprs[i]!.type);
-    return { ...def, table: alias, orgTable: table.name };
-  });
-  return { columns, rows: output.map((o) => o.out.map(sqlValueOf)) };
+  return { names: fields.map((f) => f.name), types: fieldExprs.map((e) => e.type),
+    rows: output.map((o) => o.out), table: from === null ? null : { alias, name: table.name } };
 }
 
 function limitOf(ctx: DmlContext, limit: { readonly count: AstExpr;
@@ -586,7 +616,8 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
     return c.offset;
   });
   let targets: number[];
-  let sources: (readonly AstExpr[])[];
+  // A source is an expression to evaluate (VALUES, SET) or a value a SELECT produced.
+  let sources: (readonly (AstExpr | { readonly kind: "value"; readonly value: Value })[])[];
   switch (statement.source.kind) {
     case "values":
       targets = statement.columns === null ? table.columns.map((c) => c.offset)
@@ -598,8 +629,22 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
       targets = offsets(statement.source.assignments.map((a) => a.column.column));
       sources = [statement.source.assignments.map((a) => a.value)];
       break;
-    case "query":
-      throw mysqlError(ER.NOT_SUPPORTED_YET, ["INSERT ... SELECT"]);
+    case "query": {
+      const query = statement.source.query;
+      if (query.kind !== "select") {
+        throw mysqlError(ER.NOT_SUPPORTED_YET, ["INSERT ... SELECT with a set operation"]);
+      }
+      targets = statement.columns === null ? table.columns.map((c) => c.offset)
+        : offsets(statement.columns);
+      // The whole source is read before any write is buffered, so a statement whose
+      // source is its own target sees the rows as they were when it started.
+      const result = await selectValues(ctx, query, null);
+      if (result.names.length !== targets.length) {
+        throw mysqlError(ER.WRONG_VALUE_COUNT_ON_ROW, [1]);
+      }
+      sources = result.rows.map((row) => row.map((value) => ({ kind: "value", value })));
+      break;
+    }
   }
   const autoColumn = table.columns.find((c) => c.autoIncrement);
   let firstAutoId: bigint | null = null;
@@ -609,14 +654,15 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
     if (source.length !== targets.length) {
       throw mysqlError(ER.WRONG_VALUE_COUNT_ON_ROW, [r + 1]);
     }
-    const given = new Map<number, AstExpr>();
+    const given = new Map<number, (typeof source)[number]>();
     targets.forEach((o, i) => given.set(o, source[i]!));
     const values: Value[] = table.columns.map((column) => {
       const ast = given.get(column.offset);
       if (ast === undefined || ast.kind === "default") {
         return defaultValue(ctx, table, column.offset, r + 1);
       }
-      const value = evaluate(translate(ast, ctx.scope("field list")), ctx.evalContext());
+      const value = ast.kind === "value" ? ast.value
+        : evaluate(translate(ast, ctx.scope("field list")), ctx.evalContext());
       if (value === null && column.autoIncrement) return null;
       return storeValue(value, { column, row: r + 1 }, ctx.evalContext());
     });

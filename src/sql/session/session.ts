@@ -80,7 +80,7 @@ import type { Transaction } from "../../client/mod.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
 import { columnKeyText, showCreateTable, typeText } from "../catalog/schema.ts";
 import * as ddl from "../exec/ddl.ts";
-import { type DmlContext, deleteRows, insert, resolveTable, select, update }
+import { type DmlContext, deleteRows, hasAggregates, insert, resolveTable, select, update }
   from "../exec/dml.ts";
 import type { SqlStorage } from "../exec/storage.ts";
 
@@ -678,8 +678,11 @@ export class SqlSession implements Session {
           const result = await insert(this.dmlContext(storage, open, run), statement);
           open.wrote = true;
           open.writes++;
+          // MySQL reports INSERT ... SELECT's record count in the OK packet's info.
+          const info = statement.source.kind !== "query" ? {} : { info:
+            `Records: ${result.affectedRows}  Duplicates: 0  Warnings: ${run.diagnostics.length}` };
           return { kind: "ok", affectedRows: result.affectedRows,
-            lastInsertId: result.lastInsertId, warnings: run.diagnostics.length };
+            lastInsertId: result.lastInsertId, warnings: run.diagnostics.length, ...info };
         });
       case "update":
         return this.withTxn(storage, async (open) => {
@@ -1222,7 +1225,8 @@ function storageNotSupportedYet(statement: Statement): string | undefined {
 function usesStorage(statement: Statement): boolean {
   switch (statement.kind) {
     case "select":
-      return statement.from.length > 0;
+      // An aggregate without FROM runs over one implicit row in the table executor.
+      return statement.from.length > 0 || hasAggregates(statement);
     case "show":
       return ["DATABASES", "TABLES", "CREATE TABLE", "COLUMNS"].includes(statement.target);
     case "begin":
