@@ -46,6 +46,7 @@ import {
   TesseraError,
   describeError,
   hasErrorCode,
+  limits,
 } from "../base/mod.ts";
 import { PdClient } from "../client/mod.ts";
 import { type Env, createNodeEnv } from "../env/mod.ts";
@@ -162,6 +163,15 @@ export const kvConfig = defineConfig({
     section: "raft",
     default: defaultRaftOptions.hibernate,
     description: "let idle shards stop ticking and heartbeating",
+  },
+  logGcCountMax: {
+    type: "int",
+    section: "raft",
+    default: limits.kvRaftLogGcCountMax,
+    min: 1,
+    max: 1_000_000,
+    description: "applied entries a shard peer keeps in its Raft log before compacting it " +
+      "(small values make lagging followers catch up by snapshot, as tests want)",
   },
 });
 
@@ -365,6 +375,7 @@ async function startKv(
     storeId,
     transport,
     raft: raftOptionsOf(config),
+    logGcCountMax: config.logGcCountMax,
     onFatal: (error) => {
       logger.error({ err: describeError(error) }, "store stopped: a committed entry could " +
         "not be applied or Raft state not persisted (fail-stop)");
