@@ -43,6 +43,7 @@ export const ErrorCode = {
   // Environment.
   EnvCancelled: "Env:Cancelled",
   EnvTlsFailed: "Env:TlsFailed",
+  EnvListenFailed: "Env:ListenFailed",
   // KV transactions (MVCC and Percolator).
   KvTxnWriteConflict: "KV:Txn:WriteConflict",
   KvTxnKeyIsLocked: "KV:Txn:KeyIsLocked",

@@ -79,8 +79,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     from: "node",
     writeErr: (text) => process.stderr.write(text),
   });
-  // exitCode rather than exit(): stdout may still be draining into a pipe.
-  if (code !== 0) process.exitCode = code;
+  // A command that failed with a TesseraError may have opened servers, timers or files
+  // before the failure (a server whose port is taken): exit instead of lingering. Writes
+  // to stdout/stderr are synchronous on Linux for files, pipes and terminals, so nothing
+  // printed is lost.
+  if (code !== 0) process.exit(code);
 }
 
 if (import.meta.main) await main(process.argv);

@@ -9,6 +9,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +29,23 @@ after(() => {
   children.killAll();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+test("tessera sql on a port in use says which and exits 1 instead of lingering", opts,
+  async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const result = await children.run([launcher, "sql", "--port", String(port),
+        "--status-port", "0", "--log-level", "warn", "--data-dir", dataDir]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`error: cannot listen on 127\\.0\\.0\\.1:${port}: ` +
+        "EADDRINUSE"));
+      assert.doesNotMatch(result.stderr, /^\s+at /m);
+    } finally {
+      blocker.close();
+    }
+  });
 
 test("tessera sql --port 0 serves the mysql CLI and stops on SIGTERM", { ...opts, skip },
   async () => {

@@ -148,6 +148,10 @@ export interface ConnectOptions {
 
 /** TCP networking. */
 export interface Network {
+  /**
+   * Binds and listens. Rejects with `Env:ListenFailed` naming the address (details carry
+   * the system's `errno`, e.g. EADDRINUSE) when the address cannot be bound.
+   */
   listen(options: ListenOptions): Promise<Listener>;
   /** Resolves with an open connection or rejects with `RPC:Connection:ConnectFailed`. */
   connect(options: ConnectOptions): Promise<Connection>;

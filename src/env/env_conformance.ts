@@ -593,6 +593,17 @@ export function registerNetworkConformanceTests(options: NetworkConformanceOptio
           hasErrorCode(error, ErrorCode.RpcConnectFailed));
       });
 
+    it("Network.listen() on a port in use rejects with Env:ListenFailed naming it", async (s) => {
+      const { listener } = await serve(s);
+      const again = s.net.listen({ host: s.host, port: listener.port,
+        onConnection: () => undefined });
+      await assert.rejects(settle(s, again, "listen"), (error: unknown) =>
+        hasErrorCode(error, ErrorCode.EnvListenFailed) &&
+        error.message.includes(`:${listener.port}`) &&
+        error.details["errno"] === "EADDRINUSE");
+      await settle(s, listener.close(), "listener close");
+    });
+
     it("Connection.end() delivers queued bytes, then both sides close cleanly", async (s) => {
       const { listener, accepted, connect } = await serve(s);
       const client = await connect();

@@ -240,7 +240,12 @@ export class NodeNetwork implements Network {
         ? net.createServer(onSocket)
         : tls.createServer(secureContextOptions(options.tls), onSocket);
     return new Promise((resolve, reject) => {
-      const onListenError = (error: Error): void => reject(error);
+      const onListenError = (error: NodeJS.ErrnoException): void => {
+        const where = `${options.host}:${options.port}`;
+        reject(new TesseraError(ErrorCode.EnvListenFailed,
+          `cannot listen on ${where}: ${error.code ?? error.message}`,
+          { cause: error, details: { address: where, errno: error.code } }));
+      };
       server.once("error", onListenError);
       server.listen({ host: options.host, port: options.port }, () => {
         server.off("error", onListenError);

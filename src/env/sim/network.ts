@@ -391,14 +391,18 @@ export class SimNetwork implements SimNetworkControl {
         if (port === 0) {
           const free = this.freePort(boundHost);
           if (free === undefined) {
-            reject(errnoError("EADDRNOTAVAIL", `listen ${boundHost}: no free port`));
+            reject(new TesseraError(ErrorCode.EnvListenFailed,
+              `cannot listen on ${boundHost}:0: EADDRNOTAVAIL (no free port)`,
+              { details: { address: `${boundHost}:0`, errno: "EADDRNOTAVAIL" } }));
             return;
           }
           port = free;
         }
         const key = `${boundHost}:${port}`;
         if (this.listeners.has(key)) {
-          reject(errnoError("EADDRINUSE", `listen EADDRINUSE: address already in use ${key}`));
+          reject(new TesseraError(ErrorCode.EnvListenFailed,
+            `cannot listen on ${key}: EADDRINUSE`,
+            { details: { address: key, errno: "EADDRINUSE" } }));
           return;
         }
         const listener = new SimListener(this, options, boundHost, port);
