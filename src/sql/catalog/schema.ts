@@ -42,7 +42,17 @@ export interface ColumnInfo {
   /** The DEFAULT as SQL text (`'a'`, `0`, `NULL`), or null when the column has none. */
   readonly defaultText: string | null;
   readonly autoIncrement: boolean;
+  /** Online DDL state; absent is `public`. */
+  readonly state?: SchemaState;
 }
+
+/**
+ * F1 online schema-change states of an index or column being added or dropped (absent
+ * means `public`). Delete-only: writers delete its entries but add none; write-only:
+ * writers maintain it fully but readers ignore it; write-reorg: as write-only while the
+ * owner backfills; public: readers use it.
+ */
+export type SchemaState = "deleteOnly" | "writeOnly" | "writeReorg" | "public";
 
 export interface IndexInfo {
   readonly id: number;
@@ -52,6 +62,8 @@ export interface IndexInfo {
   readonly primary: boolean;
   /** Offsets of the indexed columns, in key order. */
   readonly columns: readonly number[];
+  /** Online DDL state; absent is `public`. */
+  readonly state?: SchemaState;
 }
 
 export interface TableInfo {
