@@ -449,8 +449,10 @@ export class KvClient {
               leader: shard.peers.find((p) => p.storeId === storeId) ?? shard.peers[0] ?? null,
             })),
           );
+          return Promise.resolve(false);
         }
-        return Promise.resolve(false);
+        // Nothing to route by but PD, which may not know the change yet: back off.
+        return Promise.resolve(true);
       }
       case "shardNotFound":
       case "keyNotInShard":

@@ -46,3 +46,18 @@ test("ShardCache finds keys by range, drops overlapped routes and stays bounded"
   assert.equal(find("a"), undefined);
 });
 
+
+test("ShardCache keeps newer routes over a stale one that overlaps them", opts, () => {
+  // A store's epochNotMatch reply cached the two halves of a split (version 2) while a PD
+  // lookup that started before PD heard of the split returns the parent (version 1).
+  const cache = new ShardCache(10);
+  cache.insert({ shard: shardMeta(1, "a", "m", 2), leader: null });
+  cache.insert({ shard: shardMeta(7, "m", "z", 2), leader: null });
+  cache.insert({ shard: shardMeta(1, "a", "z", 1), leader: null });
+  const find = (key: string) => cache.findByKey(b(key))?.shard;
+  assert.deepEqual([find("b")?.id, find("b")?.epoch.version], [1, 2]);
+  assert.deepEqual([find("n")?.id, find("n")?.epoch.version], [7, 2]);
+  // A route at least as new still replaces what it overlaps (a merge, version 3).
+  cache.insert({ shard: shardMeta(7, "a", "z", 3), leader: null });
+  assert.deepEqual([find("b")?.id, find("n")?.id, cache.size], [7, 7, 1]);
+});

@@ -148,21 +148,23 @@ export class ShardCache {
     return route;
   }
 
-  /** Caches a route from PD, dropping every cached route it overlaps. */
+  /**
+   * Caches a route, dropping every cached route it overlaps — unless one of those is newer
+   * (a higher epoch version: split or merged after it), when the route is stale and
+   * ignored. A PD lookup that started before PD heard of a split must not undo the split's
+   * routes a store already reported (it would bounce requests off `epochNotMatch`).
+   */
   insert(route: ShardRoute): void {
-    const { startKey, endKey } = route.shard;
-    this.remove(route.shard.id);
-    // The first cached route that may overlap: the one holding the start key, or after it.
-    let i = this.upperBound(startKey) - 1;
-    const before = this.sorted[i];
-    if (before === undefined || !shardContains(before.shard, startKey)) i++;
-    let j = i;
-    while (j < this.sorted.length) {
-      const next = this.sorted[j] as ShardRoute;
-      if (endKey.length > 0 && compareBytes(next.shard.startKey, endKey) >= 0) break;
-      this.byId.delete(next.shard.id);
-      j++;
+    const version = route.shard.epoch.version;
+    const own = this.byId.get(route.shard.id);
+    if (own !== undefined && own.shard.epoch.version > version) return;
+    const [first, end] = this.overlapping(route.shard.startKey, route.shard.endKey);
+    for (let k = first; k < end; k++) {
+      if ((this.sorted[k] as ShardRoute).shard.epoch.version > version) return;
     }
+    this.remove(route.shard.id);
+    const [i, j] = this.overlapping(route.shard.startKey, route.shard.endKey);
+    for (let k = i; k < j; k++) this.byId.delete((this.sorted[k] as ShardRoute).shard.id);
     this.sorted.splice(i, j - i, route);
     this.byId.set(route.shard.id, route);
     while (this.byId.size > this.capacity) {
@@ -188,6 +190,21 @@ export class ShardCache {
     const i = this.upperBound(old.shard.startKey) - 1;
     if (this.sorted[i] === old) this.sorted[i] = route;
     this.byId.set(route.shard.id, route);
+  }
+
+  /** The index range `[i, j)` of the cached routes overlapping `[startKey, endKey)`. */
+  private overlapping(startKey: Uint8Array, endKey: Uint8Array): [number, number] {
+    // The first cached route that may overlap: the one holding the start key, or after it.
+    let i = this.upperBound(startKey) - 1;
+    const before = this.sorted[i];
+    if (before === undefined || !shardContains(before.shard, startKey)) i++;
+    let j = i;
+    while (j < this.sorted.length) {
+      const next = this.sorted[j] as ShardRoute;
+      if (endKey.length > 0 && compareBytes(next.shard.startKey, endKey) >= 0) break;
+      j++;
+    }
+    return [i, j];
   }
 
   /** The first index whose start key is above `key`. */
@@ -342,8 +359,10 @@ export class PdClient {
     }
     this.counters.shardCacheMisses++;
     const { route } = (await this.call(PdMethod.getShardByKey, { key })) as ShardReply;
-    if (route !== null) this.shards.insert(route);
-    return route;
+    if (route === null) return null;
+    this.shards.insert(route);
+    // A newer route cached meanwhile (a store reported a split) wins over PD's stale one.
+    return this.shards.findByKey(key) ?? route;
   }
 
   /** A shard by id with its leader; cached. */

@@ -100,6 +100,8 @@ export class Raft {
   private pendingReads: PendingRead[] = [];
   private readsAwaitingCommit: { context: string; from: PeerId | null }[] = [];
   private leaseStartMs = Number.NEGATIVE_INFINITY;
+  /** A term known to have a committed entry of its own (see `committedInCurrentTerm`). */
+  private termWithCommit = -1;
   /** Only heartbeat rounds from here on may earn a lease in this term. */
   private leaseMinRound = 1;
 
@@ -876,8 +878,16 @@ export class Raft {
     if (r > 0) this.pendingReads.splice(0, r);
   }
 
+  /**
+   * Whether an entry of the current term is committed. Once true it stays true for the
+   * term (the commit index only grows, and terms grow along the log), so the answer is
+   * remembered: every lease read asks, and the log's term lookup may read storage.
+   */
   private committedInCurrentTerm(): boolean {
-    return this.log.term(this.log.commitIndex) === this.term;
+    if (this.termWithCommit === this.term) return true;
+    if (this.log.term(this.log.commitIndex) !== this.term) return false;
+    this.termWithCommit = this.term;
+    return true;
   }
 
   private selfIsQuorum(): boolean {
