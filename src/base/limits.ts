@@ -417,6 +417,17 @@ export const limits = {
   // ---- cmd: `tessera cluster` ([T10]) ----
   /** Processes one topology file may list: a local cluster of more is a mistake. */
   clusterProcessesMax: 64,
+  // ---- sql: transactions ([T8]) ----
+  /**
+   * Reruns of one pessimistic statement whose locked keys had newer commits than its
+   * read (each rerun means another transaction committed one of them first, so the
+   * system progresses; the bound stops one statement starving forever: 9007).
+   */
+  sqlPessimisticStatementRetriesMax: 100,
+  /** Reruns of an autocommit statement after a write conflict at commit (TiDB: 10). */
+  sqlAutocommitRetriesMax: 10,
+  /** Largest jittered wait before rerunning a transaction that lost a write conflict. */
+  txnConflictBackoffMsMax: 100,
 } as const;
 
 export type Limits = typeof limits;

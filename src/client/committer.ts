@@ -61,7 +61,7 @@ export interface CommitOptions {
 
 /** What the committer needs from its surroundings. */
 export interface CommitterContext {
-  readonly env: Pick<Env, "random" | "timers">;
+  readonly env: Pick<Env, "random" | "timers" | "buggify">;
   readonly kv: KvClient;
   readonly resolver: LockResolver;
   timestamp(): Promise<Timestamp>;
@@ -140,6 +140,10 @@ export async function commitTransaction(
   }
   let minCommitTs: Timestamp | undefined;
   if (path !== "twoPc" && options.linearizable) minCommitTs = await ctx.timestamp();
+  // Fault point (simulation only): readers get timestamps between min commit ts and locks.
+  if (ctx.env.buggify?.("client.commit.delayBeforePrewrite", 0.1) === true) {
+    await ctx.env.timers.sleep(ctx.env.random.int(300));
+  }
 
   const prewritten = await prewrite(ctx, input, path, minCommitTs);
   if (prewritten.kind === "failed") {
@@ -154,6 +158,10 @@ export async function commitTransaction(
     const commitTs = prewritten.minCommitTs;
     ctx.background(() => commitKeys(ctx, input, keys, commitTs), "async commit of keys");
     return { path: "asyncCommit", commitTs };
+  }
+  // Fault point (simulation only): a slow committer, whose locks others meet and resolve.
+  if (ctx.env.buggify?.("client.commit.delayBeforePrimary", 0.1) === true) {
+    await ctx.env.timers.sleep(ctx.env.random.int(2_000));
   }
   // 2PC, chosen or fallen back to: the primary's commit is the commit point.
   const commitTs = await commitPrimary(ctx, input, prewritten.minCommitTs);

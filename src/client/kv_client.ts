@@ -17,7 +17,9 @@
  * and the route and retry after a backoff. Every request's attempts are bounded
  * (`attemptsMax`, backoff from `limits.clientKvBackoffMs{Min,Max}`); past the bound it fails
  * with `CLIENT:Route:RetriesExhausted`, the last error as cause, `ambiguous` when some
- * attempt may have reached the store (so a commit's caller knows it cannot tell).
+ * attempt may have reached the store (so a commit's caller knows it cannot tell): a lost
+ * reply, or `staleCommand`, a write the store had proposed when its leadership ended,
+ * which the next leader may still commit.
  *
  * Key errors are not this module's business: replies carrying one are returned as they are.
  * State: the store connections (`RpcStoreTransport`, bounded, least recently used closed
@@ -415,6 +417,8 @@ export class KvClient {
     }
     const routeError = reply.routeError;
     if (routeError === undefined) return [{ shard: route.shard, keys, reply }];
+    // A proposed write overtaken by a leadership change may yet commit.
+    if (routeError.kind === "staleCommand") attempts.ambiguous = true;
     attempts.lastError = new Error(`route error ${describeRouteError(routeError)}`);
     if (await this.onRouteError(route, leader.storeId, routeError)) await this.backOff(attempts);
     else this.countRetry(attempts);

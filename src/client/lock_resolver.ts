@@ -38,6 +38,7 @@ import {
   type TxnStatusInfo,
   keyErrorCodes,
 } from "../proto/mod.ts";
+import type { Env } from "../env/mod.ts";
 import { type KvClient, mapBounded } from "./kv_client.ts";
 
 /** The fate of a transaction, as remembered. */
@@ -89,6 +90,7 @@ export function msUntilExpired(startTs: Timestamp, ttlMs: number, nowTs: Timesta
 export class LockResolver {
   private readonly kv: KvClient;
   private readonly timestamp: () => Promise<Timestamp>;
+  private readonly env: Pick<Env, "timers" | "buggify"> | undefined;
   private readonly cacheMax: number;
   private readonly cache = new Map<bigint, Fate>();
   private readonly counters = {
@@ -104,8 +106,11 @@ export class LockResolver {
     readonly timestamp: () => Promise<Timestamp>;
     /** Default `limits.clientResolvedTxnCacheMax`. */
     readonly cacheMax?: number;
+    /** Timers and fault points (simulation); without it no fault point fires. */
+    readonly env?: Pick<Env, "timers" | "buggify">;
   }) {
     this.kv = options.kv;
+    this.env = options.env;
     this.timestamp = options.timestamp;
     this.cacheMax = Math.max(1, options.cacheMax ?? limits.clientResolvedTxnCacheMax);
   }
@@ -121,6 +126,10 @@ export class LockResolver {
   async resolve(locks: readonly LockInfo[], callerStartTs: Timestamp): Promise<ResolveResult> {
     if (locks.length === 0) return { msBeforeExpired: 0, bypass: [] };
     const currentTs = await this.timestamp();
+    // Fault point (simulation only): the resolver acts late on a current ts gone stale.
+    if (this.env?.buggify?.("client.lockResolver.staleCurrentTs", 0.1) === true) {
+      await this.env.timers.sleep(200);
+    }
     const results = await mapBounded(locks, this.kv.concurrency, (lock) =>
       this.resolveOne(lock, callerStartTs, currentTs),
     );

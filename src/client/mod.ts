@@ -25,10 +25,12 @@ export {
 } from "./kv_client.ts";
 export { type CommitPath, commitResultUnknown } from "./committer.ts";
 export { LockResolver, type LockResolverStats, type ResolveResult } from "./lock_resolver.ts";
-export { type BufferedOp, WriteBuffer } from "./write_buffer.ts";
+export { type BufferCheckpoint, type BufferedOp, WriteBuffer } from "./write_buffer.ts";
 export {
   type LockKeysOptions,
+  type ReadOptions,
   type ScanOptions,
+  type StatementOptions,
   Transaction,
   type TxnOptions,
 } from "./txn.ts";

@@ -16,6 +16,17 @@
  * for-update ts and locks again (bounded). While a primary lock exists, a heartbeat (Env
  * timer) extends its TTL so a long transaction is not taken for crashed.
  *
+ * For SQL statements: reads may be taken at a later `readTs` than the start ts (a
+ * pessimistic statement's "current read" at its for-update ts, READ COMMITTED's statement
+ * snapshot), still under the transaction's own writes; `lockKeys` with a fixed
+ * `forUpdateTs` fails with `KV:Txn:WriteConflict` on a newer commit instead of retrying,
+ * so the statement that read at that ts can run again; buffer checkpoints undo a failed
+ * statement's writes or roll back to a savepoint (pessimistic locks stay held), and tell
+ * which keys a statement wrote. `setStatementOptions` makes a statement's read ts,
+ * for-update ts and lock wait the defaults of every call until cleared, so executors
+ * that know nothing of isolation read and lock at the right ts (TiDB's snapshot-ts
+ * option on its transaction).
+ *
  * State is owned by the transaction; it is single-user (one session), and finishes once
  * (commit or rollback), after which every call fails with `CLIENT:Txn:Finished`.
  */
@@ -53,7 +64,7 @@ import {
   keyErrorToError,
   lockResolveTimeout,
 } from "./lock_resolver.ts";
-import { WriteBuffer } from "./write_buffer.ts";
+import { type BufferCheckpoint, WriteBuffer } from "./write_buffer.ts";
 
 /** Options of one transaction. */
 export interface TxnOptions {
@@ -77,7 +88,7 @@ export interface TxnOptions {
 
 /** What a transaction needs from its client. */
 export interface TxnContext extends CommitterContext {
-  readonly env: Pick<Env, "random" | "timers" | "clock">;
+  readonly env: Pick<Env, "random" | "timers" | "clock" | "buggify">;
   readonly kv: KvClient;
   readonly resolver: LockResolver;
   /** Fails with `CLIENT:Txn:SnapshotTooOld` if `ts` is below the GC safe point. */
@@ -92,14 +103,39 @@ export interface LockKeysOptions {
   /** Default `limits.kvLockWaitTimeoutMsDefault`; 0: fail at once on a held lock. */
   readonly waitTimeoutMs?: number;
   /**
+   * Pessimistic: lock at exactly this for-update ts (the ts a statement read at); a
+   * commit newer than it fails with `KV:Txn:WriteConflict` instead of locking again at a
+   * fresh ts, so the caller can rerun its statement. Must not be below the start ts.
+   */
+  readonly forUpdateTs?: Timestamp;
+  /**
    * Pessimistic: resolve with each key's latest committed value (a "current read" at the
    * for-update ts, what UPDATE and SELECT … FOR UPDATE need), parallel to `keys`.
    */
   readonly returnValues?: boolean;
 }
 
+/** Defaults for the calls of the SQL statement running now; see the file comment. */
+export interface StatementOptions {
+  /** Default read ts (never below the start ts). */
+  readonly readTs?: Timestamp;
+  /** Default fixed for-update ts of `lockKeys`. */
+  readonly forUpdateTs?: Timestamp;
+  /** Default lock wait of `lockKeys`. */
+  readonly lockWaitTimeoutMs?: number;
+}
+
+/** Options of a read. */
+export interface ReadOptions {
+  /**
+   * Read committed data at this ts instead of the start ts (never below it); the
+   * transaction's own writes still win.
+   */
+  readonly readTs?: Timestamp;
+}
+
 /** Options of a scan. */
-export interface ScanOptions {
+export interface ScanOptions extends ReadOptions {
   /** Pairs at most; default and bound `limits.kvScanLimitMax`. */
   readonly limit?: number;
   readonly reverse?: boolean;
@@ -134,6 +170,7 @@ export class Transaction {
   private state: "active" | "committing" | "committed" | "rolledBack" = "active";
   private path: CommitPath | undefined;
   private commitTsValue: Timestamp | undefined;
+  private statement: StatementOptions = {};
 
   constructor(ctx: TxnContext, startTs: Timestamp, options: TxnOptions = {}) {
     this.ctx = ctx;
@@ -164,16 +201,20 @@ export class Transaction {
   // ---- reads ------------------------------------------------------------------------------
 
   /** The value of `key` as this transaction sees it (its own writes over its snapshot). */
-  async get(key: Uint8Array): Promise<Uint8Array | null> {
+  async get(key: Uint8Array, options: ReadOptions = {}): Promise<Uint8Array | null> {
     this.checkActive();
     const op = this.buffer.get(key);
     if (op !== undefined && op.kind !== "lock") return op.kind === "delete" ? null : op.value;
-    return this.snapshotGet(key);
+    return this.snapshotGet(key, this.readTsOf(options));
   }
 
   /** Values of `keys`, parallel to them (`null`: no value). */
-  async batchGet(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
+  async batchGet(
+    keys: readonly Uint8Array[],
+    options: ReadOptions = {},
+  ): Promise<(Uint8Array | null)[]> {
     this.checkActive();
+    const readTs = this.readTsOf(options);
     const out = new Map<string, Uint8Array | null>();
     const fromSnapshot: Uint8Array[] = [];
     for (const key of keys) {
@@ -182,13 +223,13 @@ export class Transaction {
       else out.set(hexOf(key), op.kind === "delete" ? null : op.value);
     }
     if (fromSnapshot.length > 0) {
-      await this.ctx.checkSafePoint(this.startTs);
+      await this.ctx.checkSafePoint(readTs);
       let pending = fromSnapshot;
-      await this.withLocks(async (bypassLocks) => {
+      await this.withLocks(readTs, async (bypassLocks) => {
         const replies = await this.ctx.kv.sendKeys<BatchGetReply>(
           pending,
           KvMethod.batchGet,
-          (group) => ({ keys: group, version: this.startTs, bypassLocks }),
+          (group) => ({ keys: group, version: readTs, bypassLocks }),
         );
         const locks: LockInfo[] = [];
         const retry: Uint8Array[] = [];
@@ -222,7 +263,11 @@ export class Transaction {
     const reverse = options.reverse ?? false;
     const buffered = this.buffer.range(start, end, { reverse });
     const hidden = buffered.filter((e) => e.op.kind === "delete").length;
-    const snapshot = await this.snapshotScan(start, end, limit + hidden, reverse);
+    const snapshot = await this.snapshotScan(start, end, {
+      limit: limit + hidden,
+      reverse,
+      readTs: this.readTsOf(options),
+    });
     const mine = new Map(buffered.map((e) => [hexOf(e.key), e.op]));
     const merged: KvPair[] = [];
     for (const pair of snapshot) {
@@ -279,11 +324,22 @@ export class Transaction {
       .filter((k) => returnValues || !this.locked.has(hexOf(k)))
       .sort(compareBytes);
     if (todo.length === 0) return [];
-    const waitTimeoutMs = options.waitTimeoutMs ?? limits.kvLockWaitTimeoutMsDefault;
+    const waitTimeoutMs = options.waitTimeoutMs ?? this.statement.lockWaitTimeoutMs ??
+      limits.kvLockWaitTimeoutMsDefault;
     const deadlineMs = this.ctx.env.clock.monotonicMs() + waitTimeoutMs;
     const newlyLocked: Uint8Array[] = [];
+    const fixedForUpdateTs = options.forUpdateTs ?? this.statement.forUpdateTs;
+    if (fixedForUpdateTs !== undefined && fixedForUpdateTs < this.startTs) {
+      throw new TesseraError(ErrorCode.ClientTxnSnapshotTooOld,
+        `for-update ts ${fixedForUpdateTs} is below the start ts ${this.startTs}`);
+    }
     try {
-      const lock = { deadlineMs, newlyLocked, values: returnValues ? values : undefined };
+      const lock = {
+        deadlineMs,
+        newlyLocked,
+        values: returnValues ? values : undefined,
+        fixedForUpdateTs,
+      };
       if (this.primary === undefined) {
         const first = todo[0] as Uint8Array;
         this.primary = first.slice();
@@ -306,6 +362,38 @@ export class Transaction {
       }
       throw error;
     }
+  }
+
+  // ---- checkpoints ------------------------------------------------------------------------
+
+  /** Marks the write buffer's contents, for `rollbackTo` (statement or savepoint). */
+  checkpoint(): BufferCheckpoint {
+    this.checkActive();
+    return this.buffer.checkpoint();
+  }
+
+  /**
+   * Restores the write buffer to `checkpoint` (which stays usable; later ones are gone).
+   * Pessimistic locks taken since stay held until the transaction ends, as in TiDB.
+   */
+  rollbackTo(checkpoint: BufferCheckpoint): void {
+    this.checkActive();
+    this.buffer.rollbackTo(checkpoint);
+  }
+
+  /** Forgets `checkpoint` and every later one; the buffer keeps its contents. */
+  releaseCheckpoint(checkpoint: BufferCheckpoint): void {
+    this.buffer.releaseCheckpoint(checkpoint);
+  }
+
+  /** Keys written since `checkpoint` and still buffered (a statement's keys to lock). */
+  keysChangedSince(checkpoint: BufferCheckpoint): Uint8Array[] {
+    return this.buffer.changedSince(checkpoint);
+  }
+
+  /** Sets (or, with `{}`, clears) the running statement's defaults; see the file comment. */
+  setStatementOptions(options: StatementOptions): void {
+    this.statement = options;
   }
 
   // ---- commit and rollback ----------------------------------------------------------------
@@ -395,6 +483,15 @@ export class Transaction {
     return this.options.lockTtlMs ?? limits.txnLockTtlMsDefault;
   }
 
+  private readTsOf(options: ReadOptions): Timestamp {
+    const readTs = options.readTs ?? this.statement.readTs ?? this.startTs;
+    if (readTs < this.startTs) {
+      throw new TesseraError(ErrorCode.ClientTxnSnapshotTooOld,
+        `read ts ${readTs} is below the start ts ${this.startTs}`);
+    }
+    return readTs;
+  }
+
   private checkActive(): void {
     if (this.state !== "active") {
       throw new TesseraError(
@@ -420,6 +517,7 @@ export class Transaction {
    * live ones within `lockWaitMsMax`. `attempt` gets the locks it may read past.
    */
   private async withLocks(
+    readTs: Timestamp,
     attempt: (bypassLocks: readonly Timestamp[]) => Promise<readonly LockInfo[]>,
   ): Promise<void> {
     const bypass: Timestamp[] = [];
@@ -433,7 +531,7 @@ export class Transaction {
     for (;;) {
       const locks = await attempt(bypass);
       if (locks.length === 0) return;
-      const result = await this.ctx.resolver.resolve(locks, this.startTs);
+      const result = await this.ctx.resolver.resolve(locks, readTs);
       bypass.push(...result.bypass);
       if (result.msBeforeExpired === 0) continue;
       const waited = this.ctx.env.clock.monotonicMs() - startedMs;
@@ -445,13 +543,13 @@ export class Transaction {
     }
   }
 
-  private async snapshotGet(key: Uint8Array): Promise<Uint8Array | null> {
-    await this.ctx.checkSafePoint(this.startTs);
+  private async snapshotGet(key: Uint8Array, readTs: Timestamp): Promise<Uint8Array | null> {
+    await this.ctx.checkSafePoint(readTs);
     let value: Uint8Array | null = null;
-    await this.withLocks(async (bypassLocks) => {
+    await this.withLocks(readTs, async (bypassLocks) => {
       const { reply } = await this.ctx.kv.sendKey<GetReply>(key, KvMethod.get, () => ({
         key,
-        version: this.startTs,
+        version: readTs,
         bypassLocks,
       }));
       this.throwKeyError(reply, "get");
@@ -466,10 +564,10 @@ export class Transaction {
   private async snapshotScan(
     start: Uint8Array,
     end: Uint8Array,
-    limit: number,
-    reverse: boolean,
+    options: { readonly limit: number; readonly reverse: boolean; readonly readTs: Timestamp },
   ): Promise<KvPair[]> {
-    await this.ctx.checkSafePoint(this.startTs);
+    const { limit, reverse, readTs } = options;
+    await this.ctx.checkSafePoint(readTs);
     const out: KvPair[] = [];
     let lo = start;
     let hi = end;
@@ -484,7 +582,7 @@ export class Transaction {
       }
       let used: ShardMeta | undefined;
       let pairs: readonly KvPair[] = [];
-      await this.withLocks(async (bypassLocks) => {
+      await this.withLocks(readTs, async (bypassLocks) => {
         const { reply, shard } = await this.ctx.kv.sendKey<ScanReply>(
           anchor,
           KvMethod.scan,
@@ -492,7 +590,7 @@ export class Transaction {
             startKey: maxStart(lo, s.startKey),
             endKey: minEnd(hi, s.endKey),
             limit: Math.min(limit - out.length, limits.kvScanLimitMax),
-            version: this.startTs,
+            version: readTs,
             reverse,
             bypassLocks,
           }),
@@ -532,15 +630,17 @@ export class Transaction {
       readonly deadlineMs: number;
       readonly newlyLocked: Uint8Array[];
       readonly values: Map<string, Uint8Array | null> | undefined;
+      readonly fixedForUpdateTs: Timestamp | undefined;
     },
   ): Promise<void> {
-    const { deadlineMs, newlyLocked, values } = lock;
+    const { deadlineMs, newlyLocked, values, fixedForUpdateTs } = lock;
     let pending = keys;
     let conflicts = 0;
     const primary = this.primary as Uint8Array;
     while (pending.length > 0) {
-      const forUpdateTs = await this.ctx.timestamp();
+      const forUpdateTs = fixedForUpdateTs ?? await this.ctx.timestamp();
       if (forUpdateTs > this.forUpdateTs) this.forUpdateTs = forUpdateTs;
+      const requestForUpdateTs = fixedForUpdateTs ?? this.forUpdateTs;
       const leftMs = Math.max(0, deadlineMs - this.ctx.env.clock.monotonicMs());
       const sliceMs = Math.min(leftMs, limits.txnLockWaitSliceMs);
       const replies = await this.ctx.kv.sendKeys<PessimisticLockReply>(
@@ -550,7 +650,7 @@ export class Transaction {
           keys: group.map((key) => ({ key })),
           primary,
           startTs: this.startTs,
-          forUpdateTs: this.forUpdateTs,
+          forUpdateTs: requestForUpdateTs,
           lockTtlMs: this.lockTtlMs(),
           waitMode: sliceMs > 0 ? "wait" : "noWait",
           waitTimeoutMs: Math.ceil(sliceMs),
@@ -576,6 +676,8 @@ export class Transaction {
         retry.push(...group);
         switch (keyError.kind) {
           case "writeConflict":
+            // At a fixed for-update ts the caller's reads are stale: it must rerun.
+            if (fixedForUpdateTs !== undefined) throw keyErrorToError(keyError, "pessimistic lock");
             conflict = true;
             break;
           case "keyIsLocked":

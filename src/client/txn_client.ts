@@ -90,7 +90,7 @@ export class TxnClient {
       transport: options.kv?.transport ?? new RpcStoreTransport(env, { logger: options.logger }),
     });
     const timestamp = () => options.pd.getTimestamp();
-    this.resolver = new LockResolver({ kv: this.kv, timestamp });
+    this.resolver = new LockResolver({ kv: this.kv, timestamp, env });
     this.registry = options.registry ?? new TxnRegistry();
     this.ctx = {
       env,
@@ -137,6 +137,11 @@ export class TxnClient {
     }
   }
 
+  /** The Env this client runs on (its clock and timers serve the SQL layer's workers). */
+  get environment(): Env {
+    return this.env;
+  }
+
   /** Background tasks that failed (logged), for tests. */
   get failedBackgroundTasks(): number {
     return this.backgroundFailures;
@@ -146,6 +151,24 @@ export class TxnClient {
   async begin(options: TxnOptions = {}): Promise<Transaction> {
     const startTs = await this.options.pd.getTimestamp();
     return this.beginAt(startTs, options);
+  }
+
+  /**
+   * A fresh TSO timestamp (batched with concurrent callers): a SQL statement's for-update
+   * ts or its READ COMMITTED read ts.
+   */
+  timestamp(): Promise<Timestamp> {
+    return this.options.pd.getTimestamp();
+  }
+
+  /**
+   * Waits before the `attempt`-th rerun (from 1) of a transaction that lost a write
+   * conflict, so colliding reruns spread out: a jittered delay doubling from 2 ms up to
+   * `limits.txnConflictBackoffMsMax`.
+   */
+  async conflictBackoff(attempt: number): Promise<void> {
+    const stepMs = Math.min(limits.txnConflictBackoffMsMax, 2 * 2 ** Math.min(attempt - 1, 20));
+    await this.env.timers.sleep(stepMs / 2 + this.env.random.float() * (stepMs / 2));
   }
 
   /** Starts a transaction reading at `startTs` (a stale read); fails below the safe point. */

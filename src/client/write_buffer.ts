@@ -7,8 +7,15 @@
  * keys by shard in order. Each entry is charged its key and value bytes plus a fixed
  * overhead; a write that would take the buffer past `bytesMax` or `keysMax` fails with
  * `CLIENT:Txn:BufferFull` and leaves the buffer unchanged. Pure: no I/O.
+ *
+ * Checkpoints (statement rollback, SQL savepoints): `checkpoint()` pushes a level that
+ * remembers, for each key first changed after it, the entry the key had before (or its
+ * absence); `rollbackTo` restores those entries from the newest level down, so the buffer
+ * is exactly what it was at the checkpoint; `releaseCheckpoint` forgets a checkpoint and
+ * every later one, handing what they remember to the level below. Without a checkpoint
+ * nothing is remembered; with one, each key costs one remembered entry per level at most.
  */
-import { ErrorCode, TesseraError, limits } from "../base/mod.ts";
+import { ErrorCode, TesseraError, assert, limits } from "../base/mod.ts";
 import { compareBytes } from "../codec/mod.ts";
 
 /** The last operation a transaction did on a key. */
@@ -24,6 +31,11 @@ export type BufferedOp =
 export interface BufferEntry {
   readonly key: Uint8Array;
   readonly op: BufferedOp;
+}
+
+/** A point in a buffer's history that `rollbackTo` restores (see the file comment). */
+export interface BufferCheckpoint {
+  readonly id: number;
 }
 
 /** Bytes charged per entry beyond its key and value (map slots, array slot, objects). */
@@ -45,6 +57,9 @@ export class WriteBuffer {
   private readonly byKey = new Map<string, BufferEntry>();
   private sorted: Uint8Array[] = [];
   private bytes = 0;
+  /** Checkpoint levels, oldest first: each key's entry before its first change after it. */
+  private levels: { readonly id: number; undo: Map<string, BufferEntry | null> }[] = [];
+  private nextCheckpointId = 1;
 
   constructor(
     options: { readonly bytesMax?: number; readonly keysMax?: number } = {},
@@ -81,10 +96,89 @@ export class WriteBuffer {
         { details: { keys, bytes, keysMax: this.keysMax, bytesMax: this.bytesMax } },
       );
     }
+    const top = this.levels[this.levels.length - 1];
+    if (top !== undefined && !top.undo.has(id)) top.undo.set(id, old ?? null);
     const copy = key.slice();
     if (old === undefined) this.sorted.splice(this.lowerBound(copy), 0, copy);
     this.byKey.set(id, { key: old?.key ?? copy, op });
     this.bytes = bytes;
+  }
+
+  /** Marks the buffer's current contents; see the file comment. */
+  checkpoint(): BufferCheckpoint {
+    const id = this.nextCheckpointId++;
+    this.levels.push({ id, undo: new Map() });
+    return { id };
+  }
+
+  /**
+   * Restores the contents at `checkpoint`, which stays usable; later checkpoints are gone.
+   * Asserts that `checkpoint` is still live (not released or rolled back past).
+   */
+  rollbackTo(checkpoint: BufferCheckpoint): void {
+    const at = this.levelOf(checkpoint);
+    for (let i = this.levels.length - 1; i >= at; i--) {
+      for (const [id, entry] of (this.levels[i] as (typeof this.levels)[number]).undo) {
+        this.restore(id, entry);
+      }
+    }
+    this.levels.length = at + 1;
+    (this.levels[at] as (typeof this.levels)[number]).undo = new Map();
+  }
+
+  /** Forgets `checkpoint` and every later one, keeping the contents as they are. */
+  releaseCheckpoint(checkpoint: BufferCheckpoint): void {
+    const at = this.levelOf(checkpoint);
+    const below = this.levels[at - 1];
+    if (below !== undefined) {
+      for (let i = at; i < this.levels.length; i++) {
+        for (const [id, entry] of (this.levels[i] as (typeof this.levels)[number]).undo) {
+          if (!below.undo.has(id)) below.undo.set(id, entry);
+        }
+      }
+    }
+    this.levels.length = at;
+  }
+
+  /**
+   * Keys written since `checkpoint` that are still buffered (what a pessimistic statement
+   * must lock before it returns), in no particular order.
+   */
+  changedSince(checkpoint: BufferCheckpoint): Uint8Array[] {
+    const out = new Map<string, Uint8Array>();
+    for (let i = this.levelOf(checkpoint); i < this.levels.length; i++) {
+      for (const id of (this.levels[i] as (typeof this.levels)[number]).undo.keys()) {
+        const entry = this.byKey.get(id);
+        if (entry !== undefined) out.set(id, entry.key);
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** Live checkpoints, for tests and leak checks. */
+  get checkpointCount(): number {
+    return this.levels.length;
+  }
+
+  private levelOf(checkpoint: BufferCheckpoint): number {
+    const at = this.levels.findIndex((level) => level.id === checkpoint.id);
+    assert(at >= 0, `buffer checkpoint ${checkpoint.id} is no longer live`);
+    return at;
+  }
+
+  /** Puts back `entry` (null: absent) for the key with hex `id`, fixing the accounting. */
+  private restore(id: string, entry: BufferEntry | null): void {
+    const current = this.byKey.get(id);
+    if (current !== undefined) this.bytes -= sizeOf(current.key, current.op);
+    if (entry === null) {
+      if (current === undefined) return;
+      this.byKey.delete(id);
+      this.sorted.splice(this.lowerBound(current.key), 1);
+      return;
+    }
+    if (current === undefined) this.sorted.splice(this.lowerBound(entry.key), 0, entry.key);
+    this.byKey.set(id, entry);
+    this.bytes += sizeOf(entry.key, entry.op);
   }
 
   /** Every entry in key order. */

@@ -421,6 +421,8 @@ async function startKv(
     deadlock,
     coprocessor: new CoprocessorRegistry(),
     onBackgroundError: (message) => logger.warn({}, message),
+    // Each new shard leadership syncs max read ts from the TSO before async commit / 1PC.
+    maxTsSource: () => pd.getTimestamp(),
   });
   lifecycle.onStop("scheduler", () => Promise.resolve(scheduler.close()));
   const operations = new RaftShardOperations({ store, allocIds: (n) => pd.allocIds(n) });

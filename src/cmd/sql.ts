@@ -137,6 +137,8 @@ export async function connectSqlStorage(
   for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 2_000)) {
     try {
       const storage = await openSqlStorage(client);
+      // Registered after the client's stop hook, so it runs before it (reverse order).
+      options.lifecycle.onStop("ddl", () => storage.ddl.close());
       options.logger.info({ pd: pdEndpoints }, "connected to the cluster; catalog ready");
       return storage;
     } catch (error) {

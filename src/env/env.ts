@@ -212,6 +212,14 @@ export interface Crypto {
   crc32(data: Uint8Array): number;
 }
 
+/**
+ * A fault point (FoundationDB's BUGGIFY): answers whether the code at `site` should take
+ * its rare, legal-but-unlikely path now (delay, drop a message that may be lost, retry).
+ * Always false on a real machine; in simulation seeded and fired with `probability`
+ * (default 0.05) at sites the run activated. Code must stay correct whatever it answers.
+ */
+export type Buggify = (site: string, probability?: number) => boolean;
+
 /** Everything a process takes from the outside world. */
 export interface Env {
   readonly clock: Clock;
@@ -220,4 +228,6 @@ export interface Env {
   readonly net: Network;
   readonly fs: FileSystem;
   readonly crypto: Crypto;
+  /** Fault points; absent means never firing (test doubles may leave it out). */
+  readonly buggify?: Buggify;
 }

@@ -5,6 +5,7 @@
  * both pass `env_conformance.ts`.
  */
 export type {
+  Buggify,
   Clock,
   Connection,
   ConnectionHandlers,
@@ -43,3 +44,5 @@ export {
   type SimNetworkStats,
 } from "./sim/network.ts";
 export { type SimDiskControl, SimFileSystem } from "./sim/file_system.ts";
+export { SimBuggify } from "./sim/buggify.ts";
+export { type ClockSkew, SimClock } from "./sim/clock.ts";

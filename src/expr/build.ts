@@ -21,7 +21,9 @@ export type CastTarget =
   | { readonly kind: "unsigned" }
   | { readonly kind: "decimal"; readonly precision: number; readonly scale: number }
   | { readonly kind: "char"; readonly length: number | null }
-  | { readonly kind: "double" };
+  | { readonly kind: "double" }
+  | { readonly kind: "date" }
+  | { readonly kind: "datetime" | "time"; readonly fsp: number };
 
 /** The canonical name of a built-in (`ucase` → `upper`), or undefined if there is none. */
 export function builtinName(name: string): string | undefined {
@@ -83,6 +85,14 @@ export function buildCast(arg: Expr, target: CastTarget): BuildResult {
       }
       const type = decimalType(target.precision, { scale: target.scale, nullable });
       return { kind: "ok", expr: { kind: "call", fn: "cast_decimal", args: [arg], type } };
+    }
+    case "date":
+      return buildCall("cast_date", [arg]);
+    case "datetime":
+    case "time": {
+      const fsp = constant({ kind: "int", value: BigInt(target.fsp) },
+        intType({ length: 1, nullable: false }));
+      return buildCall(`cast_${target.kind}`, [arg, fsp]);
     }
     case "char": {
       if (target.length === null) return buildCall("cast_char", [arg]);

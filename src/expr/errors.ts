@@ -17,11 +17,21 @@ export type ExprWarning =
 /** Why an evaluation failed. */
 export type ExprErrorReason =
   /** MySQL 1690 "<typeName> value is out of range in '<exprText>'". */
-  {
+  | {
     readonly kind: "outOfRange";
     readonly typeName: "BIGINT" | "BIGINT UNSIGNED" | "DECIMAL" | "DOUBLE";
     readonly exprText: string;
-  };
+  }
+  /** MySQL 3141 "Invalid JSON text in argument <n> to function <name>: …". */
+  | {
+    readonly kind: "invalidJsonText";
+    readonly argument: number;
+    readonly functionName: string;
+    readonly message: string;
+    readonly position: number;
+  }
+  /** MySQL 3143 "Invalid JSON path expression. The error is around character position <n>." */
+  | { readonly kind: "invalidJsonPath"; readonly position: number };
 
 /** Thrown by `evaluate` for a failed evaluation; an expected outcome, not a bug. */
 export class ExprError extends Error {
@@ -29,7 +39,11 @@ export class ExprError extends Error {
   readonly reason: ExprErrorReason;
 
   constructor(reason: ExprErrorReason) {
-    super(`${reason.typeName} value is out of range in '${reason.exprText}'`);
+    super(reason.kind === "outOfRange"
+      ? `${reason.typeName} value is out of range in '${reason.exprText}'`
+      : reason.kind === "invalidJsonText"
+        ? `Invalid JSON text in argument ${reason.argument} to function ${reason.functionName}`
+        : "Invalid JSON path expression");
     this.reason = reason;
   }
 }

@@ -10,10 +10,13 @@
  * warnings and yield NULL or a converted value, as in MySQL's non-strict SELECT.
  */
 import { compareValues, likeMatch } from "./compare.ts";
+import { jsonBuiltins } from "./json_functions.ts";
+import { dateType, temporalAliases, temporalBuiltins } from "./temporal_functions.ts";
 import { type BuildErrorReason, ExprError } from "./errors.ts";
 import { type BuildOptions, type EvalContext, type Expr, exprText } from "./expr.ts";
 import {
   type FieldType,
+  TypeCode,
   charsOf,
   dateTimeType,
   decimalPrecisionMax,
@@ -149,6 +152,8 @@ export function aggregateTypes(types: readonly FieldType[], nullable: boolean): 
     return intType({ length: maxLength, unsigned: known.every((t) => t.unsigned), nullable });
   }
   if (known.every((t) => t.kind === "datetime")) {
+    // All DATE: a DATE (its type code makes the wire print the date alone).
+    if (known.every((t) => t.code === TypeCode.Date)) return dateType(nullable);
     return dateTimeType(Math.max(...known.map((t) => t.decimals)), { nullable });
   }
   if (known.some((t) => t.kind === "string" || t.kind === "datetime")) {
@@ -997,6 +1002,8 @@ export const builtins: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["now", now],
   ["last_insert_id", lastInsertId],
   ["setvar", setUserVariable],
+  ...jsonBuiltins,
+  ...temporalBuiltins,
 ]);
 
 /** Other spellings of built-ins, as MySQL accepts them. */
@@ -1015,4 +1022,5 @@ export const builtinAliases: ReadonlyMap<string, string> = new Map([
   ["current_timestamp", "now"],
   ["localtime", "now"],
   ["localtimestamp", "now"],
+  ...temporalAliases,
 ]);

@@ -67,3 +67,27 @@ export {
   toText,
   uint64Max,
 } from "./value.ts";
+export {
+  type JsonNode,
+  type JsonPathLeg,
+  type JsonTextError,
+  extractJson,
+  formatJsonDouble,
+  isWildcardPath,
+  jsonTypeName,
+  normalizeJsonText,
+  parseJson,
+  parseJsonPath,
+  printJson,
+} from "./json.ts";
+export {
+  type TemporalResult,
+  clippedTime,
+  formatTime,
+  parseDateTimeText,
+  parseTimeText,
+  toDateTimeColumn,
+  toTimeColumn,
+  toYearColumn,
+  typedImplicitDefault,
+} from "./temporal.ts";

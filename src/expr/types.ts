@@ -15,6 +15,13 @@ export const TypeCode = {
   Null: 0x06,
   LongLong: 0x08,
   DateTime: 0x0c,
+  Timestamp: 0x07,
+  Date: 0x0a,
+  Time: 0x0b,
+  Year: 0x0d,
+  Bit: 0x10,
+  Json: 0xf5,
+  String: 0xfe,
   NewDecimal: 0xf6,
   VarString: 0xfd,
 } as const;
@@ -135,6 +142,8 @@ export function withNullable(type: FieldType, nullable: boolean): FieldType {
 /** The MySQL column flags of `type`. */
 export function fieldFlags(type: FieldType): number {
   let flags = type.nullable ? 0 : FieldFlag.NotNull;
+  // BIT is bytes to clients (no NUM flag: dump tools quote its values), as in MySQL.
+  if (type.code === TypeCode.Bit) return flags | FieldFlag.Unsigned;
   switch (type.kind) {
     case "int":
     case "decimal":

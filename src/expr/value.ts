@@ -32,7 +32,9 @@ export type Value =
   | { readonly kind: "decimal"; readonly unscaled: bigint; readonly scale: number }
   | { readonly kind: "double"; readonly value: number }
   | { readonly kind: "string"; readonly value: string }
-  | { readonly kind: "datetime"; readonly value: DateTime; readonly fsp: number };
+  | { readonly kind: "datetime"; readonly value: DateTime; readonly fsp: number;
+    /** A DATE: the time of day is midnight and text shows only the date. */
+    readonly date?: boolean };
 
 /** Where conversions report warnings (the statement's warning list). */
 export type WarningSink = (warning: ExprWarning) => void;
@@ -150,7 +152,8 @@ export function toText(value: Value): string | null {
     case "string":
       return value.value;
     case "datetime":
-      return formatDateTime(value.value, value.fsp);
+      return value.date === true ? formatDateTime(value.value, 0).slice(0, 10)
+        : formatDateTime(value.value, value.fsp);
   }
 }
 

@@ -307,10 +307,17 @@ class ServerConnection {
     const call = this.newCall(method, deadlineMs);
     this.calls.set(id, call);
     let result: Promise<unknown>;
-    try {
-      result = registration.handler(body, call);
-    } catch (error) {
-      result = Promise.reject(error);
+    // Fault point (simulation only): the request is handled late, as under a loaded node.
+    const buggify = this.shared.env.buggify;
+    if (buggify?.("rpc.server.delayRequest", 0.02) === true) {
+      const delayMs = buggify("rpc.server.longDelay", 0.2) ? 500 : 20;
+      result = this.shared.env.timers.sleep(delayMs).then(() => registration.handler(body, call));
+    } else {
+      try {
+        result = registration.handler(body, call);
+      } catch (error) {
+        result = Promise.reject(error);
+      }
     }
     void result.then(
       (reply) => {

@@ -5,7 +5,7 @@
 import type { Env } from "../env/mod.ts";
 
 /** The parts of an `Env` the RPC layer uses. A whole `Env` fits. */
-export type RpcEnv = Pick<Env, "net" | "timers" | "clock">;
+export type RpcEnv = Pick<Env, "net" | "timers" | "clock" | "buggify">;
 
 /**
  * Where the RPC layer reports what it cannot hand to a caller: connections closed for bad

@@ -145,3 +145,10 @@ export {
   bootstrapDatabases,
   schemaVersionKey,
 } from "./catalog/catalog.ts";
+// Online DDL ([T8]): job queue, DDL owner, schema leases, backfill (src/sql/ddl).
+export {
+  type DdlOptions,
+  DdlService,
+  ddlOptionsDefault,
+} from "./ddl/worker.ts";
+export { type DdlJob, type DdlJobArgs, type DdlJobState } from "./ddl/job.ts";

@@ -19,7 +19,8 @@ test("every catalogue entry has a unique number, a 5-character SQLSTATE and its 
   opts, () => {
     const numbers = new Set<number>();
     for (const [key, spec] of Object.entries(ER)) {
-      assert.equal(spec.name, `ER_${key}`);
+      // MySQL's own names: ER_… except a few warnings (WARN_DATA_TRUNCATED, 1265).
+      assert.ok(spec.name === `ER_${key}` || spec.name === key, `${key}: ${spec.name}`);
       assert.match(spec.sqlState, /^[0-9A-Z]{5}$/);
       assert.ok(!numbers.has(spec.errno), `duplicate ${spec.errno}`);
       numbers.add(spec.errno);

@@ -179,6 +179,108 @@ export const ER = {
     "ER_WRITE_CONFLICT", 9007, "HY000",
     "Write conflict, txnStartTS=%s, conflictStartTS=%s, conflictCommitTS=%s, key=%s " +
       "[try again later]"),
+  NONUNIQ_TABLE: spec("ER_NONUNIQ_TABLE", 1066, "42000", "Not unique table/alias: '%s'"),
+  TOO_BIG_SELECT: spec(
+    "ER_TOO_BIG_SELECT", 1104, "42000",
+    "The SELECT would examine more than MAX_JOIN_SIZE rows; check your WHERE and use SET " +
+      "SQL_BIG_SELECTS=1 or SET MAX_JOIN_SIZE=# if the SELECT is okay"),
+  WRONG_NUMBER_OF_COLUMNS_IN_SELECT: spec(
+    "ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT", 1222, "21000",
+    "The used SELECT statements have a different number of columns"),
+  OPERAND_COLUMNS: spec(
+    "ER_OPERAND_COLUMNS", 1241, "21000", "Operand should contain %d column(s)"),
+  SUBQUERY_NO_1_ROW: spec(
+    "ER_SUBQUERY_NO_1_ROW", 1242, "21000", "Subquery returns more than 1 row"),
+  DERIVED_MUST_HAVE_ALIAS: spec(
+    "ER_DERIVED_MUST_HAVE_ALIAS", 1248, "42000", "Every derived table must have its own alias"),
+  WRONG_OBJECT: spec("ER_WRONG_OBJECT", 1347, "HY000", "'%s.%s' is not %s"),
+  VIEW_WRONG_LIST: spec(
+    "ER_VIEW_WRONG_LIST", 1353, "HY000",
+    "In definition of view, derived table or common table expression, SELECT list and " +
+      "column names list have different column counts"),
+  VIEW_RECURSIVE: spec(
+    "ER_VIEW_RECURSIVE", 1462, "HY000", "`%s`.`%s` contains view recursion"),
+  CTE_MAX_RECURSION_DEPTH: spec(
+    "ER_CTE_MAX_RECURSION_DEPTH", 3636, "HY000",
+    "Recursive query aborted after %u iterations. Try increasing @@cte_max_recursion_depth " +
+      "to a larger value."),
+  WARN_DATA_TRUNCATED: spec(
+    "WARN_DATA_TRUNCATED", 1265, "01000", "Data truncated for column '%s' at row %ld"),
+  ROW_IS_REFERENCED_2: spec(
+    "ER_ROW_IS_REFERENCED_2", 1451, "23000",
+    "Cannot delete or update a parent row: a foreign key constraint fails (%s)"),
+  NO_REFERENCED_ROW_2: spec(
+    "ER_NO_REFERENCED_ROW_2", 1452, "23000",
+    "Cannot add or update a child row: a foreign key constraint fails (%s)"),
+  CHECK_CONSTRAINT_VIOLATED: spec(
+    "ER_CHECK_CONSTRAINT_VIOLATED", 3819, "HY000", "Check constraint '%s' is violated."),
+  FK_DEPTH_EXCEEDED: spec(
+    "ER_FK_DEPTH_EXCEEDED", 3008, "HY000",
+    "Foreign key cascade delete/update exceeds max depth of %d."),
+  FK_NO_INDEX_PARENT: spec(
+    "ER_FK_NO_INDEX_PARENT", 1822, "HY000",
+    "Failed to add the foreign key constraint. Missing index for constraint '%s' in the " +
+      "referenced table '%s'"),
+  FK_CANNOT_OPEN_PARENT: spec(
+    "ER_FK_CANNOT_OPEN_PARENT", 1824, "HY000", "Failed to open the referenced table '%s'"),
+  FK_INCOMPATIBLE_COLUMNS: spec(
+    "ER_FK_INCOMPATIBLE_COLUMNS", 3780, "HY000",
+    "Referencing column '%s' and referenced column '%s' in foreign key constraint '%s' are " +
+      "incompatible."),
+  FK_COLUMN_CANNOT_BE_NULL: spec(
+    "ER_FK_COLUMN_CANNOT_BE_NULL", 1830, "HY000",
+    "Column '%s' cannot be NOT NULL: needed in a foreign key constraint '%s' SET NULL"),
+  FK_CANNOT_DROP_PARENT: spec(
+    "ER_FK_CANNOT_DROP_PARENT", 3730, "HY000",
+    "Cannot drop table '%s' referenced by a foreign key constraint '%s' on table '%s'."),
+  CHECK_CONSTRAINT_REFERS_UNKNOWN_COLUMN: spec(
+    "ER_CHECK_CONSTRAINT_REFERS_UNKNOWN_COLUMN", 3820, "HY000",
+    "Check constraint '%s' refers to non-existing column '%s'."),
+  CHECK_CONSTRAINT_DUP_NAME: spec(
+    "ER_CHECK_CONSTRAINT_DUP_NAME", 3822, "HY000", "Duplicate check constraint name '%s'."),
+  TRUNCATE_ILLEGAL_FK: spec(
+    "ER_TRUNCATE_ILLEGAL_FK", 1701, "42000",
+    "Cannot truncate a table referenced in a foreign key constraint (%s)"),
+  CANT_REMOVE_ALL_FIELDS: spec(
+    "ER_CANT_REMOVE_ALL_FIELDS", 1090, "42000",
+    "You can't delete all columns with ALTER TABLE; use DROP TABLE instead"),
+  CANT_DROP_FIELD_OR_KEY: spec(
+    "ER_CANT_DROP_FIELD_OR_KEY", 1091, "42000",
+    "Can't DROP '%s'; check that column/key exists"),
+  KEY_DOES_NOT_EXITS: spec(
+    "ER_KEY_DOES_NOT_EXITS", 1176, "42000", "Key '%s' doesn't exist in table '%s'"),
+  /** TiDB's: a node that could not reload the schema within its lease refuses to commit. */
+  INFO_SCHEMA_EXPIRED: spec(
+    "ER_INFO_SCHEMA_EXPIRED", 8027, "HY000",
+    "Information schema is out of date: schema failed to update in 1 lease, please make " +
+      "sure TiDB can connect to TiKV"),
+  /** TiDB's ADMIN CHECK TABLE / INDEX failure: an index does not match the rows. */
+  ADMIN_CHECK_TABLE: spec(
+    "ER_ADMIN_CHECK_TABLE", 8003, "HY000", "TiDB admin check table failed."),
+  CANT_CHANGE_TX_CHARACTERISTICS: spec(
+    "ER_CANT_CHANGE_TX_CHARACTERISTICS", 1568, "25001",
+    "Transaction characteristics can't be changed while a transaction is in progress"),
+  CANT_EXECUTE_IN_READ_ONLY_TRANSACTION: spec(
+    "ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION", 1792, "25006",
+    "Cannot execute statement in a READ ONLY transaction."),
+  LOCK_NOWAIT: spec(
+    "ER_LOCK_NOWAIT", 3572, "HY000",
+    "Statement aborted because lock(s) could not be acquired immediately and NOWAIT is set."),
+  /** TiDB's error for a transaction past its size limits (keys or bytes buffered). */
+  TXN_TOO_LARGE: spec("ER_TXN_TOO_LARGE", 8004, "HY000", "Transaction is too large, size: %d"),
+  INVALID_JSON_TEXT: spec(
+    "ER_INVALID_JSON_TEXT", 3140, "22032",
+    "Invalid JSON text: \"%s\" at position %u in value for column '%s'."),
+  INVALID_JSON_TEXT_IN_PARAM: spec(
+    "ER_INVALID_JSON_TEXT_IN_PARAM", 3141, "22032",
+    "Invalid JSON text in argument %u to function %s: \"%s\" at position %u."),
+  INVALID_JSON_PATH: spec(
+    "ER_INVALID_JSON_PATH", 3143, "42000",
+    "Invalid JSON path expression. The error is around character position %u."),
+  TOO_BIG_DISPLAYWIDTH: spec(
+    "ER_TOO_BIG_DISPLAYWIDTH", 1439, "42000",
+    "Display width out of range for column '%s' (max = %lu)"),
+  WRONG_VALUE: spec("ER_WRONG_VALUE", 1525, "HY000", "Incorrect %s value: '%s'"),
 } as const;
 
 /** MySQL's own bound on an error message's length in bytes (`MYSQL_ERRMSG_SIZE` - 1). */

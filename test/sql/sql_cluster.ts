@@ -8,6 +8,7 @@
 import mysql from "mysql2/promise";
 import { startTestCluster, type TestCluster } from "../client/test_cluster.ts";
 import {
+  type DdlOptions,
   type MySqlServer,
   type SqlStorage,
   createMySqlServer,
@@ -27,16 +28,20 @@ export interface SqlNodeHandle {
 export interface SqlCluster {
   readonly kv: TestCluster;
   /** Starts another SQL node on the same cluster. */
-  startNode(): Promise<SqlNodeHandle>;
+  startNode(options?: { readonly ddl?: Partial<DdlOptions> }): Promise<SqlNodeHandle>;
   close(): Promise<void>;
 }
 
 export async function startSqlCluster(): Promise<SqlCluster> {
   const kv = await startTestCluster();
   const servers: MySqlServer[] = [];
+  const storages: SqlStorage[] = [];
   const connections: mysql.Connection[] = [];
-  const startNode = async (): Promise<SqlNodeHandle> => {
-    const storage = await openSqlStorage(kv.client(), { autoIdStep: 100 });
+  const startNode = async (options: { readonly ddl?: Partial<DdlOptions> } = {}):
+    Promise<SqlNodeHandle> => {
+    const storage = await openSqlStorage(kv.client(), { autoIdStep: 100,
+      ...(options.ddl === undefined ? {} : { ddl: options.ddl }) });
+    storages.push(storage);
     const sessions = createSessionFactory({
       wallMs: () => kv.env.clock.wallMs(),
       version: serverVersionDefault,
@@ -62,6 +67,8 @@ export async function startSqlCluster(): Promise<SqlCluster> {
     close: async () => {
       for (const c of connections) c.destroy();
       for (const s of servers) await s.close();
+      // A node a test stopped already is skipped (close is idempotent).
+      for (const s of storages) await s.ddl.close();
       await kv.close();
     },
   };

@@ -23,5 +23,7 @@ export function createNodeEnv(): Env {
     net: new NodeNetwork(),
     fs: new NodeFileSystem(),
     crypto: new NodeCrypto(),
+    // Fault points fire only in simulation.
+    buggify: () => false,
   };
 }

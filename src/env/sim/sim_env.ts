@@ -9,10 +9,15 @@
  * its own random stream. Everything but the hashes is a function of the seed and of the
  * calls made, so a run is replayed from its seed. Each component draws from its own `Prng`
  * (derived from the seed), so a network fault does not shift the draws of `random`.
+ *
+ * Each process has its own clock (`clock.setSkew`: a wall offset and a drift rate that
+ * also scales its timers) on the shared virtual time, and all share one `SimBuggify`
+ * (`buggifyControl`, off until enabled) behind `Env.buggify`.
  */
 import { Prng } from "../../base/mod.ts";
 import type { Env } from "../env.ts";
 import { NodeCrypto } from "../node/crypto.ts";
+import { SimBuggify } from "./buggify.ts";
 import { SimClock } from "./clock.ts";
 import { type SimDiskControl, SimFileSystem } from "./file_system.ts";
 import { type LinkDelay, SimNetwork, type SimNetworkControl } from "./network.ts";
@@ -33,6 +38,10 @@ export interface SimEnv extends Env {
   readonly network: SimNetworkControl;
   /** Crashes and disk-full of this process's disk. */
   readonly disk: SimDiskControl;
+  /** This process's clock, whose skew and drift a test sets. */
+  readonly clock: SimClock;
+  /** The simulation's fault points (shared by its processes). */
+  readonly buggifyControl: SimBuggify;
   /** Another process of the same simulation, on `host`, with its own disk. */
   spawn(host: string): SimEnv;
 }
@@ -61,13 +70,21 @@ export function createSimEnv(options: SimEnvOptions): SimEnv {
     ...(options.linkDelay === undefined ? {} : { delay: options.linkDelay }),
   });
   const crypto = new NodeCrypto();
-  const clock = new SimClock(scheduler);
-  const timers = new SimTimers(scheduler);
+  // Drawn after the network's and disks' seeds so that their streams stay as they were.
+  let buggifyControl: SimBuggify | undefined;
+  const buggify = (): SimBuggify => {
+    buggifyControl ??= new SimBuggify({ seed: (options.seed ^ 0x0b06_6170) >>> 0 });
+    return buggifyControl;
+  };
   const make = (host: string, random: Prng, diskSeed: number): SimEnv => {
     const fs = new SimFileSystem({ seed: diskSeed });
+    const clock = new SimClock(scheduler);
+    const control = buggify();
     return {
       clock,
-      timers,
+      timers: new SimTimers(scheduler, clock),
+      buggify: (site, probability) => control.fire(site, probability),
+      buggifyControl: control,
       random: new SimRandom(random),
       net: network.forHost(host),
       fs,

@@ -8,6 +8,12 @@
  * - Async commit and 1PC: the prewrite computes its commit ts from `cm.maxReadTs` and
  *   installs the resulting memory locks in the same synchronous turn, before proposing the
  *   writes; they are removed once applied (or refused).
+ * - Max ts sync (TiKV's, on a region's new leader and after a merge): reads served by an
+ *   earlier leader of a shard (or of a shard merged into it) raised *its* max read ts, not
+ *   ours. So before the first async-commit or 1PC prewrite under a leadership and epoch
+ *   (the snapshot's `leaderTerm` and the shard's version), the scheduler raises max read ts
+ *   to a fresh TSO timestamp (`maxTsSource`): every read an earlier leader served used a
+ *   ts the TSO handed out before this leadership (or the merge) began, hence below it.
  * - Readers raise the max read ts and check memory locks *before* asking the store for a
  *   snapshot (which may take a ReadIndex round), and again through `readKey`/`readRange`
  *   on it. A prewrite that computed its commit ts before the raise either still has its
@@ -124,6 +130,11 @@ export interface TxnSchedulerOptions {
   readonly lockWaitQueue?: LockWaitQueue;
   /** Where failures of background work (timers, clean-ups) are reported. */
   readonly onBackgroundError?: (message: string) => void;
+  /**
+   * A fresh TSO timestamp (PD), for the max ts sync of each new leadership; required on
+   * replicated stores, whose snapshots carry `leaderTerm`.
+   */
+  readonly maxTsSource?: () => Promise<Timestamp>;
 }
 
 /** Counters and gauges for `/metrics`. */
@@ -164,6 +175,9 @@ interface Parked {
 }
 
 const busy = (reason: string): RouteError => ({ kind: "serverIsBusy", reason });
+
+/** Max ts syncs one prewrite waits for before answering busy (leaderships kept changing). */
+const maxTsSyncAttempts = 3;
 
 /** The user keys whose locks `writes` removes. */
 function releasedLockKeys(writes: readonly WriteOp[]): Uint8Array[] {
@@ -219,8 +233,14 @@ export class TxnScheduler {
   private closed = false;
   private counters = { latchWaits: 0, latchWaitMsTotal: 0, lockWaitsTotal: 0, deadlocks: 0 };
   private gcSafePoint: Timestamp = 0n as Timestamp;
+  private readonly maxTsSource: (() => Promise<Timestamp>) | undefined;
+  /** Per shard, the `term/version` (leadership and epoch) whose max ts sync is done. */
+  private readonly maxTsSynced = new Map<number, string>();
+  /** Syncs in flight, by `shardId/term/version`. */
+  private readonly maxTsSyncing = new Map<string, Promise<void>>();
 
   constructor(options: TxnSchedulerOptions) {
+    this.maxTsSource = options.maxTsSource;
     this.store = options.store;
     this.clock = options.clock;
     this.timers = options.timers;
@@ -429,7 +449,10 @@ export class TxnScheduler {
     if (req.asyncCommit !== undefined) commitMode = { kind: "asyncCommit", ...req.asyncCommit };
     else if (req.tryOnePc !== undefined) commitMode = { kind: "onePc", ...req.tryOnePc };
     const keys = req.mutations.map((m) => m.key);
-    const ran = await this.run(req.context, keys, (snap): Computed<PrewriteResult> => {
+    let unsynced: { shardId: number; generation: string } | undefined;
+    const compute = (snap: ShardSnapshot): Computed<PrewriteResult | undefined> => {
+      unsynced = commitMode.kind === "twoPc" ? undefined : this.maxTsUnsynced(snap);
+      if (unsynced !== undefined) return { result: undefined, writes: [] };
       const { outcome, writes } = prewrite(snap.snapshot, {
         mutations: req.mutations,
         primary: req.primary,
@@ -443,9 +466,23 @@ export class TxnScheduler {
       });
       if (isFailure(outcome)) return { result: outcome, writes: [] };
       return { result: outcome, writes, memoryLocks: outcome.memoryLocks };
-    });
+    };
+    let ran = await this.run(req.context, keys, compute);
+    // A new leadership: sync max ts, then compute again (a leadership lost meanwhile
+    // answers with a route error from the store, or asks for another sync).
+    for (let attempt = 0; ran.kind === "done" && ran.value === undefined; attempt++) {
+      const pending = unsynced;
+      if (pending === undefined || attempt >= maxTsSyncAttempts) {
+        return routeReply(busy("max ts not synced for the new leader yet"), empty);
+      }
+      if (!(await this.syncMaxTs(pending.shardId, pending.generation))) {
+        return routeReply(busy("max ts sync failed: the TSO did not answer"), empty);
+      }
+      ran = await this.run(req.context, keys, compute);
+    }
     if (ran.kind !== "done") return routeReply(ran, empty);
     const outcome = ran.value;
+    assert(outcome !== undefined, "prewrite computed after the max ts sync");
     if (isFailure(outcome)) return keyReply(keyErrorOf(outcome), empty);
     if (outcome.kind === "onePcCommitted") {
       return { minCommitTs: 0n as Timestamp, onePcCommitTs: outcome.commitTs };
@@ -690,6 +727,37 @@ export class TxnScheduler {
 
   private bypass(locks: readonly Timestamp[] | undefined): { bypassLocks?: readonly Timestamp[] } {
     return locks === undefined ? {} : { bypassLocks: locks };
+  }
+
+  /** The shard and leadership needing a max ts sync before async commit or 1PC, if any. */
+  private maxTsUnsynced(
+    snap: ShardSnapshot,
+  ): { shardId: number; generation: string } | undefined {
+    if (snap.leaderTerm === undefined) return undefined;
+    const generation = `${snap.leaderTerm}/${snap.shard.epoch.version}`;
+    if (this.maxTsSynced.get(snap.shard.id) === generation) return undefined;
+    return { shardId: snap.shard.id, generation };
+  }
+
+  /** Raises max read ts to a fresh TSO ts for `shardId` under `generation`. */
+  private syncMaxTs(shardId: number, generation: string): Promise<boolean> {
+    const source = this.maxTsSource;
+    if (source === undefined) {
+      // No TSO to ask (a store without PD): nothing better than refusing async commit.
+      return Promise.resolve(false);
+    }
+    const key = `${shardId}/${generation}`;
+    let syncing = this.maxTsSyncing.get(key);
+    if (syncing === undefined) {
+      syncing = source().then((ts) => {
+        this.cm.updateMaxTs(ts);
+        // Max ts only grows: marking an older generation synced after a newer one is
+        // harmless (the newer one's prewrites find a mismatch and sync again).
+        this.maxTsSynced.set(shardId, generation);
+      }).finally(() => this.maxTsSyncing.delete(key));
+      this.maxTsSyncing.set(key, syncing);
+    }
+    return syncing.then(() => true, () => false);
   }
 
   /** latches → snapshot → `compute` → memory locks → write → release. */

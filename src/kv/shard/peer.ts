@@ -170,6 +170,8 @@ export class ShardPeer {
   private running = false;
   private leaderId: number | null = null;
   private isLeaderNow = false;
+  /** The term of the current (or last) leadership of this peer; 0 before any. */
+  private leaderTerm = 0;
   private mergeState: MergeState | undefined;
   destroyedFlag = false;
   /** Read and write load since the last shard heartbeat. */
@@ -334,7 +336,11 @@ export class ShardPeer {
     }
     return {
       kind: "ok",
-      value: { shard: this.meta, snapshot: countingSnapshot(snapshot, this.flow) },
+      value: {
+        shard: this.meta,
+        snapshot: countingSnapshot(snapshot, this.flow),
+        leaderTerm: this.leaderTerm,
+      },
     };
   }
 
@@ -633,6 +639,7 @@ export class ShardPeer {
       const wasLeader = this.isLeaderNow;
       this.isLeaderNow = rd.softState.role === "leader";
       if (wasLeader && !this.isLeaderNow) this.failPending();
+      if (!wasLeader && this.isLeaderNow) this.leaderTerm = this.rawNode.status().term;
     }
     this.rawNode.advance(rd);
     this.notifyApplied();

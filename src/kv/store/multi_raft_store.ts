@@ -70,7 +70,7 @@ import type { RouteError, ShardContext, ShardSnapshot, StoreShards } from "./sto
 
 /** Options of `MultiRaftStore.open`. */
 export interface MultiRaftStoreOptions {
-  readonly env: Pick<Env, "clock" | "timers">;
+  readonly env: Pick<Env, "clock" | "timers" | "buggify">;
   readonly engine: Engine;
   readonly storeId: number;
   readonly transport: RaftTransport;
@@ -94,7 +94,7 @@ export type AdminResult = ProposalResult | { readonly kind: "refused"; readonly 
 /** The replicated shards of one store. */
 export class MultiRaftStore implements StoreShards {
   readonly storeId: number;
-  private readonly env: Pick<Env, "clock" | "timers">;
+  private readonly env: Pick<Env, "clock" | "timers" | "buggify">;
   private readonly engine: Engine;
   private readonly transport: RaftTransport;
   private readonly peers = new Map<number, ShardPeer>();
@@ -612,7 +612,12 @@ export class MultiRaftStore implements StoreShards {
     }
     if (!this.flushQueued && this.outbox.size > 0) {
       this.flushQueued = true;
-      queueMicrotask(() => this.flush());
+      // Fault point (simulation only): a late flush batches more appends per message.
+      if (this.env.buggify?.("raft.store.delayFlush") === true) {
+        this.env.timers.setTimeout(5, () => this.flush());
+      } else {
+        queueMicrotask(() => this.flush());
+      }
     }
   }
 

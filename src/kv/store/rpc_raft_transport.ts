@@ -59,6 +59,21 @@ export class RpcRaftTransport implements RaftTransport {
 
   send(toStoreId: number, envelopes: readonly RaftEnvelope[]): void {
     if (this.closed) return;
+    // Fault points (simulation only): Raft must survive lost, duplicated and late batches.
+    const buggify = this.env.buggify;
+    if (buggify !== undefined) {
+      if (buggify("raft.transport.dropBatch")) return;
+      if (buggify("raft.transport.duplicateBatch")) this.sendNow(toStoreId, envelopes);
+      if (buggify("raft.transport.delayBatch")) {
+        this.env.timers.setTimeout(30, () => this.sendNow(toStoreId, envelopes));
+        return;
+      }
+    }
+    this.sendNow(toStoreId, envelopes);
+  }
+
+  private sendNow(toStoreId: number, envelopes: readonly RaftEnvelope[]): void {
+    if (this.closed) return;
     const client = this.client(toStoreId);
     if (client === undefined) return;
     const plain = envelopes.filter((e) => e.message.kind !== "snapshot");

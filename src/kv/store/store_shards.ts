@@ -28,6 +28,11 @@ export type { RouteError, ShardContext };
 export interface ShardSnapshot {
   readonly shard: ShardMeta;
   readonly snapshot: EngineSnapshot;
+  /**
+   * The Raft term of the leadership the snapshot was read under; absent on unreplicated
+   * stores (one leader forever). A change tells the scheduler to sync its max read ts.
+   */
+  readonly leaderTerm?: number;
 }
 
 /** The replicated shards of one store, as the RPC layer sees them. */

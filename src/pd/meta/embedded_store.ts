@@ -507,6 +507,9 @@ export class EmbeddedMetaStore implements MetaStore {
       }
     }
     const log = await this.env.fs.open(`${this.dir}/${logName}`, { create: true });
+    // A log file just created is durable only once its directory entry is: without this,
+    // a crash could drop the file, and every write acknowledged into it, whole.
+    await this.env.fs.syncDir(this.dir);
     const size = await log.size();
     const bytes = size === 0 ? new Uint8Array(0) : await log.read(0, size);
     let offset = 0;

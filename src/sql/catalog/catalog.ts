@@ -9,14 +9,18 @@
  *     m "NextGlobalID" s            the next database / table id
  *     m "DBs" h {dbId}              DatabaseInfo
  *     m "DB:{dbId}" h {tableId}     TableInfo
+ *     m "View:{dbId}" h {viewId}    ViewInfo (a view's name, column list and SELECT text)
  *     m "AutoID:{tableId}" s        the auto-id allocator's high-water mark
  *
- * DDL here is synchronous: one transaction reads the schema version, writes the changed
- * infos and the version + 1, and commits; two concurrent DDLs conflict on the version key
- * and the loser retries (bounded). The online F1 states (delete-only → write-only →
- * write-reorg → public, run by an elected DDL owner) are the next step of [T8]; until
- * then a DDL that changes a table in use makes concurrent transactions fail at commit
- * with the retryable 8028 (see `SchemaCheck`), which is safe but not online.
+ *     m "SchemaDiff:{version}" s    what the DDL that made `version` changed
+ *
+ * Table and index DDL runs as online DDL jobs (`src/sql/ddl`): the DDL owner edits the
+ * catalog through `openDdlTxn`, one schema version per F1 step. `runDdl` is the
+ * synchronous path left for catalog objects no transaction writes (views): one
+ * transaction reads the schema version, writes the changed infos, the version + 1 and its
+ * diff, and commits; concurrent DDLs conflict on the version key and the loser retries
+ * (bounded). A transaction fails at commit with the retryable 8028 only when a version
+ * after its own changed a table it wrote (`src/sql/ddl/syncer.ts`).
  *
  * `Catalog` owns the node's cache: the `InfoSchema` of the last version it loaded. A
  * statement asks for the schema at its transaction's snapshot (`schemaAt`), which reads
@@ -28,7 +32,7 @@ import { ErrorCode, hasErrorCode } from "../../base/mod.ts";
 import type { Transaction, TxnClient } from "../../client/mod.ts";
 import { encodeMetaKey, prefixNext } from "../../codec/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
-import type { DatabaseInfo, TableInfo } from "./schema.ts";
+import type { DatabaseInfo, TableInfo, ViewInfo } from "./schema.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -47,6 +51,7 @@ export const schemaVersionKey = encodeMetaKey({ key: b("SchemaVersion") });
 const nextGlobalIdKey = encodeMetaKey({ key: b("NextGlobalID") });
 const dbsKey = "DBs";
 const dbKey = (dbId: number): string => `DB:${dbId}`;
+const viewKey = (dbId: number): string => `View:${dbId}`;
 
 /** The meta key of table `tableId`'s auto-id counter. */
 export function autoIdKey(tableId: number): Uint8Array {
@@ -77,6 +82,8 @@ export interface SchemaDatabase {
   readonly info: DatabaseInfo;
   /** Tables by lower-case name. */
   readonly tables: ReadonlyMap<string, TableInfo>;
+  /** Views by lower-case name (absent: none). */
+  readonly views?: ReadonlyMap<string, ViewInfo>;
 }
 
 /** An immutable catalog at one schema version. Names are case-insensitive. */
@@ -117,7 +124,13 @@ async function loadInfoSchema(txn: Transaction, version: bigint): Promise<InfoSc
       const table = JSON.parse(fromUtf8.decode(t.value)) as TableInfo;
       tables.set(table.name.toLowerCase(), table);
     }
-    databases.set(info.name.toLowerCase(), { info, tables });
+    const views = new Map<string, ViewInfo>();
+    const vr = hashRange(viewKey(info.id));
+    for (const v of await txn.scan(vr.start, vr.end)) {
+      const view = JSON.parse(fromUtf8.decode(v.value)) as ViewInfo;
+      views.set(view.name.toLowerCase(), view);
+    }
+    databases.set(info.name.toLowerCase(), { info, tables, views });
   }
   return new InfoSchema(version, databases);
 }
@@ -134,6 +147,57 @@ export interface DdlTxn {
   deleteTable(info: TableInfo): void;
 }
 
+/** Stores view `info` in the DDL's transaction (CREATE [OR REPLACE] VIEW). */
+export function putView(ddl: DdlTxn, info: ViewInfo): void {
+  ddl.txn.set(hashFieldKey(viewKey(info.dbId), info.id), json(info));
+}
+
+/** Deletes view `info` in the DDL's transaction (DROP VIEW, DROP DATABASE). */
+export function deleteView(ddl: DdlTxn, info: ViewInfo): void {
+  ddl.txn.delete(hashFieldKey(viewKey(info.dbId), info.id));
+}
+
+/**
+ * The catalog edits of one DDL step inside `txn` (which the caller commits after bumping
+ * the schema version). Used by `runDdl` and by the online DDL worker (`src/sql/ddl`).
+ */
+export function openDdlTxn(txn: Transaction, schema: InfoSchema):
+  DdlTxn & { readonly touchedTableIds: ReadonlySet<number> } {
+  let nextId: bigint | null = null;
+  const touchedTableIds = new Set<number>();
+  return {
+    touchedTableIds,
+    schema,
+    txn,
+    allocId: async () => {
+      nextId ??= readBigInt(await txn.get(nextGlobalIdKey)) ?? 1n;
+      const id = nextId;
+      nextId++;
+      txn.set(nextGlobalIdKey, b(nextId.toString()));
+      return Number(id);
+    },
+    putDatabase: (info) => txn.set(hashFieldKey(dbsKey, info.id), json(info)),
+    deleteDatabase: (info) => txn.delete(hashFieldKey(dbsKey, info.id)),
+    putTable: (info) => {
+      touchedTableIds.add(info.id);
+      txn.set(hashFieldKey(dbKey(info.dbId), info.id), json(info));
+    },
+    deleteTable: (info) => {
+      touchedTableIds.add(info.id);
+      txn.delete(hashFieldKey(dbKey(info.dbId), info.id));
+    },
+  };
+}
+
+/**
+ * The meta key recording what the DDL that made schema `version` changed: JSON
+ * `{ tableIds, compatible }` (see `src/sql/ddl/syncer.ts`, which lets a transaction commit
+ * across DDL on tables it did not write).
+ */
+export function schemaDiffKey(version: bigint): Uint8Array {
+  return encodeMetaKey({ key: b(`SchemaDiff:${version}`) });
+}
+
 /** The node's catalog cache; see the file comment. */
 export class Catalog {
   private readonly client: TxnClient;
@@ -142,6 +206,11 @@ export class Catalog {
 
   constructor(client: TxnClient) {
     this.client = client;
+  }
+
+  /** The newest schema version this node has loaded (0 before the first load). */
+  get cachedVersion(): bigint {
+    return this.cached?.version ?? 0n;
   }
 
   /** How many times the cache was (re)loaded, for tests. */
@@ -204,24 +273,11 @@ export class Catalog {
       const txn = await this.client.begin();
       try {
         const schema = await this.schemaAt(txn);
-        let nextId: bigint | null = null;
-        const ddl: DdlTxn = {
-          schema,
-          txn,
-          allocId: async () => {
-            nextId ??= readBigInt(await txn.get(nextGlobalIdKey)) ?? 1n;
-            const id = nextId;
-            nextId++;
-            txn.set(nextGlobalIdKey, b(nextId.toString()));
-            return Number(id);
-          },
-          putDatabase: (info) => txn.set(hashFieldKey(dbsKey, info.id), json(info)),
-          deleteDatabase: (info) => txn.delete(hashFieldKey(dbsKey, info.id)),
-          putTable: (info) => txn.set(hashFieldKey(dbKey(info.dbId), info.id), json(info)),
-          deleteTable: (info) => txn.delete(hashFieldKey(dbKey(info.dbId), info.id)),
-        };
+        const ddl = openDdlTxn(txn, schema);
         const result = await change(ddl);
         txn.set(schemaVersionKey, b((schema.version + 1n).toString()));
+        txn.set(schemaDiffKey(schema.version + 1n),
+          json({ tableIds: [...ddl.touchedTableIds], compatible: false }));
         await txn.commit();
         return result;
       } catch (error: unknown) {

@@ -15,9 +15,12 @@ import { type FieldType, dateTimeType, decimalType, doubleType, intType, stringT
 import type { ColumnDefinition, Expr as AstExpr, TableConstraint } from "../parser/ast.ts";
 import { formatExpr } from "../parser/format.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
+import { currentTimestampText, membersText, typedColumnType, typedFieldType }
+  from "./column_types.ts";
 
 /** How values of a column are represented. */
-export type ColumnKind = "int" | "decimal" | "double" | "string" | "bytes" | "datetime" | "date";
+export type ColumnKind = "int" | "decimal" | "double" | "string" | "bytes" | "datetime" | "date"
+  | "timestamp" | "time" | "year" | "enum" | "set" | "json" | "bit";
 
 /** A column's declared type. */
 export interface ColumnType {
@@ -31,6 +34,8 @@ export interface ColumnType {
   readonly scale: number;
   /** `_bin` comparisons and index keys (binary strings and explicit `utf8mb4_bin`). */
   readonly binaryCollation: boolean;
+  /** ENUM and SET members, as declared. */
+  readonly members?: readonly string[];
 }
 
 export interface ColumnInfo {
@@ -42,8 +47,16 @@ export interface ColumnInfo {
   /** The DEFAULT as SQL text (`'a'`, `0`, `NULL`), or null when the column has none. */
   readonly defaultText: string | null;
   readonly autoIncrement: boolean;
+  /** `ON UPDATE CURRENT_TIMESTAMP`: an UPDATE that changes the row sets it to now. */
+  readonly onUpdateNow?: boolean;
   /** Online DDL state; absent is `public`. */
   readonly state?: SchemaState;
+  /**
+   * What rows written before the column existed read as (ADD COLUMN's default, kept
+   * even when the DEFAULT later changes): the row codec's bytes of that one value, hex
+   * (`encodeOriginDefault`). Absent: NULL.
+   */
+  readonly originDefault?: string;
 }
 
 /**
@@ -74,6 +87,54 @@ export interface TableInfo {
   readonly indexes: readonly IndexInfo[];
   /** Offset of the integer primary key column that is the row handle, or null. */
   readonly pkHandle: number | null;
+  /**
+   * The largest column / index id ever used (ids of dropped ones are never reused, so
+   * stale row values and index entries cannot be read as a new column or index); absent
+   * means the largest id present.
+   */
+  readonly maxColumnId?: number;
+  readonly maxIndexId?: number;
+  /** CHECK constraints (absent: none); see src/sql/exec/write_checks.ts. */
+  readonly checks?: readonly CheckInfo[];
+  /** Foreign keys of this table as the child (absent: none); see write_fk.ts. */
+  readonly foreignKeys?: readonly ForeignKeyInfo[];
+}
+
+/** A CHECK constraint: `CONSTRAINT name CHECK (expr) [NOT] ENFORCED`. */
+export interface CheckInfo {
+  readonly name: string;
+  /** The expression as SQL text, parsed again when rows are checked. */
+  readonly exprText: string;
+  readonly enforced: boolean;
+}
+
+/** What a foreign key does to child rows when their parent row is deleted or updated. */
+export type ForeignKeyAction = "RESTRICT" | "CASCADE" | "SET NULL" | "NO ACTION" | "SET DEFAULT";
+
+/** `CONSTRAINT name FOREIGN KEY (columns) REFERENCES refTable (refColumns) ON …`. */
+export interface ForeignKeyInfo {
+  readonly name: string;
+  /** Offsets of the child's columns, in key order. */
+  readonly columns: readonly number[];
+  /** The parent's database; null: the child's own. */
+  readonly refDb: string | null;
+  readonly refTable: string;
+  readonly refColumns: readonly string[];
+  /** Null when not given (MySQL's default, NO ACTION, which acts as RESTRICT). */
+  readonly onDelete: ForeignKeyAction | null;
+  readonly onUpdate: ForeignKeyAction | null;
+}
+
+/** A view: its SELECT as SQL text, planned where the view is used (in database `dbId`). */
+export interface ViewInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly dbId: number;
+  /** The column names given at CREATE VIEW v (a, b), or null for the SELECT's own. */
+  readonly columns: readonly string[] | null;
+  /** The SELECT, as the printer writes it. */
+  readonly definition: string;
+  readonly checkOption: "CASCADED" | "LOCAL" | null;
 }
 
 export interface DatabaseInfo {
@@ -133,10 +194,17 @@ function columnType(def: ColumnDefinition): ColumnType {
       return { ...base, kind: "bytes", binaryCollation: true,
         length: name.endsWith("BINARY") ? t.length ?? 1 : null };
     case "DATETIME":
-    case "TIMESTAMP":
       return { ...base, kind: "datetime", scale: t.length ?? 0, length: null };
     case "DATE":
       return { ...base, kind: "date", length: null };
+    case "TIMESTAMP":
+    case "TIME":
+    case "YEAR":
+    case "ENUM":
+    case "SET":
+    case "JSON":
+    case "BIT":
+      return typedColumnType(t, base, def.name);
     default:
       throw mysqlError(ER.NOT_SUPPORTED_YET, [`column type ${t.name}`]);
   }
@@ -159,13 +227,16 @@ export function fieldTypeOf(column: ColumnInfo): FieldType {
       return stringType(t.length ?? 65535, { nullable });
     case "datetime":
       return dateTimeType(t.scale, { nullable });
-    case "date":
-      return { ...dateTimeType(0, { nullable }), length: 10 };
+    default:
+      return typedFieldType(t, nullable);
   }
 }
 
-function defaultTextOf(value: AstExpr): string {
+/** A DEFAULT expression as the SQL text `ColumnInfo.defaultText` keeps. */
+export function defaultTextOf(value: AstExpr): string {
   if (value.kind === "null") return "NULL";
+  const now = currentTimestampText(value);
+  if (now !== null) return now;
   if (value.kind === "string") return `'${value.value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
   return formatExpr(value);
 }
@@ -190,6 +261,7 @@ export function tableInfoOf(
   const seen = new Set<string>();
   const keys: { name: string | null; kind: "primaryKey" | "unique" | "index";
     columns: string[] }[] = [];
+  const checkDefs: { name: string | null; expr: AstExpr; enforced: boolean }[] = [];
   const columns: ColumnInfo[] = statement.columns.map((def, offset) => {
     const lower = def.name.toLowerCase();
     if (seen.has(lower)) throw mysqlError(ER.DUP_FIELDNAME, [def.name]);
@@ -197,6 +269,7 @@ export function tableInfoOf(
     let nullable = true;
     let defaultText: string | null = null;
     let autoIncrement = false;
+    let onUpdateNow = false;
     for (const option of def.options) {
       switch (option.kind) {
         case "notNull":
@@ -211,18 +284,27 @@ export function tableInfoOf(
         case "autoIncrement":
           autoIncrement = true;
           break;
+        case "onUpdate":
+          if (currentTimestampText(option.value) === null) {
+            throw mysqlError(ER.NOT_SUPPORTED_YET, ["ON UPDATE other than CURRENT_TIMESTAMP"]);
+          }
+          onUpdateNow = true;
+          break;
         case "primaryKey":
           keys.push({ name: null, kind: "primaryKey", columns: [def.name] });
           break;
         case "unique":
           keys.push({ name: null, kind: "unique", columns: [def.name] });
           break;
+        case "check":
+          checkDefs.push({ name: option.name, expr: option.expr, enforced: true });
+          break;
         default:
           break;
       }
     }
     return { id: offset + 1, name: def.name, offset, type: columnType(def), nullable,
-      defaultText, autoIncrement };
+      defaultText, autoIncrement, ...(onUpdateNow ? { onUpdateNow } : {}) };
   });
   for (const c of statement.constraints) {
     if (c.kind === "primaryKey" || c.kind === "unique" || c.kind === "index") {
@@ -231,6 +313,8 @@ export function tableInfoOf(
         return p.column;
       });
       keys.push({ name: c.name ?? c.constraintName, kind: c.kind, columns: names });
+    } else if (c.kind === "check") {
+      checkDefs.push({ name: c.constraintName, expr: c.expr, enforced: c.enforced ?? true });
     }
   }
   const offsetOf = (column: string): number => {
@@ -272,7 +356,9 @@ export function tableInfoOf(
     const keyed = auto.offset === pkHandle || indexes.some((i) => i.columns[0] === auto.offset);
     if (!keyed) throw mysqlError(ER.WRONG_AUTO_KEY);
   }
-  return { id: ids.tableId, name, dbId: ids.dbId, columns, indexes, pkHandle };
+  const constraints = constraintsOf(name, { statement, columns, indexes, pkHandle, checkDefs });
+  return { id: ids.tableId, name, dbId: ids.dbId, columns, indexes, pkHandle,
+    ...constraints };
 }
 
 /** The column type as SHOW COLUMNS and SHOW CREATE TABLE print it: `int`, `varchar(20)`. */
@@ -281,13 +367,28 @@ export function typeText(type: ColumnType): string {
   let text: string;
   switch (type.kind) {
     case "int":
-      text = name === "bool" ? "tinyint(1)" : name;
+      // MySQL 8 shows no display width, except TINYINT(1) (what BOOL is).
+      text = name === "bool" || (name === "tinyint" && type.length === 1) ? "tinyint(1)" : name;
       break;
     case "decimal":
       text = `decimal(${type.length ?? 10},${type.scale})`;
       break;
     case "datetime":
+    case "timestamp":
+    case "time":
       text = type.scale > 0 ? `${name}(${type.scale})` : name;
+      break;
+    case "date":
+    case "year":
+    case "json":
+      text = name;
+      break;
+    case "bit":
+      text = `bit(${type.length ?? 1})`;
+      break;
+    case "enum":
+    case "set":
+      text = `${name}(${membersText(type.members ?? [])})`;
       break;
     default:
       text = type.length === null ? name : `${name}(${type.length})`;
@@ -302,23 +403,45 @@ function formatIdent(name: string): string {
 
 /** `SHOW CREATE TABLE` text, in MySQL 8's layout. */
 export function showCreateTable(table: TableInfo): string {
-  const lines = table.columns.map((c) => {
+  // Columns and indexes an online DDL is still adding (or already dropping) are not shown.
+  const lines = table.columns.filter((c) => (c.state ?? "public") === "public").map((c) => {
     let line = `  ${formatIdent(c.name)} ${typeText(c.type)}`;
     if (!c.nullable) line += " NOT NULL";
+    else if (c.type.kind === "timestamp") line += " NULL";
     if (c.autoIncrement) line += " AUTO_INCREMENT";
     else if (c.defaultText !== null) line += ` DEFAULT ${c.defaultText}`;
     else if (c.nullable) line += " DEFAULT NULL";
+    if (c.onUpdateNow === true) {
+      line += ` ON UPDATE CURRENT_TIMESTAMP${c.type.scale > 0 ? `(${c.type.scale})` : ""}`;
+    }
     return line;
   });
   const cols = (offsets: readonly number[]): string =>
     offsets.map((o) => formatIdent(table.columns[o]!.name)).join(",");
   if (table.pkHandle !== null) lines.push(`  PRIMARY KEY (${cols([table.pkHandle])})`);
   for (const index of table.indexes) {
+    if ((index.state ?? "public") !== "public") continue;
     if (index.primary) lines.push(`  PRIMARY KEY (${cols(index.columns)})`);
     else {
       lines.push(`  ${index.unique ? "UNIQUE KEY" : "KEY"} ${formatIdent(index.name)} ` +
         `(${cols(index.columns)})`);
     }
+  }
+  // MySQL 8 lists constraints by name.
+  const byName = (a: { name: string }, b: { name: string }): number =>
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  for (const fk of [...table.foreignKeys ?? []].sort(byName)) {
+    const parent = (fk.refDb === null ? "" : `${formatIdent(fk.refDb)}.`) +
+      formatIdent(fk.refTable);
+    let line = `  CONSTRAINT ${formatIdent(fk.name)} FOREIGN KEY (${cols(fk.columns)}) ` +
+      `REFERENCES ${parent} (${fk.refColumns.map(formatIdent).join(",")})`;
+    if (fk.onDelete !== null && fk.onDelete !== "NO ACTION") line += ` ON DELETE ${fk.onDelete}`;
+    if (fk.onUpdate !== null && fk.onUpdate !== "NO ACTION") line += ` ON UPDATE ${fk.onUpdate}`;
+    lines.push(line);
+  }
+  for (const check of [...table.checks ?? []].sort(byName)) {
+    lines.push(`  CONSTRAINT ${formatIdent(check.name)} CHECK ((${check.exprText}))` +
+      (check.enforced ? "" : " /*!80016 NOT ENFORCED */"));
   }
   return `CREATE TABLE ${formatIdent(table.name)} (\n${lines.join(",\n")}\n) ` +
     "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
@@ -327,8 +450,96 @@ export function showCreateTable(table: TableInfo): string {
 /** The `Key` column of SHOW COLUMNS for a column. */
 export function columnKeyText(table: TableInfo, offset: number): string {
   if (table.pkHandle === offset) return "PRI";
+  // Every column of a multiple-column primary key is PRI, as MySQL shows it.
+  if (table.indexes.some((i) => i.primary && i.columns.includes(offset))) return "PRI";
   const first = table.indexes.filter((i) => i.columns[0] === offset);
-  if (first.some((i) => i.primary)) return "PRI";
   if (first.some((i) => i.unique && i.columns.length === 1)) return "UNI";
   return first.length > 0 ? "MUL" : "";
+}
+
+const fkActions: ReadonlySet<string> = new Set(["RESTRICT", "CASCADE", "SET NULL", "NO ACTION",
+  "SET DEFAULT"]);
+
+function fkAction(text: string | null): ForeignKeyAction | null {
+  if (text === null) return null;
+  const upper = text.toUpperCase().replace(/\s+/g, " ");
+  if (!fkActions.has(upper)) throw mysqlError(ER.NOT_SUPPORTED_YET, [`ON ${text}`]);
+  return upper as ForeignKeyAction;
+}
+
+function columnNamesIn(node: unknown, out: string[]): string[] {
+  if (node === null || typeof node !== "object") return out;
+  const e = node as { kind?: unknown; column?: unknown };
+  if (e.kind === "column" && typeof e.column === "string") out.push(e.column);
+  else for (const v of Object.values(node)) columnNamesIn(v, out);
+  return out;
+}
+
+/**
+ * The CHECK constraints and foreign keys of a CREATE TABLE, named as MySQL 8 names them
+ * (`t_chk_1`, `t_ibfk_1`); a foreign key whose columns no index starts with gets one
+ * (pushed onto `indexes`), as InnoDB adds it. Inline `REFERENCES` on a column is parsed
+ * and ignored, as MySQL does. Errors: 3820, 3822, 1830, 1072.
+ */
+function constraintsOf(table: string, parts: {
+  readonly statement: { readonly constraints: readonly TableConstraint[] };
+  readonly columns: readonly ColumnInfo[];
+  readonly indexes: IndexInfo[];
+  readonly pkHandle: number | null;
+  readonly checkDefs: readonly { name: string | null; expr: AstExpr; enforced: boolean }[];
+}): { checks?: CheckInfo[]; foreignKeys?: ForeignKeyInfo[] } {
+  const { columns, indexes } = parts;
+  const find = (name: string): ColumnInfo | undefined =>
+    columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  const checks: CheckInfo[] = [];
+  let generated = 0;
+  for (const def of parts.checkDefs) {
+    const checkName = def.name ?? `${table}_chk_${++generated}`;
+    if (checks.some((c) => c.name.toLowerCase() === checkName.toLowerCase())) {
+      throw mysqlError(ER.CHECK_CONSTRAINT_DUP_NAME, [checkName]);
+    }
+    for (const column of columnNamesIn(def.expr, [])) {
+      if (find(column) === undefined) {
+        throw mysqlError(ER.CHECK_CONSTRAINT_REFERS_UNKNOWN_COLUMN, [checkName, column]);
+      }
+    }
+    checks.push({ name: checkName, exprText: formatExpr(def.expr), enforced: def.enforced });
+  }
+  const foreignKeys: ForeignKeyInfo[] = [];
+  generated = 0;
+  for (const c of parts.statement.constraints) {
+    if (c.kind !== "foreignKey") continue;
+    const fkName = c.constraintName ?? `${table}_ibfk_${++generated}`;
+    if (foreignKeys.some((f) => f.name.toLowerCase() === fkName.toLowerCase())) {
+      throw mysqlError(ER.DUP_KEYNAME, [fkName]);
+    }
+    const offsets = c.columns.map((name) => {
+      const column = find(name);
+      if (column === undefined) throw mysqlError(ER.KEY_COLUMN_DOES_NOT_EXITS, [name]);
+      return column.offset;
+    });
+    const onDelete = fkAction(c.references.onDelete);
+    const onUpdate = fkAction(c.references.onUpdate);
+    if (onDelete === "SET NULL" || onUpdate === "SET NULL") {
+      const notNull = offsets.map((o) => columns[o]!).find((col) => !col.nullable);
+      if (notNull !== undefined) {
+        throw mysqlError(ER.FK_COLUMN_CANNOT_BE_NULL, [notNull.name, fkName]);
+      }
+    }
+    foreignKeys.push({ name: fkName, columns: offsets, refDb: c.references.table.db,
+      refTable: c.references.table.name, refColumns: c.references.columns, onDelete, onUpdate });
+    const covered = (parts.pkHandle !== null && offsets.length === 1 &&
+      offsets[0] === parts.pkHandle) || indexes.some((i) =>
+      offsets.every((o, k) => i.columns[k] === o));
+    if (!covered) {
+      let indexName = c.constraintName ?? c.name ?? columns[offsets[0]!]!.name;
+      const taken = (n: string): boolean =>
+        indexes.some((i) => i.name.toLowerCase() === n.toLowerCase());
+      for (let n = 2; taken(indexName); n++) indexName = `${columns[offsets[0]!]!.name}_${n}`;
+      indexes.push({ id: Math.max(0, ...indexes.map((i) => i.id)) + 1, name: indexName,
+        unique: false, primary: false, columns: offsets });
+    }
+  }
+  return { ...(checks.length > 0 ? { checks } : {}),
+    ...(foreignKeys.length > 0 ? { foreignKeys } : {}) };
 }

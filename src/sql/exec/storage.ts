@@ -1,10 +1,12 @@
 /**
  * `SqlStorage`: what a SQL node shares between its sessions once it has a cluster — the
  * transactional client, the catalog cache, the auto-id allocator and execution counters.
- * Created by `openSqlStorage`, which bootstraps the cluster's catalog (once per cluster).
+ * Created by `openSqlStorage`, which bootstraps the cluster's catalog (once per cluster)
+ * and starts the node's DDL service (schema lease, owner campaign; `ddl.close()` stops it).
  */
 import type { TxnClient } from "../../client/mod.ts";
 import { AutoIdAllocator, Catalog } from "../catalog/catalog.ts";
+import { type DdlOptions, DdlService } from "../ddl/worker.ts";
 
 /** Counters of how statements ran, for tests and metrics. */
 export interface ExecStats {
@@ -12,6 +14,8 @@ export interface ExecStats {
   pointGets: number;
   /** Full scans of a table's rows. */
   tableScans: number;
+  /** Reads of a key range of a secondary index (then the rows by handle). */
+  indexRangeScans?: number;
 }
 
 /** A SQL node's storage services; see the file comment. */
@@ -20,12 +24,16 @@ export interface SqlStorage {
   readonly catalog: Catalog;
   readonly autoIds: AutoIdAllocator;
   readonly stats: ExecStats;
+  /** Online DDL: job queue, owner, schema lease; `ddl.close()` before the client closes. */
+  readonly ddl: DdlService;
 }
 
 /** Options of `openSqlStorage`. */
 export interface SqlStorageOptions {
   /** Ids an auto-id range reserves at a time (TiDB's default is 30000). */
   readonly autoIdStep?: number;
+  /** Online DDL tuning (schema lease, backfill batches); see `DdlOptions`. */
+  readonly ddl?: Partial<DdlOptions>;
 }
 
 /** Connects the SQL layer to a cluster through `client` and bootstraps it if new. */
@@ -35,7 +43,9 @@ export async function openSqlStorage(
 ): Promise<SqlStorage> {
   const catalog = new Catalog(client);
   await catalog.bootstrap();
+  const ddl = await DdlService.open(client, catalog, options.ddl);
   return {
+    ddl,
     client,
     catalog,
     autoIds: new AutoIdAllocator(client, { step: options.autoIdStep ?? 30_000 }),

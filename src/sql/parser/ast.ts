@@ -429,6 +429,8 @@ export interface InsertStatement {
   readonly columns: readonly string[] | null;
   readonly source: InsertSource;
   readonly onDuplicate: readonly Assignment[];
+  /** MySQL 8.0.19 `VALUES (…) AS name [(columns)]`; absent when not given. */
+  readonly rowAlias?: { readonly name: string; readonly columns: readonly string[] | null };
 }
 
 export interface UpdateStatement {
@@ -872,7 +874,14 @@ export type Statement =
       readonly by: readonly (readonly Expr[])[];
     }
   /** `DO expr, …`. */
-  | { readonly kind: "do"; readonly exprs: readonly Expr[] };
+  | { readonly kind: "do"; readonly exprs: readonly Expr[] }
+  /** TiDB's `ADMIN SHOW DDL JOBS`, `ADMIN CHECK TABLE t, …`, `ADMIN CHECK INDEX t i`. */
+  | {
+      readonly kind: "admin";
+      readonly action: "showDdlJobs" | "checkTable" | "checkIndex";
+      readonly tables: readonly TableName[];
+      readonly index: string | null;
+    };
 
 export type StatementKind = Statement["kind"];
 

@@ -867,6 +867,12 @@ export function formatStatement(s: Statement): string {
         default:
           unreachable(s.source, "insert source");
       }
+      if (s.rowAlias !== undefined) {
+        out += ` AS ${formatIdent(s.rowAlias.name)}`;
+        if (s.rowAlias.columns !== null) {
+          out += ` (${s.rowAlias.columns.map(formatIdent).join(", ")})`;
+        }
+      }
       if (s.onDuplicate.length > 0) {
         out += ` ON DUPLICATE KEY UPDATE ${formatAssignments(s.onDuplicate)}`;
       }
@@ -976,6 +982,10 @@ export function formatStatement(s: Statement): string {
         `${s.format === null ? "" : `FORMAT = ${s.format} `}${formatStatement(s.statement)}`;
     case "analyzeTable":
       return `ANALYZE TABLE ${s.tables.map(tableName).join(", ")}`;
+    case "admin":
+      return s.action === "showDdlJobs" ? "ADMIN SHOW DDL JOBS"
+        : s.action === "checkTable" ? `ADMIN CHECK TABLE ${s.tables.map(tableName).join(", ")}`
+        : `ADMIN CHECK INDEX ${tableName(s.tables[0]!)} ${formatIdent(s.index ?? "")}`;
     case "prepare":
       return `PREPARE ${formatIdent(s.name)} FROM ` +
         (s.source.kind === "text" ? formatString(s.source.text) : formatUserVar(s.source.name));

@@ -843,11 +843,17 @@ export class Parser {
     } else {
       return this.fail("VALUES");
     }
+    let rowAlias: InsertStatement["rowAlias"];
+    if (source.kind !== "query" && this.acceptWord("AS")) {
+      const name = this.ident();
+      rowAlias = { name, columns: this.isOp("(") ? this.parenIdentList() : null };
+    }
     let onDuplicate: Assignment[] = [];
     if (this.acceptWords("ON", "DUPLICATE", "KEY", "UPDATE")) {
       onDuplicate = this.parseAssignments();
     }
     return {
+      ...(rowAlias === undefined ? {} : { rowAlias }),
       kind: "insert",
       replace,
       hints: keyword.hint,

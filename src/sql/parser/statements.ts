@@ -198,6 +198,21 @@ export function parseOtherStatement(p: Parser): Statement {
     case "DESCRIBE":
     case "DESC":
       return parseExplain(p);
+    case "ADMIN": {
+      p.next();
+      if (p.acceptWord("SHOW")) {
+        p.expectWord("DDL");
+        p.expectWord("JOBS");
+        return { kind: "admin", action: "showDdlJobs", tables: [], index: null };
+      }
+      p.expectWord("CHECK");
+      if (p.acceptWord("INDEX")) {
+        const table = p.tableName();
+        return { kind: "admin", action: "checkIndex", tables: [table], index: p.ident() };
+      }
+      p.expectWord("TABLE");
+      return { kind: "admin", action: "checkTable", tables: tableNameList(p), index: null };
+    }
     case "ANALYZE": {
       p.next();
       if (!p.acceptWord("NO_WRITE_TO_BINLOG")) p.acceptWord("LOCAL");

@@ -50,7 +50,7 @@ import { formatExpr } from "../parser/format.ts";
 import { parse } from "../parser/parse.ts";
 import { positionAt } from "../parser/syntax_error.ts";
 import { ER, MySqlError, mysqlError, syntaxError } from "../mysql_errors.ts";
-import { ColumnFlag, MySqlType } from "../wire/constants.ts";
+import { Capability, ColumnFlag, MySqlType } from "../wire/constants.ts";
 import type {
   BoundParam,
   ColumnDef,
@@ -75,14 +75,31 @@ import {
 import { type TranslateScope, columnOf, countParams, paramConstant, sqlValueOf, textColumn,
   translate } from "./to_expr.ts";
 import { civilTime, parseTimeZoneOffset } from "./time_zone.ts";
-import { ErrorCode, TesseraError } from "../../base/mod.ts";
-import type { Transaction } from "../../client/mod.ts";
+import { exprErrorOf } from "./expr_errors.ts";
+import { limits } from "../../base/mod.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
-import { columnKeyText, showCreateTable, typeText } from "../catalog/schema.ts";
+import { columnKeyText, showCreateTable, tableInfoOf, typeText } from "../catalog/schema.ts";
 import * as ddl from "../exec/ddl.ts";
-import { type DmlContext, deleteRows, hasAggregates, insert, resolveTable, select, update }
+import {
+  checkForeignKeyDdl,
+  foreignKeyCreateError,
+  foreignKeyDropError,
+  foreignKeyTruncateError,
+} from "../exec/write_fk_ddl.ts";
+import { type DmlContext, deleteRows, hasAggregates, insert, resolveTable, update }
   from "../exec/dml.ts";
 import type { SqlStorage } from "../exec/storage.ts";
+import { containsSubquery, createView, describeQuery, dropViews, executeQuery, planEnvOf,
+  queryItemTexts, showCreateView } from "../plan/mod.ts";
+import { type OpenTxn, type StatementAccess, TxnControl, type TxnMode, readAccess,
+  statementAccess, storageError } from "./txn_control.ts";
+import { type InfoSchemaContext, type MemTable, isInformationSchema, memTable }
+  from "../infoschema/mod.ts";
+import { noOpTables } from "../infoschema/compat.ts";
+import { showConstant, showFromCatalog } from "../infoschema/show.ts";
+import { NodeStatus } from "../infoschema/status.ts";
+import { viewColumns } from "../infoschema/view_columns.ts";
+import type { PlanEnv } from "../plan/mod.ts";
 
 /** The only database that exists before the catalog lands. */
 export const informationSchema = "information_schema";
@@ -123,9 +140,10 @@ export function createSessionFactory(options: SessionFactoryOptions): SessionFac
     hostname: options.hostname ?? "localhost",
   };
   const globals = new GlobalSysVars(facts);
+  const node = new NodeStatus(options.wallMs());
   return {
     open(sessionOptions: SessionOptions): Promise<Session> {
-      return Promise.resolve(new SqlSession(sessionOptions, { globals, options }));
+      return Promise.resolve(new SqlSession(sessionOptions, { globals, options, node }));
     },
   };
 }
@@ -178,33 +196,6 @@ function resultSet(columns: readonly ColumnDef[], rows: (readonly SqlValue[])[],
   return { kind: "resultSet", columns, rows, warnings };
 }
 
-/** A session's open storage transaction and the schema it runs under. */
-interface OpenTxn {
-  readonly txn: Transaction;
-  readonly schema: InfoSchema;
-  wrote: boolean;
-  /** DML statements run so far; a savepoint remembers the count it was taken at. */
-  writes: number;
-  readonly savepointWrites: Map<string, number>;
-}
-
-/** A storage failure as the MySQL error a client acts on (9007/8028 are retryable). */
-function storageError(error: unknown, startTs: bigint): unknown {
-  if (!(error instanceof TesseraError)) return error;
-  switch (error.code) {
-    case ErrorCode.KvTxnWriteConflict:
-    case ErrorCode.KvTxnKeyIsLocked:
-    case ErrorCode.KvTxnAlreadyExist:
-      return mysqlError(ER.WRITE_CONFLICT, [startTs, 0, 0, error.message]);
-    case ErrorCode.KvTxnDeadlock:
-      return mysqlError(ER.LOCK_DEADLOCK);
-    case ErrorCode.KvTxnLockWaitTimeout:
-      return mysqlError(ER.LOCK_WAIT_TIMEOUT);
-    default:
-      return error;
-  }
-}
-
 /** One connection's SQL session. */
 export class SqlSession implements Session {
   private readonly options: SessionOptions;
@@ -219,24 +210,39 @@ export class SqlSession implements Session {
   private lastInsertId = 0n;
   private readonly sqlPrepared = new Map<string, ParsedStatement>();
   private readonly storage: SqlStorage | undefined;
-  private open: OpenTxn | null = null;
+  /** Transactions on storage (see txn_control.ts); undefined without storage. */
+  private readonly txns: TxnControl | undefined;
+  /** The storage statement running now: how it uses its transaction, its diagnostics. */
+  private current: { readonly access: StatementAccess; readonly run: Run | null } =
+    { access: readAccess, run: null };
+  /** The node's statement counters and summary (SHOW STATUS, STATEMENTS_SUMMARY). */
+  private readonly node: NodeStatus;
 
   constructor(
     options: SessionOptions,
-    shared: { readonly globals: GlobalSysVars; readonly options: SessionFactoryOptions },
+    shared: { readonly globals: GlobalSysVars; readonly options: SessionFactoryOptions;
+      readonly node?: NodeStatus },
   ) {
     this.options = options;
+    this.node = shared.node ?? new NodeStatus(shared.options.wallMs());
     this.wallMs = shared.options.wallMs;
     this.version = shared.options.version;
     this.sysVars = new SessionSysVars(shared.globals);
     this.storage = shared.options.storage;
+    this.txns = this.storage === undefined ? undefined : new TxnControl(this.storage, () => ({
+      mode: String(this.sysVars.value("tidb_txn_mode")) as TxnMode,
+      isolation: String(this.sysVars.value("transaction_isolation")),
+      readOnly: this.sysVars.value("transaction_read_only") === 1n,
+      lockWaitTimeoutMs: Math.min(Number(this.sysVars.value("innodb_lock_wait_timeout")) * 1000,
+        limits.kvLockWaitTimeoutMsMax),
+    }));
     this.database = options.database !== undefined &&
       (options.database.toLowerCase() === informationSchema || this.storage !== undefined)
       ? options.database : null;
   }
 
   get inTransaction(): boolean {
-    return this.transaction || this.open !== null;
+    return this.transaction || (this.txns?.open ?? null) !== null;
   }
 
   get autocommit(): boolean {
@@ -251,6 +257,11 @@ export class SqlSession implements Session {
       return;
     }
     const statements = parsed.statements;
+    if (statements.length === 0) {
+      this.diagnostics = [];
+      yield { kind: "ok" };
+      return;
+    }
     if (statements.length > 1 && !ctx.multiStatements) {
       const second = statements[1]!;
       const error = syntaxError(sql.slice(second.start), positionAt(sql, second.start).line);
@@ -266,9 +277,12 @@ export class SqlSession implements Session {
     }
   }
 
-  prepare(sql: string): Promise<PreparedStatement | ErrorResult> {
+  async prepare(sql: string): Promise<PreparedStatement | ErrorResult> {
     const parsed = this.parse(sql);
     if (parsed.kind === "error") return Promise.resolve(errorResult(parsed.error));
+    if (parsed.statements.length === 0) {
+      return Promise.resolve(errorResult(mysqlError(ER.EMPTY_QUERY)));
+    }
     if (parsed.statements.length > 1) {
       const second = parsed.statements[1]!;
       return Promise.resolve(errorResult(syntaxError(sql.slice(second.start),
@@ -282,12 +296,23 @@ export class SqlSession implements Session {
     const paramCount = countParams(statement.statement);
     let columns: readonly ColumnDef[] = [];
     if (statement.statement.kind === "select" && paramCount === 0 &&
-      (this.storage === undefined || statement.statement.from.length === 0)) {
+      (this.storage === undefined || !usesStorage(statement.statement))) {
       try {
         columns = this.compileSelect(statement, this.newRun(null, null, statement.text)).columns;
       } catch (error: unknown) {
         if (error instanceof MySqlError) return Promise.resolve(errorResult(error));
         throw error;
+      }
+    }
+    if (statement.statement.kind === "select" && this.storage !== undefined &&
+      statement.statement.from.length > 0) {
+      // Clients (libmysqlclient, sysbench) read the result columns from the prepare reply.
+      try {
+        columns = await this.describeSelect(statement, paramCount, this.storage);
+      } catch (error: unknown) {
+        const mapped = storageError(error, 0n);
+        if (mapped instanceof MySqlError) return errorResult(mapped);
+        throw mapped;
       }
     }
     const run = (params: readonly BoundParam[], ctx: QueryContext): Promise<StatementResult> =>
@@ -319,6 +344,7 @@ export class SqlSession implements Session {
 
   async reset(): Promise<void> {
     await this.endTxn({ commit: false });
+    this.txns?.forgetNext();
     this.userVariables = new Map();
     this.sysVars.reset();
     this.diagnostics = [];
@@ -343,7 +369,12 @@ export class SqlSession implements Session {
     if (result.kind === "error") {
       return { kind: "error", error: new MySqlError(ER.PARSE_ERROR, result.error.message) };
     }
-    if (result.statements.length === 0) return { kind: "error", error: mysqlError(ER.EMPTY_QUERY) };
+    if (result.statements.length === 0) {
+      // Only comments. A MariaDB executable comment `/*M!…*/` (mariadb-dump writes them) is
+      // a statement for MariaDB alone: accepted here as one that does nothing.
+      if (sql.includes("/*M!")) return { kind: "ok", statements: [] };
+      return { kind: "error", error: mysqlError(ER.EMPTY_QUERY) };
+    }
     return result;
   }
 
@@ -361,18 +392,24 @@ export class SqlSession implements Session {
     const keepsDiagnostics = kind === "show" &&
       (statement.statement.target === "WARNINGS" || statement.statement.target === "ERRORS");
     let result: StatementResult;
+    const startMs = this.wallMs();
     try {
       const notYetStored = this.storage === undefined
         ? undefined : storageNotSupportedYet(statement.statement);
-      result = notYetStored !== undefined
+      const noOp = this.storage === undefined ? undefined : noOpTables(statement.statement);
+      result = noOp !== undefined ? await this.noOpStatement(statement.statement, noOp, run)
+        : notYetStored !== undefined
         ? errorResult(unsupported(notYetStored))
         : this.storage !== undefined && usesStorage(statement.statement)
           ? await this.executeStored(statement, run, this.storage)
           : this.execute(statement, run);
+      // SET autocommit = 1 commits what autocommit = 0 left open, as in MySQL.
+      if (kind === "set" && result.kind === "ok" && !this.transaction && this.autocommit) {
+        await this.endTxn({ commit: true });
+      }
     } catch (error: unknown) {
       if (error instanceof ExprError) {
-        const reason = error.reason;
-        result = errorResult(mysqlError(ER.DATA_OUT_OF_RANGE, [reason.typeName, reason.exprText]));
+        result = errorResult(exprErrorOf(error));
       } else if (error instanceof MySqlError) {
         result = errorResult(error);
       } else {
@@ -381,6 +418,10 @@ export class SqlSession implements Session {
     }
     if (result.kind === "error") run.diagnostics.push(diag("Error", result.error));
     if (!keepsDiagnostics) this.diagnostics = run.diagnostics;
+    this.node.record({ parsed: statement, schema: this.database, user: this.options.user,
+      startMs, endMs: this.wallMs(), error: result.kind === "error",
+      warnings: run.diagnostics.filter((d) => d.level !== "Error").length,
+      affectedRows: result.kind === "ok" ? Number(result.affectedRows ?? 0) : 0 });
     return result;
   }
 
@@ -402,7 +443,8 @@ export class SqlSession implements Session {
       case "set":
         return this.set(statement.assignments, run);
       case "setTransaction":
-        return this.setTransaction(statement.scope, statement.isolation, run);
+        return this.setTransaction(statement.scope, statement.isolation, run,
+          statement.readOnly);
       case "use":
         return this.use(statement.db);
       case "show":
@@ -494,6 +536,9 @@ export class SqlSession implements Session {
         return errorResult(this.tableError(statement.pairs[0]!.from));
       case "analyzeTable":
         return errorResult(this.tableError(statement.tables[0]!));
+      case "admin":
+        return errorResult(statement.tables.length > 0 ? this.tableError(statement.tables[0]!)
+          : unsupported("ADMIN before storage exists"));
       case "lockTables":
         return errorResult(this.tableError(statement.tables[0]!.table));
       case "update":
@@ -591,6 +636,8 @@ export class SqlSession implements Session {
   private async executeStored(parsed: ParsedStatement, run: Run, storage: SqlStorage):
     Promise<StatementResult> {
     const statement = parsed.statement;
+    // What the next withTxn runs: a read, a locking read or a write (txn_control.ts).
+    this.current = { access: statementAccess(statement), run };
     const note = (outcome: ddl.DdlOutcome): StatementResult => {
       for (const n of outcome.notes) run.diagnostics.push(diag("Note", n));
       return { kind: "ok", warnings: run.diagnostics.length };
@@ -605,6 +652,7 @@ export class SqlSession implements Session {
         await this.endTxn({ commit: true });
         this.transaction = true;
         this.savepoints = [];
+        await this.txns!.begin(statement);
         return { kind: "ok" };
       case "commit":
         this.transaction = false;
@@ -612,17 +660,19 @@ export class SqlSession implements Session {
         await this.endTxn({ commit: true });
         return { kind: "ok" };
       case "savepoint":
-        this.open?.savepointWrites.set(statement.name.toLowerCase(), this.open.writes);
+        // A savepoint marks the write buffer (outside a transaction it is a no-op).
+        if (this.transaction || !this.autocommit) await this.txns!.savepoint(statement.name);
         return this.execute(parsed, run);
+      case "releaseSavepoint": {
+        const released = this.execute(parsed, run);
+        if (released.kind === "ok") this.txns!.releaseSavepoint(statement.name);
+        return released;
+      }
       case "rollback":
         if (statement.savepoint !== null) {
-          // The write buffer cannot yet be rolled back to a savepoint: refuse rather than
-          // keep writes the client believes undone.
-          const at = this.open?.savepointWrites.get(statement.savepoint.toLowerCase());
-          if (at !== undefined && this.open !== null && this.open.writes > at) {
-            return errorResult(unsupported("ROLLBACK TO SAVEPOINT after writes"));
-          }
-          return this.rollbackTo(statement.savepoint);
+          const result = this.rollbackTo(statement.savepoint);
+          if (result.kind === "ok") this.txns!.rollbackToSavepoint(statement.savepoint);
+          return result;
         }
         this.transaction = false;
         this.savepoints = [];
@@ -658,29 +708,83 @@ export class SqlSession implements Session {
           return errorResult(unsupported("CREATE TABLE ... LIKE / SELECT and TEMPORARY"));
         }
         await this.endTxn({ commit: true });
+        if (this.foreignKeyChecks && statement.constraints.some((c) => c.kind === "foreignKey")) {
+          const target = dbOf(statement.table);
+          const info = tableInfoOf(target.name, statement, { tableId: 0, dbId: 0 });
+          await checkForeignKeyDdl(storage, (s) => foreignKeyCreateError(s, target.db, info));
+        }
         return note(await ddl.createTable(storage, dbOf(statement.table), statement));
       case "dropTable":
         await this.endTxn({ commit: true });
+        if (this.foreignKeyChecks) {
+          await checkForeignKeyDdl(storage, (s) =>
+            foreignKeyDropError(s, statement.tables.map(dbOf)));
+        }
         return note(await ddl.dropTables(storage, statement.tables.map(dbOf), statement));
       case "truncateTable":
         await this.endTxn({ commit: true });
+        if (this.foreignKeyChecks) {
+          await checkForeignKeyDdl(storage, (s) =>
+            foreignKeyTruncateError(s, dbOf(statement.table)));
+        }
         return note(await ddl.truncateTable(storage, dbOf(statement.table)));
-      case "show":
-        return this.withTxn(storage, (open) => this.showStored(statement, run, open.schema));
-      case "select":
+      case "createIndex":
+        await this.endTxn({ commit: true });
+        return note(await ddl.createIndex(storage, dbOf(statement.table), statement));
+      case "dropIndex":
+        await this.endTxn({ commit: true });
+        return note(await ddl.dropIndex(storage, dbOf(statement.table), statement));
+      case "alterTable":
+        await this.endTxn({ commit: true });
+        return note(await ddl.alterTable(storage, dbOf(statement.table), statement.specs, {
+          scope: (clause) => this.scope(run, clause), evalContext: () => this.evalContext(run) }));
+      case "renameTable":
+        await this.endTxn({ commit: true });
+        return note(await ddl.renameTables(storage, statement.pairs.map((p) => ({
+          from: dbOf(p.from), to: dbOf(p.to) }))));
+      case "admin":
+        if (statement.action === "showDdlJobs") {
+          const rows = await ddl.adminShowDdlJobs(storage);
+          return resultSet(ddl.adminShowDdlJobsColumns.map((n) => textColumn(n)), rows,
+            run.diagnostics.length);
+        }
         return this.withTxn(storage, async (open) => {
-          const out = await select(this.dmlContext(storage, open, run), statement,
-            selectItemTexts(parsed.text, statement.fields.length) ?? null);
+          for (const name of statement.tables) {
+            await ddl.adminCheck(open.txn, ddl.adminTable(open.schema, dbOf(name)),
+              statement.index);
+          }
+          return { kind: "ok", warnings: run.diagnostics.length };
+        });
+      case "show":
+        return this.withTxn(storage, (open) => this.showStored(statement, run, open.schema,
+          () => planEnvOf(this.dmlContext(storage, open, run))));
+      case "select":
+      case "setOp":
+      case "parenQuery":
+      case "values":
+        return this.withTxn(storage, async (open) => {
+          const out = await executeQuery(planEnvOf(this.dmlContext(storage, open, run)),
+            statement, queryItemTexts(parsed.text, statement));
           return resultSet(out.columns, out.rows, run.diagnostics.length);
         });
+      case "createView":
+        await this.endTxn({ commit: true });
+        return note(await createView(storage, dbOf(statement.name), statement,
+          queryItemTexts(parsed.text, statement.query),
+          { scope: (clause) => this.scope(run, clause),
+            evalContext: () => this.evalContext(run) }));
+      case "dropView":
+        await this.endTxn({ commit: true });
+        return note(await dropViews(storage, statement.names.map(dbOf), statement));
       case "insert":
         return this.withTxn(storage, async (open) => {
           const result = await insert(this.dmlContext(storage, open, run), statement);
           open.wrote = true;
           open.writes++;
-          // MySQL reports INSERT ... SELECT's record count in the OK packet's info.
-          const info = statement.source.kind !== "query" ? {} : { info:
-            `Records: ${result.affectedRows}  Duplicates: 0  Warnings: ${run.diagnostics.length}` };
+          // MySQL reports the counts of INSERT ... SELECT and multi-row INSERT in the info.
+          const info = statement.source.kind !== "query" && result.records <= 1 ? {} : {
+            info: `Records: ${result.records}  Duplicates: ${result.duplicates}  ` +
+              `Warnings: ${run.diagnostics.length}` };
           return { kind: "ok", affectedRows: result.affectedRows,
             lastInsertId: result.lastInsertId, warnings: run.diagnostics.length, ...info };
         });
@@ -689,7 +793,10 @@ export class SqlSession implements Session {
           const result = await update(this.dmlContext(storage, open, run), statement);
           open.wrote = true;
           open.writes++;
-          return { kind: "ok", affectedRows: result.changed, warnings: run.diagnostics.length,
+          // CLIENT_FOUND_ROWS: MySQL counts the rows matched, not the rows changed.
+          const foundRows = (this.options.capabilities & Capability.FoundRows) !== 0;
+          return { kind: "ok", affectedRows: foundRows ? result.matched : result.changed,
+            warnings: run.diagnostics.length,
             info: `Rows matched: ${result.matched}  Changed: ${result.changed}  Warnings: ` +
               `${run.diagnostics.length}` };
         });
@@ -705,6 +812,11 @@ export class SqlSession implements Session {
     }
   }
 
+  /** `@@foreign_key_checks` (src/sql/exec/write_rows.ts, write_fk_ddl.ts). */
+  private get foreignKeyChecks(): boolean {
+    return this.sysVars.value("foreign_key_checks") !== 0n;
+  }
+
   private dmlContext(storage: SqlStorage, open: OpenTxn, run: Run): DmlContext {
     return {
       storage,
@@ -716,38 +828,97 @@ export class SqlSession implements Session {
       setLastInsertId: (id) => {
         this.lastInsertId = id;
       },
+      virtualTable: (name) => this.virtualTable(name, open.schema,
+        () => planEnvOf(this.dmlContext(storage, open, run))),
+      warn: (warning) => {
+        run.diagnostics.push(diag("Warning", warning));
+      },
+      foreignKeyChecks: this.foreignKeyChecks,
+      foundRows: (this.options.capabilities & Capability.FoundRows) !== 0,
     };
   }
 
   /**
-   * Runs `body` in the session's transaction, opening one if needed. In autocommit mode
-   * outside BEGIN the statement is its own transaction: committed after, rolled back on
-   * error. Inside an explicit transaction an error leaves the transaction open (each
-   * statement checks before it writes, so a failed one wrote nothing).
+   * The result columns of a SELECT on tables, without reading rows: every table is
+   * presented to the executor as an empty virtual table with its real columns, and `?`
+   * placeholders as NULL (LIMIT and locking clauses are dropped, since they need values).
    */
-  private async withTxn(storage: SqlStorage, body: (open: OpenTxn) => Promise<StatementResult>):
+  private async describeSelect(parsed: ParsedStatement, paramCount: number,
+    storage: SqlStorage): Promise<readonly ColumnDef[]> {
+    const query = parsed.statement as SelectQuery;
+    const probe: SelectQuery = { ...query, limit: null, lock: null };
+    const params = Array.from({ length: paramCount }, () => nullLiteral());
+    const run = this.newRun(params, null, parsed.text);
+    const result = await this.withTxn(storage, (open) => {
+      const columns = describeQuery(planEnvOf(this.dmlContext(storage, open, run)), probe,
+        selectItemTexts(parsed.text, query.fields.length) ?? null);
+      return Promise.resolve(resultSet(columns, [], 0));
+    });
+    return result.kind === "resultSet" ? result.columns : [];
+  }
+
+  /** What information_schema's tables are made from, at `schema`. */
+  private infoContext(schema: InfoSchema, planEnv?: () => PlanEnv): InfoSchemaContext {
+    return { schema, database: this.database, summary: this.node.summary, wallMs: this.wallMs,
+      connections: () => this.options.server.connections(),
+      ...(planEnv === undefined ? {} : {
+        viewColumns: (db: string, name: string) => viewColumns(planEnv(), db, name) }) };
+  }
+
+  /** `information_schema.name` as a virtual table (1109 if unknown); undefined otherwise. */
+  private virtualTable(name: { readonly db: string | null; readonly name: string },
+    schema: InfoSchema, planEnv?: () => PlanEnv): MemTable | undefined {
+    if (!isInformationSchema(name.db ?? this.database)) return undefined;
+    const table = memTable(name.name, this.infoContext(schema, planEnv));
+    if (table === undefined) throw mysqlError(ER.UNKNOWN_TABLE, [name.name, informationSchema]);
+    return table;
+  }
+
+  /** LOCK TABLES, ALTER TABLE … DISABLE/ENABLE KEYS: see src/sql/infoschema/compat.ts. */
+  private async noOpStatement(statement: Statement, tables: readonly TableName[], run: Run):
     Promise<StatementResult> {
-    const explicit = this.transaction || !this.autocommit;
-    if (this.open === null) {
-      const txn = await storage.client.begin();
-      try {
-        this.open = { txn, schema: await storage.catalog.schemaAt(txn), wrote: false,
-          writes: 0, savepointWrites: new Map() };
-      } catch (error: unknown) {
-        await txn.rollback();
-        throw storageError(error, txn.startTs);
+    const storage = this.storage!;
+    if (statement.kind === "lockTables") {
+      // LOCK TABLES ends the open transaction with a commit, as in MySQL.
+      this.transaction = false;
+      this.savepoints = [];
+      await this.endTxn({ commit: true });
+    }
+    return this.withTxn(storage, (open) => {
+      for (const name of tables) {
+        const isView = statement.kind === "lockTables" && open.schema
+          .database(name.db ?? this.database ?? "")?.views?.has(name.name.toLowerCase()) === true;
+        if (!isView && this.virtualTable(name, open.schema) === undefined) {
+          resolveTable({ schema: open.schema, database: this.database }, name);
+        }
       }
-    }
-    const open = this.open;
-    let result: StatementResult;
+      return Promise.resolve({ kind: "ok", warnings: run.diagnostics.length });
+    });
+  }
+
+  /**
+   * Runs `body` as the current statement in the session's transaction (txn_control.ts):
+   * in autocommit mode outside BEGIN the statement is its own transaction, else it runs in
+   * the open one, opening it if needed. A failed statement leaves no writes behind; a
+   * deadlock (1213) rolled back the whole transaction, which ends BEGIN as in MySQL.
+   */
+  private async withTxn(_storage: SqlStorage,
+    body: (open: OpenTxn) => Promise<StatementResult>): Promise<StatementResult> {
+    const explicit = this.transaction || !this.autocommit;
+    const { access, run } = this.current;
+    this.current = { access: readAccess, run: null };
+    const mark = run?.diagnostics.length ?? 0;
     try {
-      result = await body(open);
+      return await this.txns!.statement({ explicit, access, body, onRetry: () => {
+        if (run !== null) run.diagnostics.length = mark;
+      } });
     } catch (error: unknown) {
-      if (!explicit) await this.endTxn({ commit: false });
-      throw storageError(error, open.txn.startTs);
+      if (error instanceof MySqlError && error.errno === ER.LOCK_DEADLOCK.errno) {
+        this.transaction = false;
+        this.savepoints = [];
+      }
+      throw error;
     }
-    if (!explicit) await this.endTxn({ commit: true });
-    return result;
   }
 
   /**
@@ -755,29 +926,17 @@ export class SqlSession implements Session {
    * retryable 8028 when a DDL changed the schema since it started.
    */
   private async endTxn(options: { readonly commit: boolean }): Promise<void> {
-    const open = this.open;
-    if (open === null) return;
-    this.open = null;
-    const storage = this.storage!;
-    if (!options.commit || !open.wrote) {
-      await open.txn.rollback();
-      return;
-    }
-    if (await storage.catalog.latestVersion() !== open.schema.version) {
-      await open.txn.rollback();
-      throw mysqlError(ER.INFO_SCHEMA_CHANGED);
-    }
-    try {
-      await open.txn.commit();
-    } catch (error: unknown) {
-      throw storageError(error, open.txn.startTs);
-    }
+    await this.txns?.end(options);
   }
 
-  private showStored(statement: ShowStatement, run: Run, schema: InfoSchema):
-    Promise<StatementResult> {
+  private showStored(statement: ShowStatement, run: Run, schema: InfoSchema,
+    planEnv?: () => PlanEnv): Promise<StatementResult> {
     const text = (rows: (readonly string[])[], names: string[]): StatementResult =>
       this.showRows(statement, run, names, rows);
+    const fromCatalog = showFromCatalog(statement, this.infoContext(schema, planEnv));
+    if (fromCatalog !== undefined) {
+      return Promise.resolve(this.showRows(statement, run, fromCatalog.names, fromCatalog.rows));
+    }
     switch (statement.target) {
       case "DATABASES":
         return Promise.resolve(text([[informationSchema], ...schema.databaseNames().map((d) =>
@@ -794,6 +953,10 @@ export class SqlSession implements Session {
           ? text(names.map((n) => [n, "BASE TABLE"]), [`Tables_in_${db}`, "Table_type"])
           : text(names.map((n) => [n]), [`Tables_in_${db}`]));
       }
+      case "CREATE VIEW":
+        return Promise.resolve(text([showCreateView(schema, statement.table ?? { db: null,
+          name: "" }, this.database)], ["View", "Create View", "character_set_client",
+          "collation_connection"]));
       case "CREATE TABLE": {
         const table = resolveTable({ schema, database: this.database },
           statement.table ?? { db: null, name: "" });
@@ -1007,16 +1170,25 @@ export class SqlSession implements Session {
     scope: "GLOBAL" | "SESSION" | null,
     isolation: string | null,
     run: Run,
+    readOnly: boolean | null = null,
   ): StatementResult {
     if (isolation === "SERIALIZABLE") {
       return errorResult(unsupported(
         "SERIALIZABLE isolation (refused rather than run as a weaker level)"));
     }
-    // Without a scope the level applies to the next transaction only; with no storage
-    // there is nothing for it to change yet, so it is checked and accepted.
-    if (scope !== null && isolation !== null) {
+    // Without a scope the characteristics apply to the next transaction only (with no
+    // storage there is nothing for them to change, so they are checked and accepted).
+    if (scope === null) {
+      this.txns?.setNext({ isolation, readOnly }, this.transaction || !this.autocommit);
+      return { kind: "ok", warnings: run.diagnostics.length };
+    }
+    if (isolation !== null) {
       const result = this.sysVars.set("transaction_isolation", scope,
         isolation.replace(/ /g, "-"));
+      if (result.kind === "error") return errorResult(result.error);
+    }
+    if (readOnly !== null) {
+      const result = this.sysVars.set("transaction_read_only", scope, readOnly ? 1n : 0n);
       if (result.kind === "error") return errorResult(result.error);
     }
     return { kind: "ok", warnings: run.diagnostics.length };
@@ -1067,6 +1239,8 @@ export class SqlSession implements Session {
   // ---- SHOW ----------------------------------------------------------------------------
 
   private show(statement: ShowStatement, run: Run): StatementResult {
+    const constant = showConstant(statement);
+    if (constant !== undefined) return this.showRows(statement, run, constant.names, constant.rows);
     switch (statement.target) {
       case "VARIABLES":
         return this.showRows(statement, run, ["Variable_name", "Value"],
@@ -1127,9 +1301,8 @@ export class SqlSession implements Session {
         ], rows, 0);
       }
       case "STATUS":
-        return this.showRows(statement, run, ["Variable_name", "Value"], [
-          ["Threads_connected", String(this.options.server.connections().length)],
-        ]);
+        return this.showRows(statement, run, ["Variable_name", "Value"],
+          this.node.statusRows(this.wallMs(), this.options.server.connections().length));
       case "COLUMNS":
       case "INDEX":
       case "CREATE TABLE":
@@ -1162,7 +1335,7 @@ export class SqlSession implements Session {
     statement: ShowStatement,
     run: Run,
     names: readonly string[],
-    rows: readonly (readonly string[])[],
+    rows: readonly (readonly (string | null)[])[],
   ): StatementResult {
     let kept = rows;
     const like = statement.like;
@@ -1177,7 +1350,9 @@ export class SqlSession implements Session {
           column: (name: string, table: string | null): Expr | undefined => {
             if (table !== null) return undefined;
             const index = names.findIndex((n) => n.toLowerCase() === name.toLowerCase());
-            return index < 0 ? undefined : stringLiteral(row[index] ?? "");
+            const value = index < 0 ? undefined : row[index];
+            return value === undefined ? undefined : value === null ? nullLiteral()
+              : stringLiteral(value);
           },
         };
         const ctx = this.evalContext(run);
@@ -1199,16 +1374,6 @@ export class SqlSession implements Session {
  */
 function storageNotSupportedYet(statement: Statement): string | undefined {
   switch (statement.kind) {
-    case "alterTable":
-      return "ALTER TABLE";
-    case "createIndex":
-      return "CREATE INDEX";
-    case "dropIndex":
-      return "DROP INDEX";
-    case "renameTable":
-      return "RENAME TABLE";
-    case "createView":
-      return "CREATE VIEW";
     case "splitTable":
       return "SPLIT TABLE";
     case "loadData":
@@ -1226,13 +1391,22 @@ function usesStorage(statement: Statement): boolean {
   switch (statement.kind) {
     case "select":
       // An aggregate without FROM runs over one implicit row in the table executor.
-      return statement.from.length > 0 || hasAggregates(statement);
+      return statement.from.length > 0 || hasAggregates(statement) ||
+        containsSubquery(statement) || statement.with !== null;
+    case "setOp":
+    case "parenQuery":
+    case "values":
+    case "createView":
+    case "dropView":
+      return true;
     case "show":
-      return ["DATABASES", "TABLES", "CREATE TABLE", "COLUMNS"].includes(statement.target);
+      return ["DATABASES", "TABLES", "CREATE TABLE", "COLUMNS", "INDEX", "TABLE STATUS",
+        "CREATE DATABASE", "TRIGGERS", "EVENTS", "CREATE VIEW"].includes(statement.target);
     case "begin":
     case "commit":
     case "rollback":
     case "savepoint":
+    case "releaseSavepoint":
     case "use":
     case "execute":
     case "createDatabase":
@@ -1243,6 +1417,11 @@ function usesStorage(statement: Statement): boolean {
     case "insert":
     case "update":
     case "delete":
+    case "alterTable":
+    case "createIndex":
+    case "dropIndex":
+    case "renameTable":
+    case "admin":
       return true;
     default:
       return false;

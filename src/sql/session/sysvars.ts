@@ -99,6 +99,9 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     v("net_buffer_length", "both", "int", 16384n, { min: 1024n, max: 1048576n }),
     v("net_read_timeout", "both", "int", 30n, { min: 1n, max: 31536000n }),
     v("net_write_timeout", "both", "int", 60n, { min: 1n, max: 31536000n }),
+    // Accepted and shown for clients (dump tools, ORMs); they change nothing yet.
+    v("optimizer_switch", "both", "string", "index_merge=on,index_merge_union=on," +
+      "index_merge_sort_union=on,index_merge_intersection=on,semijoin=on"),
     v("performance_schema", "global", "bool", 0n, { readOnly: true }),
     v("port", "global", "int", BigInt(facts.port), { readOnly: true }),
     v("query_cache_size", "global", "int", 0n, { readOnly: true }),
@@ -106,9 +109,13 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
       "DEMAND"] }),
     v("sql_auto_is_null", "both", "bool", 0n),
     v("sql_mode", "both", "string", defaultSqlMode),
+    v("sql_notes", "both", "bool", 1n),
+    v("sql_quote_show_create", "both", "bool", 1n),
     v("sql_safe_updates", "both", "bool", 0n),
     v("sql_select_limit", "both", "int", uint64Max, { min: 0n, max: uint64Max }),
     v("system_time_zone", "global", "string", "UTC", { readOnly: true }),
+    // TiDB's transaction mode: pessimistic (the default) or optimistic; see txn_control.ts.
+    v("tidb_txn_mode", "both", "enum", "pessimistic", { values: ["pessimistic", "optimistic"] }),
     v("time_zone", "both", "string", "SYSTEM"),
     v("transaction_isolation", "both", "enum", "REPEATABLE-READ", { values: isolationLevels }),
     v("transaction_read_only", "both", "bool", 0n),

@@ -26,6 +26,8 @@ import {
   formatScaled,
   integerLiteral,
   nullLiteral,
+  parseDateTimeText,
+  parseTimeText,
   stringLiteral,
   valueConstant,
 } from "../../expr/mod.ts";
@@ -59,6 +61,25 @@ const aggregates = new Set([
   "stddev_pop", "stddev_samp", "var_pop", "var_samp", "variance", "json_arrayagg",
   "json_objectagg", "any_value",
 ]);
+
+/**
+ * `(a, b) [NOT] IN ((x, y), …)` as MySQL defines it: `(a = x AND b = y) OR …` (NULLs
+ * propagate as in that expansion); 1241 when a row's arity differs.
+ */
+function rowInAsConditions(items: readonly AstExpr[], list: readonly AstExpr[], not: boolean):
+  AstExpr {
+  const join = (op: "AND" | "OR", parts: AstExpr[]): AstExpr =>
+    parts.reduce((left, right) => ({ kind: "binary", op, left, right }));
+  const disjuncts = list.map((row): AstExpr => {
+    if (row.kind !== "row" || row.items.length !== items.length) {
+      throw mysqlError(ER.OPERAND_COLUMNS, [items.length]);
+    }
+    return join("AND", items.map((item, k): AstExpr =>
+      ({ kind: "binary", op: "=", left: item, right: row.items[k]! })));
+  });
+  const any = join("OR", disjuncts);
+  return not ? { kind: "unary", op: "NOT", operand: any } : any;
+}
 
 function unsupported(what: string): never {
   throw mysqlError(ER.NOT_SUPPORTED_YET, [what]);
@@ -119,6 +140,13 @@ function castTarget(type: DataType): CastTarget {
     case "REAL":
     case "FLOAT":
       return { kind: "double" };
+    case "DATE":
+      return { kind: "date" };
+    case "DATETIME":
+    case "TIME":
+      if ((type.length ?? 0) > 6) throw mysqlError(ER.TOO_BIG_PRECISION, [type.length ?? 0,
+        "CAST", 6]);
+      return { kind: type.name === "TIME" ? "time" : "datetime", fsp: type.length ?? 0 };
     default:
       return unsupported(`CAST AS ${type.name}`);
   }
@@ -191,6 +219,8 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
       return ast.not ? call("not", [inner], scope) : inner;
     }
     case "in": {
+      if (ast.operand.kind === "row") return t(rowInAsConditions(ast.operand.items, ast.list,
+        ast.not));
       const inner = call("in", [t(ast.operand), ...ast.list.map(t)], scope);
       return ast.not ? call("not", [inner], scope) : inner;
     }
@@ -237,6 +267,7 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
     case "groupConcat":
       return unsupported("aggregate functions without a table");
     case "temporal":
+      return temporalLiteral(ast.type, ast.value);
     case "interval":
     case "timeUnit":
     case "extract":
@@ -250,8 +281,12 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
       return unsupported("subqueries");
     case "row":
       return unsupported("row constructors");
+    case "jsonPath": {
+      // `col->'$.p'` is JSON_EXTRACT(col, '$.p'); `->>` also unquotes.
+      const extracted = call("json_extract", [t(ast.column), stringLiteral(ast.path)], scope);
+      return ast.unquote ? call("json_unquote", [extracted], scope) : extracted;
+    }
     case "memberOf":
-    case "jsonPath":
       return unsupported("JSON");
     case "match":
       return unsupported("full-text search");
@@ -300,13 +335,25 @@ export function textColumn(name: string, chars = 64): ColumnDef {
     charset: Collation.Utf8mb4GeneralCi };
 }
 
-/** An evaluated value as the wire encodes it. */
-export function sqlValueOf(value: Value): SqlValue {
+/**
+ * An evaluated value as the wire encodes it in a column of type `code` (TIME columns hold
+ * their text, which the binary protocol sends as a time; YEAR is a number printed 0000;
+ * BIT(n) of `length` n is bytes).
+ */
+export function sqlValueOf(value: Value, code?: number, length?: number): SqlValue {
   if (value === null) return null;
+  if (code === MySqlType.Time && value.kind === "string") return timeValueOf(value.value);
+  if (code === MySqlType.Bit && (value.kind === "uint" || value.kind === "int")) {
+    // BIT(n) goes out as its ceil(n / 8) bytes, big-endian.
+    const bytes = new Uint8Array(Math.max(1, Math.ceil((length ?? 64) / 8)));
+    let rest = BigInt.asUintN(64, value.value);
+    for (let i = bytes.length - 1; i >= 0; i--, rest >>= 8n) bytes[i] = Number(rest & 0xffn);
+    return bytes;
+  }
   switch (value.kind) {
     case "int":
     case "uint":
-      return value.value;
+      return code === MySqlType.Year ? Number(value.value) : value.value;
     case "decimal":
       return formatScaled(value.unscaled, value.scale);
     case "double":
@@ -316,6 +363,30 @@ export function sqlValueOf(value: Value): SqlValue {
     case "datetime":
       return { kind: "datetime", ...value.value };
   }
+}
+
+/** `DATE '…'`, `TIME '…'`, `TIMESTAMP '…'`: an invalid one is 1525, as in MySQL. */
+function temporalLiteral(type: "DATE" | "TIME" | "TIMESTAMP", text: string): Expr {
+  const fsp = Math.min(/\.(\d*)\s*$/.exec(text)?.[1]?.length ?? 0, 6);
+  const literal = stringLiteral(text);
+  const target: CastTarget = type === "DATE" ? { kind: "date" }
+    : { kind: type === "TIME" ? "time" : "datetime", fsp };
+  const valid = type === "TIME" ? parseTimeText(text) !== null
+    : parseDateTimeText(text, fsp) !== null;
+  if (!valid) throw mysqlError(ER.WRONG_VALUE, [type, text]);
+  const built = buildCast(literal, target);
+  if (built.kind !== "ok") return unsupported(`${type} literals`);
+  return built.expr;
+}
+
+/** A TIME column's text (`-12:34:56.5`) as the wire's time value. */
+function timeValueOf(text: string): SqlValue {
+  const micros = parseTimeText(text) ?? 0;
+  const magnitude = Math.abs(micros);
+  const totalSeconds = Math.floor(magnitude / 1_000_000);
+  return { kind: "time", negative: micros < 0, hours: Math.floor(totalSeconds / 3600),
+    minutes: Math.floor(totalSeconds / 60) % 60, seconds: totalSeconds % 60,
+    microseconds: magnitude % 1_000_000 };
 }
 
 /** A parameter bound by COM_STMT_EXECUTE as a typed constant. */
@@ -344,8 +415,10 @@ export function paramConstant(param: { readonly type: number; readonly unsigned:
     return valueConstant({ kind: "datetime", value: fields, fsp: fields.microsecond > 0 ? 6 : 0 });
   }
   const sign = value.negative ? "-" : "";
+  const fraction = value.microseconds > 0
+    ? `.${String(value.microseconds).padStart(6, "0")}` : "";
   return stringLiteral(`${sign}${value.hours}:${String(value.minutes).padStart(2, "0")}:` +
-    String(value.seconds).padStart(2, "0"));
+    String(value.seconds).padStart(2, "0") + fraction);
 }
 
 function isIntegerType(type: number): boolean {

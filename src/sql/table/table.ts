@@ -20,7 +20,6 @@ import {
   prefixNext,
 } from "../../codec/mod.ts";
 import {
-  type DateTime,
   type Value,
   buildCast,
   evaluate,
@@ -31,6 +30,7 @@ import {
 import type { EvalContext } from "../../expr/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import { decodeRow, encodeRow } from "./row_codec.ts";
+import { storeTypedValue } from "./typed_store.ts";
 import { type ColumnInfo, type IndexInfo, type TableInfo, intRange } from "../catalog/schema.ts";
 
 /** The row key of `handle`. */
@@ -49,10 +49,36 @@ export function encodeRowValue(table: TableInfo, values: readonly Value[]): Uint
   return encodeRow(table.columns.map((c) => c.id), values);
 }
 
-/** A stored row as values in column order; missing columns read as NULL. */
+/**
+ * A stored row as values in column order; a column the row lacks (added after it was
+ * written) reads as the column's origin default, NULL when it has none.
+ */
 export function decodeRowValue(table: TableInfo, bytes: Uint8Array): Value[] {
   const stored = decodeRow(bytes);
-  return table.columns.map((c) => stored.get(c.id) ?? null);
+  return table.columns.map((c) => {
+    const value = stored.has(c.id) ? stored.get(c.id) ?? null : originDefaultOf(c);
+    // A DATE reads as a date (the row codec keeps only the DATETIME fields).
+    return c.type.kind === "date" && value?.kind === "datetime" ? { ...value, date: true }
+      : value;
+  });
+}
+
+const originDefaults = new WeakMap<ColumnInfo, Value>();
+
+/** `column.originDefault` decoded (cached per column info). */
+function originDefaultOf(column: ColumnInfo): Value {
+  if (column.originDefault === undefined) return null;
+  const cached = originDefaults.get(column);
+  if (cached !== undefined) return cached;
+  const bytes = Uint8Array.from(Buffer.from(column.originDefault, "hex"));
+  const value = decodeRow(bytes).get(0) ?? null;
+  originDefaults.set(column, value);
+  return value;
+}
+
+/** The `ColumnInfo.originDefault` text of `value`. */
+export function encodeOriginDefault(value: Value): string {
+  return Buffer.from(encodeRow([0], [value])).toString("hex");
 }
 
 function keyDatum(column: ColumnInfo, value: Value): KeyDatum {
@@ -122,21 +148,6 @@ export function handleOf(value: Value): bigint {
     throw new Error("integer primary key without an integer value");
   }
   return BigInt.asIntN(64, value.value);
-}
-
-const datePattern = new RegExp("^(\\d{4})-(\\d{1,2})-(\\d{1,2})" +
-  "(?:[ T](\\d{1,2}):(\\d{1,2}):(\\d{1,2})(?:\\.(\\d{1,6}))?)?$");
-
-function parseDateTime(text: string): DateTime | null {
-  const m = datePattern.exec(text.trim());
-  if (m === null) return null;
-  const n = (i: number): number => (m[i] === undefined ? 0 : Number(m[i]));
-  const dt: DateTime = { year: n(1), month: n(2), day: n(3), hour: n(4), minute: n(5),
-    second: n(6), microsecond: m[7] === undefined ? 0 : Number(m[7].padEnd(6, "0")) };
-  if (dt.month > 12 || dt.day > 31 || dt.hour > 23 || dt.minute > 59 || dt.second > 59) {
-    return null;
-  }
-  return dt;
 }
 
 /** Where a converted value goes, for error messages. */
@@ -210,18 +221,8 @@ export function storeValue(value: Value, target: StoreTarget, ctx: EvalContext):
       }
       return { kind: "string", value: text };
     }
-    case "datetime":
-    case "date": {
-      let dt: DateTime | null;
-      if (value.kind === "datetime") dt = value.value;
-      else dt = parseDateTime(toText(value) ?? "");
-      if (dt === null) throw incorrect(t.kind === "date" ? "date" : "datetime");
-      if (t.kind === "date") dt = { ...dt, hour: 0, minute: 0, second: 0, microsecond: 0 };
-      else if (t.scale < 6) {
-        const unit = 10 ** (6 - t.scale);
-        dt = { ...dt, microsecond: Math.floor(dt.microsecond / unit) * unit };
-      }
-      return { kind: "datetime", value: dt, fsp: t.kind === "date" ? 0 : t.scale };
-    }
+    default:
+      // DATE, DATETIME, TIMESTAMP, TIME, YEAR, ENUM, SET, JSON: see typed_store.ts.
+      return storeTypedValue(value, column, row);
   }
 }

@@ -1,0 +1,167 @@
+/**
+ * MySQL's JSON functions over JSON values kept as normalized text (src/expr/json.ts):
+ * JSON_EXTRACT (and `->` / `->>`, which the SQL layer builds from it and JSON_UNQUOTE),
+ * JSON_UNQUOTE, JSON_QUOTE, JSON_OBJECT, JSON_ARRAY, JSON_VALID and JSON_TYPE. A
+ * document argument that is not JSON fails with 3141, a bad path with 3143. Results
+ * of JSON functions have MySQL's JSON column type (245).
+ */
+import { ExprError } from "./errors.ts";
+import type { Expr } from "./expr.ts";
+import type { Builtin, CallExpr, EvalState } from "./functions.ts";
+import {
+  type JsonNode,
+  extractJson,
+  formatJsonDouble,
+  isWildcardPath,
+  jsonTypeName,
+  parseJson,
+  parseJsonPath,
+  printJson,
+} from "./json.ts";
+import { type FieldType, TypeCode, intType, stringType } from "./types.ts";
+import { type Value, toText } from "./value.ts";
+
+/** The result type of a function returning JSON. */
+function jsonType(nullable: boolean): FieldType {
+  return { ...stringType(1_073_741_823, { nullable }), code: TypeCode.Json };
+}
+
+/** Argument `index` (0-based) of `call` as a JSON document; null for NULL. */
+function documentArg(call: CallExpr, state: EvalState, index: number, name: string):
+  JsonNode | null {
+  const text = toText(state.ev(call.args[index]!));
+  if (text === null) return null;
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    throw new ExprError({ kind: "invalidJsonText", argument: index + 1, functionName: name,
+      message: parsed.error.message, position: parsed.error.position });
+  }
+  return parsed.node;
+}
+
+/** An SQL value as a JSON value (a JSON-typed argument is embedded as a document). */
+function toJsonNode(arg: Expr, value: Value): JsonNode {
+  if (value === null) return { kind: "literal", text: "null" };
+  switch (value.kind) {
+    case "int":
+    case "uint":
+    case "decimal":
+      return { kind: "literal", text: toText(value)! };
+    case "double":
+      return { kind: "literal", text: formatJsonDouble(value.value) };
+    case "string": {
+      if (arg.type.code === TypeCode.Json) {
+        const parsed = parseJson(value.value);
+        if (parsed.ok) return parsed.node;
+      }
+      return { kind: "string", value: value.value };
+    }
+    case "datetime":
+      return { kind: "string", value: toText(value)! };
+  }
+}
+
+const jsonExtract: Builtin = {
+  minArgs: 2, maxArgs: Infinity,
+  infer: () => jsonType(true),
+  run: (call, state) => {
+    const doc = documentArg(call, state, 0, "json_extract");
+    const paths: string[] = [];
+    for (const arg of call.args.slice(1)) {
+      const path = toText(state.ev(arg));
+      if (path === null) return null;
+      paths.push(path);
+    }
+    if (doc === null) return null;
+    const found: JsonNode[] = [];
+    let wildcard = paths.length > 1;
+    for (const path of paths) {
+      const legs = parseJsonPath(path);
+      if (legs === null) throw new ExprError({ kind: "invalidJsonPath", position: 0 });
+      wildcard ||= isWildcardPath(legs);
+      found.push(...extractJson(doc, legs));
+    }
+    if (found.length === 0) return null;
+    const result: JsonNode = wildcard ? { kind: "array", items: found } : found[0]!;
+    return { kind: "string", value: printJson(result) };
+  },
+};
+
+const jsonUnquote: Builtin = {
+  minArgs: 1, maxArgs: 1,
+  infer: (args) => stringType(Math.max(args[0]!.type.length / 4, 0), { nullable: true }),
+  run: (call, state) => {
+    const text = toText(state.ev(call.args[0]!));
+    if (text === null) return null;
+    if (text.length >= 2 && text.startsWith("\"") && text.endsWith("\"")) {
+      const parsed = parseJson(text);
+      if (parsed.ok && parsed.node.kind === "string") {
+        return { kind: "string", value: parsed.node.value };
+      }
+    }
+    return { kind: "string", value: text };
+  },
+};
+
+const jsonQuote: Builtin = {
+  minArgs: 1, maxArgs: 1,
+  infer: (args) => stringType(args[0]!.type.length / 4 * 6 + 2, { nullable: true }),
+  run: (call, state) => {
+    const text = toText(state.ev(call.args[0]!));
+    return text === null ? null : { kind: "string", value: JSON.stringify(text) };
+  },
+};
+
+const jsonObject: Builtin = {
+  minArgs: 0, maxArgs: Infinity,
+  infer: (args) => args.length % 2 === 0 ? jsonType(false)
+    : { kind: "argumentCount", name: "json_object" },
+  run: (call, state) => {
+    const members = new Map<string, JsonNode>();
+    for (let i = 0; i + 1 < call.args.length; i += 2) {
+      const key = toText(state.ev(call.args[i]!)) ?? "";
+      members.delete(key);
+      members.set(key, toJsonNode(call.args[i + 1]!, state.ev(call.args[i + 1]!)));
+    }
+    return { kind: "string", value: printJson({ kind: "object", members }) };
+  },
+};
+
+const jsonArray: Builtin = {
+  minArgs: 0, maxArgs: Infinity,
+  infer: () => jsonType(false),
+  run: (call, state) => {
+    const items = call.args.map((arg) => toJsonNode(arg, state.ev(arg)));
+    return { kind: "string", value: printJson({ kind: "array", items }) };
+  },
+};
+
+const jsonValid: Builtin = {
+  minArgs: 1, maxArgs: 1,
+  infer: (args) => intType({ length: 1, nullable: args[0]!.type.nullable }),
+  run: (call, state) => {
+    const text = toText(state.ev(call.args[0]!));
+    if (text === null) return null;
+    return { kind: "int", value: parseJson(text).ok ? 1n : 0n };
+  },
+};
+
+const jsonTypeFunction: Builtin = {
+  minArgs: 1, maxArgs: 1,
+  infer: (args) => stringType(16, { nullable: args[0]!.type.nullable }),
+  run: (call, state) => {
+    const doc = documentArg(call, state, 0, "json_type");
+    return doc === null ? null : { kind: "string", value: jsonTypeName(doc) };
+  },
+};
+
+/** The JSON built-ins, by lower-case name. */
+export const jsonBuiltins: readonly (readonly [string, Builtin])[] = [
+  ["json_extract", jsonExtract],
+  ["json_unquote", jsonUnquote],
+  ["json_quote", jsonQuote],
+  ["json_object", jsonObject],
+  ["json_array", jsonArray],
+  ["json_valid", jsonValid],
+  ["json_type", jsonTypeFunction],
+];

@@ -1,0 +1,533 @@
+/**
+ * `DdlService`: one SQL node's part in online DDL — it submits jobs for its sessions and
+ * waits for them, keeps the node's schema lease (`SchemaSyncer`), campaigns to be the DDL
+ * owner, and, while it is the owner, runs the queued jobs one at a time, step by step
+ * (`job.ts`).
+ *
+ * Owner election through KV: the owner key holds `{ nodeId, expiresMs }`; every
+ * `leaseMs / 3` each node runs a small transaction that takes the key when it is absent
+ * or expired (TSO physical time of the transaction's start ts) and renews it when it is
+ * its own (`ownerDecision`). A node acts as owner only while its monotonic clock is
+ * within `leaseMs` of the start of its last successful campaign, and each step
+ * transaction re-reads the key, so a node that lost the lease stops at its next step.
+ * Two owners can never both apply a step: every step writes the job record and the
+ * schema version key, so the second one to commit conflicts and re-reads.
+ *
+ * Before each step of an F1 job the owner waits until every live SQL node runs the latest
+ * version with nothing older committing (`SchemaSyncer.waitForVersion`), so a new owner
+ * also waits for what the previous one left; one-step DDL does not wait (`stepsInStates`).
+ * Sessions wait for their job by polling the history with backoff; the local worker wakes
+ * them early when it finishes a job. All time and timers come from the client's `Env`.
+ */
+import type { TxnClient } from "../../client/mod.ts";
+import { ErrorCode, hasErrorCode } from "../../base/mod.ts";
+import type { Env, Timer } from "../../env/mod.ts";
+import { type Catalog, isRetryableConflict, openDdlTxn } from "../catalog/catalog.ts";
+import { MySqlError } from "../mysql_errors.ts";
+import { BackfillStopped, backfillIndex, deleteIndexEntries } from "./backfill.ts";
+import {
+  type DdlJob,
+  type DdlJobArgs,
+  type Reorg,
+  isFinished,
+  jobErrorOf,
+  mysqlErrorOf,
+  runStep,
+  tableById,
+} from "./job.ts";
+import {
+  type OwnerRecord,
+  allocJobId,
+  ownerKey,
+  physicalMs,
+  putJob,
+  readHistory,
+  readHistoryJob,
+  readOwner,
+  readQueue,
+  readQueuedJob,
+  readSchemaVersion,
+  rollbackQuietly,
+  writeOwner,
+  writeSchemaVersion,
+} from "./meta.ts";
+import { SchemaSyncer } from "./syncer.ts";
+
+/** Tuning of a node's DDL service. */
+export interface DdlOptions {
+  /**
+   * Schema lease and owner lease (TSO ms): a node that could not write its schema record
+   * for this long refuses commits (8027), and the owner stops waiting for it; a stopped
+   * owner is replaced after it.
+   */
+  readonly leaseMs: number;
+  /** Rows per backfill transaction. */
+  readonly backfillBatchRows: number;
+  /** Backfill transactions in flight at once. */
+  readonly backfillWorkers: number;
+  /** Test hook: runs before each step the owner takes. */
+  readonly beforeStep?: (job: DdlJob) => Promise<void>;
+}
+
+export const ddlOptionsDefault: DdlOptions = {
+  leaseMs: 10_000,
+  backfillBatchRows: 256,
+  backfillWorkers: 4,
+};
+
+/** The owner looks at the queue, and a session at its job, at least this often. */
+const pollMsMax = 250;
+/** Jobs ADMIN SHOW DDL JOBS lists from the history (TiDB's default). */
+export const historyJobsShown = 10;
+/** Queued jobs listed at most. */
+const queueJobsShown = 100;
+/**
+ * Job types that go through F1 states: the owner waits for every node before each step.
+ * One-step DDL needs no wait: a transaction of an older version that wrote the changed
+ * table fails its commit check (the change is not compatible), and new transactions read
+ * the schema version at their start.
+ */
+const stepsInStates: ReadonlySet<string> = new Set(["addIndex", "dropIndex", "addColumn",
+  "dropColumn"]);
+/** Unexpected failures of one job in a row before a job that changed nothing is cancelled. */
+const jobFailuresMax = 10;
+/** Attempts of one owner campaign that meets a conflict. */
+const campaignAttemptsMax = 5;
+/** Conflicting retries of one step transaction. */
+const stepAttemptsMax = 50;
+
+/** What a node does about the owner key it read at TSO physical time `nowMs`. */
+export function ownerDecision(record: OwnerRecord | null, nodeId: string, nowMs: number):
+  "take" | "renew" | "follow" {
+  if (record === null || record.expiresMs <= nowMs) return "take";
+  return record.nodeId === nodeId ? "renew" : "follow";
+}
+
+/** Where a job is after a step the owner ran. */
+interface StepOutcome {
+  readonly job: DdlJob;
+  readonly version: bigint | null;
+  readonly reorg: Reorg | null;
+}
+
+function isCancelled(error: unknown): boolean {
+  return hasErrorCode(error, ErrorCode.EnvCancelled);
+}
+
+/** A node's DDL service; see the file comment. */
+export class DdlService {
+  readonly syncer: SchemaSyncer;
+  readonly nodeId: string;
+  readonly options: DdlOptions;
+  private readonly env: Env;
+  private readonly client: TxnClient;
+  private readonly catalog: Catalog;
+  private ownerUntilMs = -Infinity;
+  private closed = false;
+  private readonly stop = new AbortController();
+  private campaignTimer: Timer | null = null;
+  private campaigning: Promise<void> | null = null;
+  private worker: Promise<void> | null = null;
+  private workerWake: AbortController | null = null;
+  private readonly waiters = new Set<AbortController>();
+  /** The newest schema version every live node was seen to run. */
+  private syncedVersion = 0n;
+  /** The job the worker is running (or last ran). */
+  private currentJob: number | null = null;
+  /** The last error the worker or a campaign hit (they retry), for diagnostics. */
+  lastError: unknown = null;
+  /** Steps this node ran as owner, for tests. */
+  stepsRun = 0;
+
+  private constructor(env: Env, client: TxnClient, catalog: Catalog, options: DdlOptions) {
+    this.env = env;
+    this.client = client;
+    this.catalog = catalog;
+    this.options = options;
+    this.nodeId = [...env.random.bytes(8)].map((x) => x.toString(16).padStart(2, "0")).join("");
+    this.syncer = new SchemaSyncer(env, client, catalog, { nodeId: this.nodeId,
+      leaseMs: options.leaseMs });
+  }
+
+  /** Starts the node's schema lease, owner campaign and worker. */
+  static async open(client: TxnClient, catalog: Catalog, options: Partial<DdlOptions> = {}):
+    Promise<DdlService> {
+    const service = new DdlService(client.environment, client, catalog,
+      { ...ddlOptionsDefault, ...options });
+    await service.syncer.start();
+    await service.campaign();
+    service.campaignTimer = service.env.timers.setInterval(service.options.leaseMs / 3, () => {
+      if (service.campaigning === null) {
+        service.campaigning = service.campaign().finally(() => {
+          service.campaigning = null;
+        });
+      }
+    });
+    service.worker = service.workLoop();
+    return service;
+  }
+
+  /** Whether this node is the DDL owner now. */
+  get isOwner(): boolean {
+    return !this.closed && this.env.clock.monotonicMs() < this.ownerUntilMs;
+  }
+
+  /**
+   * One campaign: take or renew the owner key. A conflict (this node's own step
+   * transactions lock the key too) is retried at once, a few times.
+   */
+  private async campaign(): Promise<void> {
+    for (let attempt = 0; attempt < campaignAttemptsMax && !this.closed; attempt++) {
+      const startedMs = this.env.clock.monotonicMs();
+      try {
+        const txn = await this.client.begin();
+        try {
+          const nowMs = physicalMs(txn.startTs);
+          const decision = ownerDecision(await readOwner(txn), this.nodeId, nowMs);
+          if (decision === "follow") {
+            this.ownerUntilMs = -Infinity;
+            await txn.rollback();
+            return;
+          }
+          writeOwner(txn, { nodeId: this.nodeId, expiresMs: nowMs + this.options.leaseMs });
+          await txn.commit();
+        } catch (error: unknown) {
+          await rollbackQuietly(txn);
+          throw error;
+        }
+        const wasOwner = this.isOwner;
+        this.ownerUntilMs = startedMs + this.options.leaseMs;
+        if (!wasOwner) this.wakeWorker();
+        return;
+      } catch (error: unknown) {
+        this.lastError = error;
+        if (!isRetryableConflict(error)) return;
+        await this.env.timers.sleep(2 ** attempt);
+      }
+    }
+  }
+
+  private wakeWorker(): void {
+    this.workerWake?.abort();
+  }
+
+  private notifyWaiters(): void {
+    for (const w of this.waiters) w.abort();
+  }
+
+  /** Sleeps `delayMs` or until `wake` aborts; never rejects for a wake-up. */
+  private async nap(delayMs: number, wake: AbortController): Promise<void> {
+    try {
+      await this.env.timers.sleep(delayMs, wake.signal);
+    } catch (error: unknown) {
+      if (!isCancelled(error)) throw error;
+    }
+  }
+
+  private async workLoop(): Promise<void> {
+    let failures = 0;
+    let failedJob: number | null = null;
+    while (!this.closed) {
+      const wake = new AbortController();
+      this.workerWake = wake;
+      try {
+        if (this.isOwner) await this.runQueue();
+        failures = 0;
+      } catch (error: unknown) {
+        this.lastError = error;
+        failures = failedJob === this.currentJob ? failures + 1 : 1;
+        failedJob = this.currentJob;
+        if (failures >= jobFailuresMax && failedJob !== null) {
+          await this.giveUp(failedJob, error).catch((e: unknown) => {
+            this.lastError = e;
+          });
+        }
+      }
+      if (this.closed) return;
+      await this.nap(Math.min(this.options.leaseMs / 4, pollMsMax), wake);
+    }
+  }
+
+  private async runQueue(): Promise<void> {
+    while (this.isOwner) {
+      const txn = await this.client.begin();
+      let head: DdlJob | undefined;
+      try {
+        head = (await readQueue(txn, 1))[0];
+      } finally {
+        await rollbackQuietly(txn);
+      }
+      if (head === undefined) return;
+      await this.runJob(head);
+    }
+  }
+
+  private async latestVersion(): Promise<bigint> {
+    const txn = await this.client.begin();
+    try {
+      return await readSchemaVersion(txn);
+    } finally {
+      await rollbackQuietly(txn);
+    }
+  }
+
+  /**
+   * Cancels job `id` after repeated unexpected failures — only while it has changed
+   * nothing (a job half-way through its states must finish or roll back, so it is
+   * retried for as long as it takes).
+   */
+  private async giveUp(id: number, error: unknown): Promise<void> {
+    const txn = await this.client.begin();
+    let job: DdlJob | null;
+    try {
+      job = await readQueuedJob(txn, id);
+    } finally {
+      await rollbackQuietly(txn);
+    }
+    if (job === null || job.schemaState !== "none") return;
+    const message = error instanceof Error ? error.message : String(error);
+    await this.updateJob(id, (j) => ({ ...j, state: "cancelled", finishMs: j.startMs,
+      error: { name: "UNKNOWN_ERROR", message: `DDL job failed: ${message}` } }));
+    this.notifyWaiters();
+  }
+
+  private async runJob(first: DdlJob): Promise<void> {
+    this.currentJob = first.id;
+    let job = first;
+    while (!isFinished(job)) {
+      if (!this.isOwner) return;
+      await this.options.beforeStep?.(job);
+      if (!this.isOwner) return;
+      if (stepsInStates.has(job.args.kind)) {
+        // Every node runs the latest version, with nothing older committing, before the
+        // next F1 step (a new owner too: the old one may have died before waiting).
+        const latest = await this.latestVersion();
+        if (latest > this.syncedVersion) {
+          await this.syncer.waitForVersion(latest, this.stop.signal);
+          this.syncedVersion = latest;
+        }
+      }
+      const outcome = await this.step(job.id);
+      if (outcome === null) return;
+      this.stepsRun++;
+      job = outcome.job;
+      const reorg = outcome.reorg;
+      if (reorg?.kind === "backfill") {
+        const next = await this.backfill(job, reorg);
+        if (next === null) return;
+        job = next;
+      } else if (reorg?.kind === "deleteIndex") {
+        await deleteIndexEntries(this.client, reorg.tableId, reorg.indexId);
+      }
+    }
+    this.notifyWaiters();
+  }
+
+  /** Runs a backfill; the job after it (reorg done, or rolling back), or null if stopped. */
+  private async backfill(job: DdlJob, reorg: Extract<Reorg, { kind: "backfill" }>):
+    Promise<DdlJob | null> {
+    const txn = await this.client.begin();
+    let table;
+    try {
+      table = tableById(await this.catalog.schemaAt(txn), reorg.tableId);
+    } finally {
+      await rollbackQuietly(txn);
+    }
+    const index = table?.indexes.find((i) => i.id === reorg.indexId);
+    if (table === undefined || index === undefined) {
+      throw new Error(`job ${job.id}: backfill target ${reorg.tableId}/${reorg.indexId} gone`);
+    }
+    let lastWriteMs = this.env.clock.monotonicMs();
+    let progress: Promise<unknown> = Promise.resolve();
+    try {
+      const rows = await backfillIndex(this.client, table, index, {
+        env: this.env,
+        batchRows: this.options.backfillBatchRows,
+        workers: this.options.backfillWorkers,
+        stopped: () => !this.isOwner,
+        onProgress: (rowsDone) => {
+          const nowMs = this.env.clock.monotonicMs();
+          if (nowMs - lastWriteMs < 200) return;
+          lastWriteMs = nowMs;
+          progress = progress.then(() => this.updateJob(job.id, (j) => ({ ...j,
+            rowCount: Math.max(j.rowCount, rowsDone) }))).catch((error: unknown) => {
+            this.lastError = error;
+          });
+        },
+      });
+      await progress;
+      return await this.updateJob(job.id, (j) => ({ ...j, rowCount: rows, reorgDone: true }));
+    } catch (error: unknown) {
+      await progress;
+      if (error instanceof BackfillStopped) return null;
+      if (!(error instanceof MySqlError)) throw error;
+      return await this.updateJob(job.id, (j) => ({ ...j, state: "rollingBack",
+        error: jobErrorOf(error) }));
+    }
+  }
+
+  /** Rewrites a queued job (bounded conflict retries); returns it as written. */
+  private async updateJob(id: number, change: (job: DdlJob) => DdlJob): Promise<DdlJob> {
+    for (let attempt = 0; ; attempt++) {
+      const txn = await this.client.begin();
+      try {
+        const job = await readQueuedJob(txn, id);
+        if (job === null) throw new Error(`job ${id} left the queue`);
+        const next = change(job);
+        putJob(txn, next, { finished: isFinished(next) });
+        await txn.commit();
+        return next;
+      } catch (error: unknown) {
+        await rollbackQuietly(txn);
+        if (!isRetryableConflict(error) || attempt + 1 >= stepAttemptsMax) throw error;
+      }
+    }
+  }
+
+  /** One step transaction; null when this node is not the owner or the job is gone. */
+  private async step(id: number): Promise<StepOutcome | null> {
+    for (let attempt = 0; ; attempt++) {
+      const txn = await this.client.begin();
+      try {
+        const nowMs = physicalMs(txn.startTs);
+        const owner = await readOwner(txn);
+        if (owner?.nodeId !== this.nodeId || owner.expiresMs <= nowMs) {
+          this.ownerUntilMs = -Infinity;
+          await rollbackQuietly(txn);
+          return null;
+        }
+        // Read-only here, but a takeover after this snapshot must fail this step.
+        await txn.lockKeys([ownerKey]);
+        const queued = await readQueuedJob(txn, id);
+        if (queued === null) {
+          await rollbackQuietly(txn);
+          return null;
+        }
+        const job: DdlJob = { ...queued, startMs: queued.startMs ?? nowMs };
+        const schema = await this.catalog.schemaAt(txn);
+        let result;
+        try {
+          result = await runStep(job, openDdlTxn(txn, schema));
+        } catch (error: unknown) {
+          if (!(error instanceof MySqlError)) throw error;
+          await rollbackQuietly(txn);
+          const failed = await this.updateJob(id, (j) => ({ ...j, state: "cancelled",
+            error: jobErrorOf(error), startMs: j.startMs ?? nowMs, finishMs: nowMs }));
+          return { job: failed, version: null, reorg: null };
+        }
+        let version: bigint | null = null;
+        if (result.change !== null) {
+          version = schema.version + 1n;
+          writeSchemaVersion(txn, version, result.change);
+        }
+        const finished = isFinished(result.job);
+        const next: DdlJob = { ...result.job, finishMs: finished ? nowMs : null };
+        putJob(txn, next, { finished });
+        await txn.commit();
+        return { job: next, version, reorg: result.reorg };
+      } catch (error: unknown) {
+        await rollbackQuietly(txn);
+        if (!isRetryableConflict(error) || attempt + 1 >= stepAttemptsMax) throw error;
+        await this.env.timers.sleep(Math.min(2 ** attempt, 100));
+      }
+    }
+  }
+
+  // ---- the session side --------------------------------------------------------------
+
+  /**
+   * Queues a job and waits until it finishes; throws its error as the MySqlError it was
+   * (1062, 1061, 1146 …). Returns the finished job (notes, row count).
+   */
+  async run(args: DdlJobArgs, target: { readonly db: string; readonly table: string },
+    query = ""): Promise<DdlJob> {
+    const id = await this.submit(args, target, query);
+    const job = await this.wait(id);
+    if (job.error !== null) throw mysqlErrorOf(job.error);
+    return job;
+  }
+
+  private async submit(args: DdlJobArgs, target: { readonly db: string;
+    readonly table: string }, query: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const txn = await this.client.begin();
+      try {
+        const id = await allocJobId(txn);
+        const job: DdlJob = { id, args, query, dbName: target.db, tableName: target.table,
+          dbId: 0, tableId: 0, state: "queueing", schemaState: "none", rowCount: 0,
+          reorgDone: false, error: null, notes: [], createMs: physicalMs(txn.startTs),
+          startMs: null, finishMs: null };
+        putJob(txn, job, { finished: false });
+        await txn.commit();
+        this.wakeWorker();
+        return id;
+      } catch (error: unknown) {
+        await rollbackQuietly(txn);
+        if (!isRetryableConflict(error) || attempt + 1 >= stepAttemptsMax) throw error;
+      }
+    }
+  }
+
+  /** Polls the history until job `id` is there (backoff up to `pollMsMax`). */
+  async wait(id: number): Promise<DdlJob> {
+    for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, this.options.leaseMs / 4,
+      pollMsMax)) {
+      const wake = new AbortController();
+      this.waiters.add(wake);
+      try {
+        const txn = await this.client.begin();
+        let job: DdlJob | null;
+        try {
+          job = await readHistoryJob(txn, id);
+        } finally {
+          await rollbackQuietly(txn);
+        }
+        if (job !== null) return job;
+        if (this.closed) throw new Error("the SQL node is shutting down");
+        await this.nap(delayMs, wake);
+        // Woken by the local worker: poll again soon.
+        if (wake.signal.aborted) delayMs = 1;
+      } finally {
+        this.waiters.delete(wake);
+      }
+    }
+  }
+
+  /** Queued jobs, then the latest finished ones (ADMIN SHOW DDL JOBS). */
+  async jobs(): Promise<DdlJob[]> {
+    const txn = await this.client.begin();
+    try {
+      return [...await readQueue(txn, queueJobsShown),
+        ...await readHistory(txn, historyJobsShown)];
+    } finally {
+      await rollbackQuietly(txn);
+    }
+  }
+
+  /**
+   * Stops the worker, campaign and schema lease. `deregister` (a clean shutdown) removes
+   * the node's schema record and gives up the owner key; without it both stay until they
+   * expire, as after a crash.
+   */
+  async close(options: { readonly deregister: boolean } = { deregister: true }): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop.abort();
+    this.campaignTimer?.cancel();
+    this.wakeWorker();
+    this.notifyWaiters();
+    await this.campaigning;
+    await this.syncer.close(options);
+    await this.worker;
+    if (!options.deregister) return;
+    const txn = await this.client.begin();
+    try {
+      const owner = await readOwner(txn);
+      if (owner?.nodeId === this.nodeId) txn.delete(ownerKey);
+      await txn.commit();
+    } catch (error: unknown) {
+      await rollbackQuietly(txn);
+      if (!isRetryableConflict(error)) throw error;
+    }
+  }
+}

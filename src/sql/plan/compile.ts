@@ -1,0 +1,312 @@
+/**
+ * Compiling clause expressions that may hold subqueries, and evaluating them per row.
+ *
+ * `translate` (session/to_expr.ts) turns an AST expression into an evaluator node; a
+ * subquery cannot be one, since running it is asynchronous. So before translating, each
+ * subquery (scalar, EXISTS, IN, ANY/ALL) is planned on its own and replaced by a `Cell`;
+ * evaluating the compiled expression for a row first runs the subqueries (binding their
+ * correlations from the row), stores each result in its cell, then evaluates the tree
+ * synchronously. An uncorrelated subquery runs once per statement; a correlated one once
+ * per distinct set of outer values (memoized, bounded).
+ *
+ * MySQL semantics kept here: a scalar subquery with more than one row is 1242, with none
+ * is NULL; `x IN (subquery)` is NULL when x is NULL and the subquery has rows, or when no
+ * row matches and one is NULL; `x op ANY` is true if some comparison is true, else NULL
+ * if some is NULL; `x op ALL` is false if some comparison is false, else NULL if some is
+ * NULL (and true over no rows). `(a, b) IN (SELECT x, y …)` is `(a = x AND b = y) OR …`;
+ * row comparisons with ANY / ALL are 1235.
+ */
+import {
+  type BuildResult,
+  type EvalContext,
+  type Expr,
+  type FieldType,
+  type Value,
+  buildCall,
+  evaluate,
+  intType,
+  isTrue,
+  toText,
+} from "../../expr/mod.ts";
+import type { CompareOp, Expr as AstExpr, Query } from "../parser/ast.ts";
+import { ER, mysqlError } from "../mysql_errors.ts";
+import { type TranslateScope, translate } from "../session/to_expr.ts";
+import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
+import { type Cell, type Frame, type Scope, newCell } from "./scope.ts";
+
+/** A planned query: its output columns and how to run it. */
+export interface PlannedQuery {
+  readonly names: readonly string[];
+  readonly types: readonly FieldType[];
+  run(): Promise<Value[][]>;
+}
+
+/** What compiling needs from the planner. */
+export interface CompileHost {
+  /** The session's translation scope of a clause (variables, parameters). */
+  baseScope(clause: string): TranslateScope;
+  /** Plans `query` nested in the clause `outer`; the frame collects its correlations. */
+  planNested(query: Query, outer: Scope): { plan: PlannedQuery; frame: Frame };
+  /** The statement's evaluation context (without a row). */
+  evalContext(): EvalContext;
+}
+
+type SubKind = "scalar" | "exists" | "in" | "compare";
+
+/** One subquery of a compiled expression. */
+interface Sub {
+  readonly kind: SubKind;
+  readonly cell: Cell;
+  readonly plan: PlannedQuery;
+  readonly frame: Frame;
+  /**
+   * IN / compare: the left operand (several for a row `(a, b) IN …`), and the comparison
+   * built on cells: one per operand item and one per subquery column.
+   */
+  readonly operand: readonly Expr[] | null;
+  readonly left: readonly Cell[];
+  readonly right: readonly Cell[];
+  readonly test: Expr | null;
+  readonly all: boolean;
+  readonly not: boolean;
+  /** IN: the hash domain of operand = column, or null to compare one by one. */
+  readonly domain: HashDomain | null;
+  /** Results by correlation values (one entry, key "", when uncorrelated). */
+  readonly cache: Map<string, Value[][]>;
+}
+
+/** An expression ready to evaluate on rows. */
+export interface Compiled {
+  readonly expr: Expr;
+  readonly subs: readonly Sub[];
+}
+
+/** Correlated results kept per subquery before the cache is reset. */
+const subqueryCacheEntriesMax = 4096;
+const subQual = "\u0000sub";
+
+const subqueryKinds = new Set(["subquery", "exists", "inSubquery", "compareSubquery"]);
+
+/** Whether `node` holds a subquery anywhere. */
+export function containsSubquery(node: unknown): boolean {
+  if (node === null || typeof node !== "object") return false;
+  if (Array.isArray(node)) return node.some(containsSubquery);
+  const kind = (node as { kind?: unknown }).kind;
+  if (typeof kind === "string" && subqueryKinds.has(kind)) return true;
+  return Object.values(node).some(containsSubquery);
+}
+
+/** Compiles `ast` in `scope`: subqueries planned, names resolved through the scope chain. */
+export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled {
+  const subs: Sub[] = [];
+  const base = host.baseScope(scope.clause);
+  const tscope: TranslateScope = {
+    ...base,
+    column: (name, qual) => {
+      if (qual === subQual) return subs[Number(name)]!.cell;
+      return scope.resolve(name, qual);
+    },
+  };
+  const placeholder = (sub: Sub): AstExpr => {
+    subs.push(sub);
+    return { kind: "column", db: null, table: subQual, column: String(subs.length - 1) };
+  };
+  const nested = (query: Query): { plan: PlannedQuery; frame: Frame } => {
+    const planned = host.planNested(query, scope);
+    return planned;
+  };
+  const oneColumn = (plan: PlannedQuery): void => {
+    if (plan.names.length !== 1) throw mysqlError(ER.OPERAND_COLUMNS, [1]);
+  };
+  const walk = (n: unknown): unknown => {
+    if (Array.isArray(n)) return n.map(walk);
+    if (n === null || typeof n !== "object") return n;
+    const e = n as AstExpr;
+    switch (e.kind) {
+      case "column":
+        // `db.t.c`: the database must be the one table `t` comes from.
+        return e.db !== null && e.table !== null && scope.knowsTable(e.db, e.table)
+          ? { ...e, db: null } : e;
+      case "subquery": {
+        const { plan, frame } = nested(e.query);
+        oneColumn(plan);
+        return placeholder(newSub("scalar", plan, frame, newCell({ ...plan.types[0]!,
+          nullable: true }), null, null, false, false));
+      }
+      case "exists": {
+        const { plan, frame } = nested(e.query);
+        return placeholder(newSub("exists", plan, frame, newCell(intType({ length: 1 })), null,
+          null, false, false));
+      }
+      case "inSubquery":
+      case "compareSubquery": {
+        const items = e.operand.kind === "row" ? e.operand.items : [e.operand];
+        if (items.length > 1 && e.kind !== "inSubquery") {
+          throw mysqlError(ER.NOT_SUPPORTED_YET, ["row comparisons with ANY / ALL"]);
+        }
+        const operand = items.map((item) => translate(walk(item) as AstExpr, tscope));
+        const { plan, frame } = nested(e.query);
+        if (plan.names.length !== items.length) {
+          throw mysqlError(ER.OPERAND_COLUMNS, [items.length]);
+        }
+        const op: CompareOp = e.kind === "inSubquery" ? "=" : e.op;
+        const all = e.kind === "compareSubquery" && e.quantifier === "ALL";
+        const not = e.kind === "inSubquery" && e.not;
+        return placeholder(newSub(e.kind === "inSubquery" ? "in" : "compare", plan, frame,
+          newCell(intType({ length: 1 })), operand, op, all, not));
+      }
+      default:
+        return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, walk(v)]));
+    }
+  };
+  const rewritten = walk(ast) as AstExpr;
+  return { expr: translate(rewritten, tscope), subs };
+}
+
+function newSub(kind: SubKind, plan: PlannedQuery, frame: Frame, cell: Cell,
+  operand: readonly Expr[] | null, op: CompareOp | null, all: boolean, not: boolean): Sub {
+  const left = (operand ?? []).map((e) => newCell(e.type));
+  const right = left.map((_, i) => newCell(plan.types[i]!));
+  let test: Expr | null = null;
+  if (op !== null) {
+    // One comparison per column, ANDed: `(a, b) IN …` is `(a = x AND b = y) OR …`.
+    for (let i = 0; i < left.length; i++) {
+      const built = buildCall(op, [left[i]!, right[i]!]);
+      if (built.kind !== "ok") throw mysqlError(ER.NOT_SUPPORTED_YET, [`comparison ${op}`]);
+      const both: BuildResult = test === null ? built : buildCall("and", [test, built.expr]);
+      if (both.kind !== "ok") throw mysqlError(ER.NOT_SUPPORTED_YET, [`comparison ${op}`]);
+      test = both.expr;
+    }
+  }
+  const domain = operand === null || operand.length !== 1 ? null
+    : hashDomain(operand[0]!.type, plan.types[0]!);
+  return { kind, cell, plan, frame, operand, left, right, test, all, not, domain,
+    cache: new Map() };
+}
+
+function keyOf(values: readonly Value[]): string {
+  return values.map((v) => (v === null ? "\u0000" : `${v.kind}:${toText(v)}`)).join("\u0001");
+}
+
+async function subRows(sub: Sub, ctx: EvalContext): Promise<Value[][]> {
+  const values = sub.frame.correlations.map((c) => evaluate(c.outer, ctx));
+  const key = keyOf(values);
+  const cached = sub.cache.get(key);
+  if (cached !== undefined) return cached;
+  sub.frame.correlations.forEach((c, i) => {
+    c.cell.value = values[i]!;
+  });
+  const rows = await sub.plan.run();
+  if (sub.cache.size >= subqueryCacheEntriesMax) sub.cache.clear();
+  sub.cache.set(key, rows);
+  return rows;
+}
+
+async function runSub(sub: Sub, ctx: EvalContext): Promise<Value> {
+  // The operand's own subqueries were hoisted into the enclosing list, before this one.
+  const operand = sub.operand === null ? [] : sub.operand.map((e) => evaluate(e, ctx));
+  const rows = await subRows(sub, ctx);
+  switch (sub.kind) {
+    case "scalar":
+      if (rows.length > 1) throw mysqlError(ER.SUBQUERY_NO_1_ROW);
+      return rows.length === 0 ? null : rows[0]![0] ?? null;
+    case "exists":
+      return { kind: "int", value: rows.length > 0 ? 1n : 0n };
+    case "in":
+    case "compare": {
+      const result = quantified(sub, operand, rows, ctx);
+      if (result === null) return null;
+      return { kind: "int", value: (sub.not ? !result : result) ? 1n : 0n };
+    }
+  }
+}
+
+/** Rows of an IN subquery by hash key, and whether one is NULL. */
+interface InIndex {
+  readonly buckets: Map<string, Value[]>;
+  readonly hasNull: boolean;
+}
+
+/** Hash indexes of IN results (rows arrays are cached per subquery, so this is too). */
+const inIndexes = new WeakMap<readonly Value[][], InIndex>();
+/** Below this many rows an IN subquery compares one by one. */
+const inHashRowsMin = 8;
+
+function inIndexOf(rows: readonly Value[][], domain: HashDomain): InIndex {
+  let index = inIndexes.get(rows);
+  if (index === undefined) {
+    const buckets = new Map<string, Value[]>();
+    let hasNull = false;
+    for (const row of rows) {
+      const v = row[0] ?? null;
+      const key = hashKey(v, domain);
+      if (key === null) {
+        hasNull = true;
+        continue;
+      }
+      const bucket = buckets.get(key);
+      if (bucket === undefined) buckets.set(key, [v]);
+      else bucket.push(v);
+    }
+    index = { buckets, hasNull };
+    inIndexes.set(rows, index);
+  }
+  return index;
+}
+
+/** ANY (IN is `= ANY`) or ALL over the rows: true, false or null (unknown). */
+function quantified(sub: Sub, operand: readonly Value[], rows: readonly Value[][],
+  ctx: EvalContext): boolean | null {
+  if (rows.length === 0) return sub.all;
+  sub.left.forEach((cell, i) => {
+    cell.value = operand[i] ?? null;
+  });
+  if (sub.kind === "in" && sub.domain !== null && rows.length >= inHashRowsMin) {
+    const value = operand[0] ?? null;
+    if (value === null) return null;
+    const index = inIndexOf(rows, sub.domain);
+    const key = hashKey(value, sub.domain);
+    for (const candidate of key === null ? [] : index.buckets.get(key) ?? []) {
+      sub.right[0]!.value = candidate;
+      if (isTrue(evaluate(sub.test!, ctx), ctx.warn) === true) return true;
+    }
+    return index.hasNull ? null : false;
+  }
+  let sawNull = false;
+  for (const row of rows) {
+    sub.right.forEach((cell, i) => {
+      cell.value = row[i] ?? null;
+    });
+    const truth = isTrue(evaluate(sub.test!, ctx), ctx.warn);
+    if (truth === null) sawNull = true;
+    else if (sub.all && !truth) return false;
+    else if (!sub.all && truth) return true;
+  }
+  return sawNull ? null : sub.all;
+}
+
+/**
+ * `base` reading `row`: a context inheriting everything else from `base` (one small
+ * object per row instead of a copy of every field).
+ */
+export function withRow(base: EvalContext, row: readonly Value[]): EvalContext {
+  const ctx = Object.create(base) as { row: readonly Value[] };
+  ctx.row = row;
+  return ctx as EvalContext;
+}
+
+/** Evaluates `c` on `row` (with `base` as the statement's context). */
+export async function evalCompiled(c: Compiled, row: readonly Value[], base: EvalContext):
+  Promise<Value> {
+  const ctx = withRow(base, row);
+  for (const sub of c.subs) sub.cell.value = await runSub(sub, ctx);
+  return evaluate(c.expr, ctx);
+}
+
+/** Whether `c` is true on `row`. */
+export async function holds(c: Compiled, row: readonly Value[], base: EvalContext):
+  Promise<boolean> {
+  const v = c.subs.length === 0 ? evaluate(c.expr, withRow(base, row))
+    : await evalCompiled(c, row, base);
+  return isTrue(v, base.warn) === true;
+}

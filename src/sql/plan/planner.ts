@@ -1,0 +1,812 @@
+/**
+ * The query planner and executor: turns a parsed query (SELECT, UNION / INTERSECT /
+ * EXCEPT, VALUES, parenthesized queries, WITH) into a `PlannedQuery` whose `run()` reads
+ * its rows inside the statement's transaction.
+ *
+ * Planning is synchronous (the catalog is in memory) and resolves every name; running is
+ * asynchronous and materializes rows. A SELECT runs as: FROM and WHERE as one join group
+ * (`from.ts`), then grouping and aggregates, HAVING, the select list, ORDER BY,
+ * DISTINCT and LIMIT. A grouped query's rows are "records": the first row of the group
+ * followed by the aggregate results, so non-aggregated columns read the group's first
+ * row as MySQL does without ONLY_FULL_GROUP_BY. Subqueries are planned when their
+ * expressions compile (`compile.ts`); views expand at plan time into derived tables
+ * planned in the view's database; a CTE reference plans the CTE's query where it is
+ * used (a recursive CTE iterates its recursive part until it adds no rows).
+ *
+ * One `Planner` serves one statement: it caches table scans (a correlated subquery
+ * re-reads a table once per statement, not once per outer row), derived-table results
+ * and the evaluation context.
+ */
+import {
+  type EvalContext,
+  type Expr,
+  type Value,
+  aggregateTypes,
+  coerce,
+  columnRef,
+  compareValues,
+  evaluate,
+} from "../../expr/mod.ts";
+import type {
+  Expr as AstExpr,
+  Limit,
+  OrderItem,
+  Query,
+  SelectQuery,
+  TableExpr,
+  TableName,
+} from "../parser/ast.ts";
+import { formatExpr } from "../parser/format.ts";
+import { parse } from "../parser/parse.ts";
+import { ER, mysqlError } from "../mysql_errors.ts";
+import type { TranslateScope } from "../session/to_expr.ts";
+import { limitName } from "../session/field_names.ts";
+import type { InfoSchema } from "../catalog/catalog.ts";
+import { type ColumnInfo, type IndexInfo, type TableInfo, type ViewInfo, fieldTypeOf }
+  from "../catalog/schema.ts";
+import {
+  Accumulator,
+  type AggSpec,
+  aggregateNames,
+  aggregateType,
+  rowKey,
+} from "./aggregate.ts";
+import {
+  type Compiled,
+  type PlannedQuery,
+  compile,
+  evalCompiled,
+  holds,
+} from "./compile.ts";
+import { type FromHost, type Source, type SourceRows, planFrom } from "./from.ts";
+import { type Col, Frame, type Layout, Scope, layoutOf, noColumns } from "./scope.ts";
+
+/** Where a result column comes from, for its metadata. */
+export interface ColumnOrigin {
+  readonly db: string | null;
+  readonly table: string;
+  readonly orgTable: string;
+  readonly orgName: string;
+}
+
+/** A planned query with result metadata. */
+export interface Planned extends PlannedQuery {
+  readonly origins: readonly (ColumnOrigin | null)[];
+}
+
+/** A table's stored rows, as the planner reads them. */
+export interface TableRows {
+  readonly handles: readonly bigint[];
+  readonly rows: readonly (readonly Value[])[];
+}
+
+/** What the planner needs from the session and storage. */
+export interface PlanEnv {
+  readonly schema: InfoSchema;
+  readonly database: string | null;
+  scope(clause: string): TranslateScope;
+  evalContext(): EvalContext;
+  scanTable(table: TableInfo): Promise<TableRows>;
+  getRow(table: TableInfo, handle: bigint): Promise<Value[] | null>;
+  /** The rows whose entries of `index` lie in [start, end), in handle order. */
+  readIndex?(table: TableInfo, index: IndexInfo, range: { readonly start: Uint8Array;
+    readonly end: Uint8Array }): Promise<TableRows>;
+  lockRows(table: TableInfo, handles: readonly bigint[]): Promise<void>;
+  /** `information_schema.name`'s columns and rows, or undefined when it has none. */
+  virtualTable?(name: string): { readonly columns: readonly ColumnInfo[];
+    readonly rows: readonly (readonly Value[])[] } | undefined;
+}
+
+/** The qualifier marking an aggregate's slot in a rewritten expression. */
+const aggQual = "\u0000agg";
+/** How deep views may nest in one another (a cycle is 1462 before this). */
+const viewDepthMax = 32;
+/** Iterations a recursive CTE may take (MySQL's cte_max_recursion_depth default). */
+const cteRecursionMax = 1000;
+
+interface CteDef {
+  readonly name: string;
+  readonly columns: readonly string[] | null;
+  readonly query: Query;
+  readonly recursive: boolean;
+  /** While planning a recursive CTE's recursive part: its working rows. */
+  working: { rows: Value[][]; layout: Layout } | null;
+}
+
+const subqueryKinds = new Set(["subquery", "exists", "inSubquery", "compareSubquery"]);
+
+/** Maps `fn` over an AST, not descending into subqueries. */
+function rewrite(node: AstExpr, fn: (e: AstExpr) => AstExpr | undefined): AstExpr {
+  const walk = (n: unknown): unknown => {
+    if (Array.isArray(n)) return n.map(walk);
+    if (n === null || typeof n !== "object") return n;
+    const e = n as AstExpr;
+    const replaced = fn(e);
+    if (replaced !== undefined) return replaced;
+    if (subqueryKinds.has(e.kind)) {
+      if (e.kind === "inSubquery" || e.kind === "compareSubquery") {
+        return { ...e, operand: walk(e.operand) };
+      }
+      return e;
+    }
+    return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, walk(v)]));
+  };
+  return walk(node) as AstExpr;
+}
+
+function isAggregate(e: AstExpr): boolean {
+  return e.kind === "func" && aggregateNames.has(e.name) && e.over === null;
+}
+
+/** Replaces aggregate calls by slot references, collecting them in `out`. */
+function extractAggregates(node: AstExpr, out: AstExpr[]): AstExpr {
+  return rewrite(node, (e) => {
+    if (!isAggregate(e)) return undefined;
+    const text = formatExpr(e);
+    let k = out.findIndex((a) => formatExpr(a) === text);
+    if (k < 0) {
+      out.push(e);
+      k = out.length - 1;
+    }
+    return { kind: "column", db: null, table: aggQual, column: String(k) };
+  });
+}
+
+function hasAggregate(node: AstExpr): boolean {
+  let found = false;
+  rewrite(node, (e) => {
+    if (isAggregate(e)) found = true;
+    return undefined;
+  });
+  return found;
+}
+
+/** The planner of one statement; see the file comment. */
+export class Planner implements FromHost {
+  private readonly env: PlanEnv;
+  private database: string | null;
+  private readonly ctes: Map<string, CteDef>[] = [];
+  private readonly scans = new Map<number, Promise<TableRows>>();
+  private ctx: EvalContext | null = null;
+  private viewDepth = 0;
+  /** Recursive CTE steps being planned (their derived tables rerun each iteration). */
+  private recursiveSteps = 0;
+  private readonly viewPath: string[] = [];
+
+  constructor(env: PlanEnv) {
+    this.env = env;
+    this.database = env.database;
+  }
+
+  /** Makes a use of view `db.name` fail with 1462 (planning that view's own definition). */
+  forbidView(db: string, name: string): void {
+    this.viewPath.push(`${db}.${name}`.toLowerCase());
+  }
+
+  // ---- CompileHost / FromHost --------------------------------------------------------------
+
+  baseScope(clause: string): TranslateScope {
+    return this.env.scope(clause);
+  }
+
+  evalContext(): EvalContext {
+    this.ctx ??= this.env.evalContext();
+    return this.ctx;
+  }
+
+  planNested(query: Query, outer: Scope): { plan: PlannedQuery; frame: Frame } {
+    const frame = new Frame(outer);
+    return { plan: this.planQuery(query, frame, null), frame };
+  }
+
+  lockRows(table: TableInfo, handles: readonly bigint[]): Promise<void> {
+    return this.env.lockRows(table, handles);
+  }
+
+  tableSource(item: Extract<TableExpr, { kind: "table" }>): Source {
+    const name = item.name;
+    const alias = item.alias ?? name.name;
+    if (name.db === null) {
+      for (let i = this.ctes.length - 1; i >= 0; i--) {
+        const cte = this.ctes[i]!.get(name.name.toLowerCase());
+        if (cte !== undefined) return this.cteSource(cte, alias);
+      }
+    }
+    const db = name.db ?? this.database;
+    if (db === null) throw mysqlError(ER.NO_DB_ERROR);
+    if (db.toLowerCase() === "information_schema") return this.virtualSource(name.name, alias);
+    const table = this.env.schema.table(db, name.name);
+    if (table !== undefined) return this.baseSource(db, table, alias);
+    const view = this.env.schema.database(db)?.views?.get(name.name.toLowerCase());
+    if (view !== undefined) return this.viewSource(db, view, alias);
+    throw mysqlError(ER.NO_SUCH_TABLE, [db, name.name]);
+  }
+
+  derivedSource(item: Extract<TableExpr, { kind: "derived" }>): Source {
+    if (item.alias === null) throw mysqlError(ER.DERIVED_MUST_HAVE_ALIAS);
+    if (item.lateral) throw mysqlError(ER.NOT_SUPPORTED_YET, ["LATERAL derived tables"]);
+    const plan = this.planQuery(item.query, new Frame(null), null);
+    return this.resultSource(plan, item.alias, item.columns, null);
+  }
+
+  // ---- sources -----------------------------------------------------------------------------
+
+  private baseSource(db: string, table: TableInfo, alias: string): Source {
+    const cols: Col[] = table.columns.map((c) => {
+      const visible = c.state === undefined || c.state === "public";
+      return { qual: alias, db, name: visible ? c.name : `\u0000${c.name}`,
+        type: fieldTypeOf(c), orgTable: table.name, orgName: c.name, hidden: !visible };
+    });
+    const layout: Layout = { cols, star: cols.flatMap((c, i) => (c.hidden ? [] : [i])) };
+    return {
+      layout,
+      table,
+      read: async (handle?: bigint): Promise<SourceRows> => {
+        if (handle !== undefined) {
+          const row = await this.env.getRow(table, handle);
+          return row === null ? { rows: [], handles: [] } : { rows: [row], handles: [handle] };
+        }
+        const got = await this.scanOnce(table);
+        return { rows: got.rows as Value[][], handles: got.handles };
+      },
+      readRange: async (index, keys): Promise<SourceRows> => {
+        const scanned = this.scans.get(table.id);
+        // A table this statement scanned already is filtered, not read again.
+        const got = scanned !== undefined ? await scanned
+          : this.env.readIndex === undefined ? await this.scanOnce(table)
+            : await this.env.readIndex(table, index, keys);
+        return { rows: got.rows as Value[][], handles: got.handles };
+      },
+    };
+  }
+
+  /** The table's rows, scanned once per statement. */
+  private scanOnce(table: TableInfo): Promise<TableRows> {
+    let scan = this.scans.get(table.id);
+    if (scan === undefined) {
+      scan = this.env.scanTable(table);
+      this.scans.set(table.id, scan);
+    }
+    return scan;
+  }
+
+  private virtualSource(name: string, alias: string): Source {
+    const table = this.env.virtualTable?.(name);
+    if (table === undefined) throw mysqlError(ER.NO_SUCH_TABLE, ["information_schema", name]);
+    const cols: Col[] = table.columns.map((c) => ({ qual: alias, db: "information_schema",
+      name: c.name, type: fieldTypeOf(c), orgTable: name, orgName: c.name, hidden: false }));
+    return { layout: layoutOf(cols),
+      read: () => Promise.resolve({ rows: table.rows.map((r) => [...r]) }) };
+  }
+
+  /** A source reading a planned query's rows once, named `alias`. */
+  private resultSource(plan: PlannedQuery, alias: string, columns: readonly string[] | null,
+    db: string | null): Source {
+    if (columns !== null && columns.length !== plan.names.length) {
+      throw mysqlError(ER.VIEW_WRONG_LIST);
+    }
+    const names = columns ?? plan.names;
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n.toLowerCase())) throw mysqlError(ER.DUP_FIELDNAME, [n]);
+      seen.add(n.toLowerCase());
+    }
+    const cols: Col[] = names.map((n, i) => ({ qual: alias, db, name: n, type: plan.types[i]!,
+      orgTable: alias, orgName: n, hidden: false }));
+    // Read once per statement, except inside a recursive CTE's step, which reruns.
+    const once = this.recursiveSteps === 0;
+    let rows: Promise<Value[][]> | null = null;
+    return { layout: layoutOf(cols), read: async () => {
+      if (!once) return { rows: await plan.run() };
+      rows ??= plan.run();
+      return { rows: await rows };
+    } };
+  }
+
+  private viewSource(db: string, view: ViewInfo, alias: string): Source {
+    const key = `${db}.${view.name}`.toLowerCase();
+    if (this.viewPath.includes(key)) throw mysqlError(ER.VIEW_RECURSIVE, [db, view.name]);
+    if (this.viewDepth >= viewDepthMax) throw mysqlError(ER.VIEW_RECURSIVE, [db, view.name]);
+    const parsed = parse(view.definition);
+    const statement = parsed.kind === "ok" ? parsed.statements[0]?.statement : undefined;
+    if (statement === undefined || !isQuery(statement)) {
+      throw mysqlError(ER.NOT_SUPPORTED_YET, [`the definition of view ${db}.${view.name}`]);
+    }
+    const saved = { database: this.database, ctes: this.ctes.splice(0) };
+    this.database = db;
+    this.viewDepth++;
+    this.viewPath.push(key);
+    try {
+      const plan = this.planQuery(statement, new Frame(null), null);
+      return this.resultSource(plan, alias, view.columns, db);
+    } finally {
+      this.viewPath.pop();
+      this.viewDepth--;
+      this.database = saved.database;
+      this.ctes.push(...saved.ctes);
+    }
+  }
+
+  private cteSource(cte: CteDef, alias: string): Source {
+    if (cte.working !== null) {
+      const working = cte.working;
+      const cols = working.layout.cols.map((c) => ({ ...c, qual: alias }));
+      return { layout: layoutOf(cols), read: () => Promise.resolve({ rows: working.rows }) };
+    }
+    if (!cte.recursive || !refersTo(cte.query, cte.name)) {
+      // A CTE sees the CTEs defined before it, not itself.
+      const plan = this.withoutCte(cte, () => this.planQuery(cte.query, new Frame(null), null));
+      return this.resultSource(plan, alias, cte.columns, null);
+    }
+    return this.recursiveCte(cte, alias);
+  }
+
+  private withoutCte<T>(cte: CteDef, body: () => T): T {
+    const level = this.ctes.findIndex((m) => m.get(cte.name.toLowerCase()) === cte);
+    const hidden = this.ctes.splice(level);
+    const shadow = new Map(hidden[0]!);
+    shadow.delete(cte.name.toLowerCase());
+    this.ctes.push(shadow);
+    try {
+      return body();
+    } finally {
+      this.ctes.pop();
+      this.ctes.push(...hidden);
+    }
+  }
+
+  private recursiveCte(cte: CteDef, alias: string): Source {
+    const query = cte.query;
+    if (query.kind !== "setOp" || query.op !== "UNION") {
+      throw mysqlError(ER.NOT_SUPPORTED_YET, ["recursive CTEs other than a UNION"]);
+    }
+    const base = this.withoutCte(cte, () => this.planQuery(query.left, new Frame(null), null));
+    const names = cte.columns ?? base.names;
+    if (names.length !== base.names.length) throw mysqlError(ER.VIEW_WRONG_LIST);
+    const cols: Col[] = names.map((n, i) => ({ qual: cte.name, db: null, name: n,
+      type: { ...base.types[i]!, nullable: true }, orgTable: cte.name, orgName: n,
+      hidden: false }));
+    const working = { rows: [] as Value[][], layout: layoutOf(cols) };
+    cte.working = working;
+    this.recursiveSteps++;
+    let step: PlannedQuery;
+    try {
+      step = this.planQuery(query.right, new Frame(null), null);
+    } finally {
+      this.recursiveSteps--;
+      cte.working = null;
+    }
+    if (step.names.length !== names.length) {
+      throw mysqlError(ER.WRONG_NUMBER_OF_COLUMNS_IN_SELECT);
+    }
+    const distinct = !query.all;
+    const plan: PlannedQuery = {
+      names,
+      types: cols.map((c) => c.type),
+      run: async () => {
+        const ctx = this.evalContext();
+        const seen = new Set<string>();
+        const all: Value[][] = [];
+        const add = (rows: Value[][]): Value[][] => {
+          const fresh: Value[][] = [];
+          for (const row of rows) {
+            const r = row.map((v, i) => coerce(v, cols[i]!.type, ctx));
+            if (distinct) {
+              const key = rowKey(r);
+              if (seen.has(key)) continue;
+              seen.add(key);
+            }
+            fresh.push(r);
+          }
+          all.push(...fresh);
+          return fresh;
+        };
+        let fresh = add(await base.run());
+        for (let i = 0; fresh.length > 0; i++) {
+          if (i >= cteRecursionMax) throw mysqlError(ER.CTE_MAX_RECURSION_DEPTH, [i + 1]);
+          working.rows = fresh;
+          fresh = add(await step.run());
+        }
+        return all;
+      },
+    };
+    return this.resultSource(plan, alias, null, null);
+  }
+
+  // ---- queries -----------------------------------------------------------------------------
+
+  /** Plans any query form. `fieldTexts` names a top-level SELECT's items as written. */
+  planQuery(query: Query, frame: Frame, fieldTexts: readonly (string | undefined)[] | null):
+    Planned {
+    if (query.with === null) return this.planQueryBody(query, frame, fieldTexts);
+    const defs = new Map<string, CteDef>();
+    this.ctes.push(defs);
+    try {
+      for (const cte of query.with.ctes) {
+        defs.set(cte.name.toLowerCase(), { name: cte.name, columns: cte.columns,
+          query: cte.query, recursive: query.with.recursive, working: null });
+      }
+      return this.planQueryBody(query, frame, fieldTexts);
+    } finally {
+      this.ctes.pop();
+    }
+  }
+
+  private planQueryBody(query: Query, frame: Frame,
+    fieldTexts: readonly (string | undefined)[] | null): Planned {
+    switch (query.kind) {
+      case "select":
+        return this.planSelect(query, frame, fieldTexts);
+      case "setOp": {
+        const left = this.planQuery(query.left, frame, fieldTexts);
+        const right = this.planQuery(query.right, frame, null);
+        return this.ordered(this.setOp(query.op, query.all, left, right), query.orderBy,
+          query.limit, frame);
+      }
+      case "parenQuery":
+        return this.ordered(this.planQuery(query.query, frame, fieldTexts), query.orderBy,
+          query.limit, frame);
+      case "values":
+        return this.ordered(this.planValues(query.rows, frame), query.orderBy, query.limit,
+          frame);
+    }
+  }
+
+  private setOp(op: "UNION" | "INTERSECT" | "EXCEPT", all: boolean, left: Planned,
+    right: Planned): Planned {
+    if (left.names.length !== right.names.length) {
+      throw mysqlError(ER.WRONG_NUMBER_OF_COLUMNS_IN_SELECT);
+    }
+    const types = left.types.map((t, i) => aggregateTypes([t, right.types[i]!],
+      t.nullable || right.types[i]!.nullable));
+    return {
+      names: left.names,
+      types,
+      origins: left.origins,
+      run: async () => {
+        const ctx = this.evalContext();
+        const fix = (rows: Value[][]): Value[][] => rows.map((r) => r.map((v, i) =>
+          coerce(v, types[i]!, ctx)));
+        const l = fix(await left.run());
+        const r = fix(await right.run());
+        switch (op) {
+          case "UNION":
+            return all ? [...l, ...r] : distinctRows([...l, ...r]);
+          case "INTERSECT":
+          case "EXCEPT": {
+            const counts = new Map<string, number>();
+            for (const row of r) {
+              const key = rowKey(row);
+              counts.set(key, (counts.get(key) ?? 0) + 1);
+            }
+            const out: Value[][] = [];
+            for (const row of all ? l : distinctRows(l)) {
+              const key = rowKey(row);
+              const n = counts.get(key) ?? 0;
+              if (op === "INTERSECT" ? n > 0 : n === 0) out.push(row);
+              if (op === "INTERSECT" && all) counts.set(key, n - 1);
+              if (op === "EXCEPT" && all && n > 0) {
+                out.pop();
+                counts.set(key, n - 1);
+              }
+            }
+            return out;
+          }
+        }
+      },
+    };
+  }
+
+  private planValues(rows: readonly (readonly AstExpr[])[], frame: Frame): Planned {
+    const scope = new Scope(noColumns, "field list", frame);
+    const compiled = rows.map((r) => r.map((e) => compile(e, scope, this)));
+    const width = compiled[0]?.length ?? 0;
+    if (compiled.some((r) => r.length !== width)) {
+      throw mysqlError(ER.WRONG_VALUE_COUNT_ON_ROW, [compiled.findIndex((r) =>
+        r.length !== width) + 1]);
+    }
+    const types = Array.from({ length: width }, (_, i) => aggregateTypes(
+      compiled.map((r) => r[i]!.expr.type), compiled.some((r) => r[i]!.expr.type.nullable)));
+    return {
+      names: types.map((_, i) => `column_${i}`),
+      types,
+      origins: types.map(() => null),
+      run: async () => {
+        const ctx = this.evalContext();
+        const out: Value[][] = [];
+        for (const r of compiled) {
+          const values: Value[] = [];
+          for (let i = 0; i < r.length; i++) {
+            values.push(coerce(await evalCompiled(r[i]!, [], ctx), types[i]!, ctx));
+          }
+          out.push(values);
+        }
+        return out;
+      },
+    };
+  }
+
+  /** ORDER BY and LIMIT over a query's result (set operations, parentheses). */
+  private ordered(inner: Planned, orderBy: readonly OrderItem[], limit: Limit | null,
+    frame: Frame): Planned {
+    if (orderBy.length === 0 && limit === null) return inner;
+    const cols: Col[] = inner.names.map((n, i) => ({ qual: "", db: null, name: n,
+      type: inner.types[i]!, orgTable: "", orgName: n, hidden: false }));
+    const scope = new Scope(layoutOf(cols), "order clause", frame);
+    const keys = orderBy.map((item) => {
+      if (item.expr.kind === "int") return { field: this.position(item.expr.text, cols.length,
+        "order clause"), desc: item.desc };
+      return { compiled: compile(item.expr, scope, this), desc: item.desc };
+    });
+    const lim = limit;
+    return { ...inner, run: async () => {
+      const ctx = this.evalContext();
+      const rows = await inner.run();
+      const entries: { out: Value[]; keys: Value[] }[] = [];
+      for (const row of rows) {
+        const k: Value[] = [];
+        for (const key of keys) {
+          k.push(key.field !== undefined ? row[key.field]! : await evalCompiled(key.compiled!,
+            row, ctx));
+        }
+        entries.push({ out: row, keys: k });
+      }
+      sortEntries(entries, keys.map((k) => k.desc), ctx);
+      return applyLimit(entries.map((e) => e.out), lim === null ? null : this.limitOf(lim));
+    } };
+  }
+
+  private position(text: string, count: number, clause: string): number {
+    const position = Number(text);
+    if (position < 1 || position > count) throw mysqlError(ER.BAD_FIELD_ERROR, [text, clause]);
+    return position - 1;
+  }
+
+  private limitOf(limit: Limit): { count: bigint; offset: bigint } {
+    const value = (e: AstExpr): bigint => {
+      const v = evaluate(compile(e, new Scope(noColumns, "LIMIT", new Frame(null)), this).expr,
+        this.evalContext());
+      const n = v !== null && (v.kind === "int" || v.kind === "uint") ? v.value : undefined;
+      if (n === undefined || n < 0n) throw mysqlError(ER.WRONG_ARGUMENTS, ["LIMIT"]);
+      return n;
+    };
+    return { count: value(limit.count), offset: limit.offset === null ? 0n : value(limit.offset) };
+  }
+
+  // ---- SELECT ------------------------------------------------------------------------------
+
+  private planSelect(query: SelectQuery, frame: Frame,
+    fieldTexts: readonly (string | undefined)[] | null): Planned {
+    if (query.windows.length > 0) throw mysqlError(ER.NOT_SUPPORTED_YET, ["WINDOW"]);
+    if (query.withRollup) throw mysqlError(ER.NOT_SUPPORTED_YET, ["WITH ROLLUP"]);
+    const from = planFrom(query.from, query.where, frame, this, { lock: query.lock !== null });
+    const layout = from.layout;
+    // The select list with `*` and `t.*` expanded.
+    const fields: { ast: AstExpr; name: string; origin: ColumnOrigin | null }[] = [];
+    query.fields.forEach((field, i) => {
+      const e = field.expr;
+      if (e.kind === "star") {
+        if (query.from.length === 0) throw mysqlError(ER.NO_TABLES_USED);
+        const positions = e.table === null ? layout.star : layout.cols.flatMap((c, k) =>
+          c.qual.toLowerCase() === e.table!.name.toLowerCase() &&
+          !c.name.startsWith("\u0000") ? [k] : []);
+        if (positions.length === 0) throw mysqlError(ER.BAD_TABLE_ERROR, [e.table!.name]);
+        for (const k of positions) {
+          const c = layout.cols[k]!;
+          fields.push({ ast: { kind: "column", db: null, table: c.qual === "" ? null : c.qual,
+            column: c.name }, name: c.name, origin: originOf(c) });
+        }
+        return;
+      }
+      const name = field.alias ?? (e.kind === "column" ? e.column
+        : limitName(e.kind === "string" ? e.value : fieldTexts?.[i] ?? formatExpr(e)));
+      let origin: ColumnOrigin | null = null;
+      if (e.kind === "column" && e.db === null) {
+        try {
+          const found = new Scope(layout, "field list", new Frame(null)).resolve(e.column,
+            e.table);
+          if (found !== undefined && found.kind === "column") {
+            origin = originOf(layout.cols[found.index]!);
+          }
+        } catch {
+          origin = null;
+        }
+      }
+      fields.push({ ast: e, name, origin });
+    });
+    const aliases = new Map<string, number>();
+    fields.forEach((f, i) => {
+      const alias = query.fields.find((qf) => qf.alias === f.name) !== undefined ? f.name : null;
+      if (alias !== null && !aliases.has(alias.toLowerCase())) aliases.set(alias.toLowerCase(), i);
+    });
+    const resolvable = (name: string): boolean => {
+      try {
+        return new Scope(layout, "", new Frame(null)).resolve(name, null) !== undefined;
+      } catch {
+        return true;
+      }
+    };
+    // Aliases used inside HAVING and ORDER BY expressions (when not a FROM column).
+    const substituteAliases = (ast: AstExpr, preferAlias: boolean): AstExpr => rewrite(ast,
+      (e) => {
+        if (e.kind !== "column" || e.table !== null || e.db !== null) return undefined;
+        const i = aliases.get(e.column.toLowerCase());
+        if (i === undefined || (!preferAlias && resolvable(e.column))) return undefined;
+        const target = fields[i]!.ast;
+        return target.kind === "column" && target.column.toLowerCase() ===
+          e.column.toLowerCase() && target.table === null ? undefined : target;
+      });
+    const aggAsts: AstExpr[] = [];
+    const fieldAsts = fields.map((f) => extractAggregates(f.ast, aggAsts));
+    const havingAst = query.having === null ? null
+      : extractAggregates(substituteAliases(query.having, false), aggAsts);
+    const orderItems = query.orderBy.map((item) => {
+      const e = item.expr;
+      if (e.kind === "int") {
+        return { field: this.position(e.text, fields.length, "order clause"), desc: item.desc };
+      }
+      if (e.kind === "column" && e.table === null && aliases.has(e.column.toLowerCase())) {
+        return { field: aliases.get(e.column.toLowerCase())!, desc: item.desc };
+      }
+      return { ast: extractAggregates(substituteAliases(e, true), aggAsts), desc: item.desc };
+    });
+    const groupAsts = query.groupBy.map((g) => {
+      if (g.kind === "int") {
+        const f = fields[this.position(g.text, fields.length, "group statement")]!;
+        if (hasAggregate(f.ast)) throw mysqlError(ER.NOT_SUPPORTED_YET, ["GROUP BY aggregate"]);
+        return f.ast;
+      }
+      return substituteAliases(g, false);
+    });
+    const grouped = aggAsts.length > 0 || query.groupBy.length > 0;
+    const width = layout.cols.length;
+    const baseScope = (clause: string): Scope => new Scope(layout, clause, frame);
+    const aggArgs: (Compiled | null)[] = [];
+    const aggs: AggSpec[] = aggAsts.map((a) => {
+      if (a.kind !== "func") throw new Error("not an aggregate");
+      if (a.args.length !== 1) throw mysqlError(ER.WRONG_PARAMCOUNT_TO_NATIVE_FCT, [a.name]);
+      const argAst = a.args[0]!;
+      if (hasAggregate(argAst)) throw mysqlError(ER.INVALID_GROUP_FUNC_USE);
+      const arg = argAst.kind === "star" ? null : compile(argAst, baseScope("field list"), this);
+      aggArgs.push(arg);
+      return { name: a.name, arg: arg?.expr ?? null, distinct: a.distinct,
+        type: aggregateType(a.name, arg?.expr ?? null), text: formatExpr(a) };
+    });
+    const aggSlot = (name: string, qual: string | null): Expr | undefined => {
+      if (qual !== aggQual) return undefined;
+      const k = Number(name);
+      return columnRef(width + k, aggs[k]!.text, aggs[k]!.type);
+    };
+    const recordScope = (clause: string): Scope => new Scope(layout, clause, frame,
+      { extra: aggSlot });
+    const fieldExprs = fieldAsts.map((a) => compile(a, recordScope("field list"), this));
+    const having = havingAst === null ? null : compile(havingAst, recordScope("having clause"),
+      this);
+    const orderKeys = orderItems.map((o) => ("field" in o ? { field: o.field, desc: o.desc }
+      : { compiled: compile(o.ast!, recordScope("order clause"), this), desc: o.desc }));
+    const groupExprs = groupAsts.map((g) => compile(g, baseScope("group statement"), this));
+    // LIMIT is evaluated when the query runs (a prepared statement binds `?` then).
+    const limit = query.limit;
+    const run = async (): Promise<Value[][]> => {
+      const ctx = this.evalContext();
+      const rows = (await from.read()).rows;
+      let records: Value[][];
+      if (grouped) {
+        const groups = new Map<string, { first: Value[]; accs: Accumulator[] }>();
+        for (const row of rows) {
+          const keyValues: Value[] = [];
+          for (const g of groupExprs) keyValues.push(await evalCompiled(g, row, ctx));
+          const key = rowKey(keyValues);
+          let group = groups.get(key);
+          if (group === undefined) {
+            group = { first: row, accs: aggs.map((a) => new Accumulator(a)) };
+            groups.set(key, group);
+          }
+          for (let k = 0; k < aggs.length; k++) {
+            const arg = aggArgs[k]!;
+            const v = arg === null ? null : await evalCompiled(arg, row, ctx);
+            group.accs[k]!.add(v, ctx);
+          }
+        }
+        if (groups.size === 0 && query.groupBy.length === 0) {
+          groups.set("", { first: layout.cols.map(() => null),
+            accs: aggs.map((a) => new Accumulator(a)) });
+        }
+        records = [...groups.values()].map((g) => [...g.first, ...g.accs.map((a) => a.result())]);
+        if (having !== null) {
+          const kept: Value[][] = [];
+          for (const r of records) if (await holds(having, r, ctx)) kept.push(r);
+          records = kept;
+        }
+      } else if (having !== null) {
+        // HAVING without grouping filters the rows, as MySQL does.
+        records = [];
+        for (const r of rows) if (await holds(having, r, ctx)) records.push(r);
+      } else {
+        records = rows;
+      }
+      let entries: { out: Value[]; keys: Value[] }[] = [];
+      for (const record of records) {
+        const out: Value[] = [];
+        for (const f of fieldExprs) out.push(await evalCompiled(f, record, ctx));
+        const keys: Value[] = [];
+        for (const k of orderKeys) {
+          keys.push(k.field !== undefined ? out[k.field]! : await evalCompiled(k.compiled!,
+            record, ctx));
+        }
+        entries.push({ out, keys });
+      }
+      sortEntries(entries, orderKeys.map((k) => k.desc), ctx);
+      if (query.distinct) {
+        const seen = new Set<string>();
+        entries = entries.filter((e) => {
+          const key = rowKey(e.out);
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        });
+      }
+      return applyLimit(entries.map((e) => e.out), limit === null ? null : this.limitOf(limit));
+    };
+    return {
+      names: fields.map((f) => f.name),
+      types: fieldExprs.map((e) => e.expr.type),
+      origins: fields.map((f) => f.origin),
+      run,
+    };
+  }
+}
+
+function originOf(c: Col): ColumnOrigin {
+  return { db: c.db, table: c.qual, orgTable: c.orgTable, orgName: c.orgName };
+}
+
+function isQuery(s: { readonly kind: string }): s is Query {
+  return s.kind === "select" || s.kind === "setOp" || s.kind === "parenQuery" ||
+    s.kind === "values";
+}
+
+/** Whether `query` names table `name` anywhere (a recursive CTE's self-reference). */
+function refersTo(query: unknown, name: string): boolean {
+  if (query === null || typeof query !== "object") return false;
+  if (Array.isArray(query)) return query.some((q) => refersTo(q, name));
+  const node = query as { kind?: unknown; name?: TableName };
+  if (node.kind === "table" && node.name !== undefined && node.name.db === null &&
+    node.name.name.toLowerCase() === name.toLowerCase()) return true;
+  return Object.values(query).some((v) => refersTo(v, name));
+}
+
+function distinctRows(rows: readonly Value[][]): Value[][] {
+  const seen = new Set<string>();
+  const out: Value[][] = [];
+  for (const row of rows) {
+    const key = rowKey(row);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(row);
+  }
+  return out;
+}
+
+/** Sorts by keys: NULL first ascending, stable. */
+function sortEntries(entries: { keys: Value[] }[], desc: readonly boolean[], ctx: EvalContext):
+  void {
+  if (desc.length === 0) return;
+  const warn = ctx.warn;
+  entries.sort((x, y) => {
+    for (let i = 0; i < desc.length; i++) {
+      const a = x.keys[i]!;
+      const b = y.keys[i]!;
+      let order = a === null ? (b === null ? 0 : -1) : b === null ? 1
+        : compareValues(a, b, { warn }) ?? 0;
+      if (desc[i]) order = -order;
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
+}
+
+function applyLimit<T>(rows: T[], limit: { count: bigint; offset: bigint } | null): T[] {
+  if (limit === null) return rows;
+  return rows.slice(Number(limit.offset), Number(limit.offset + limit.count));
+}

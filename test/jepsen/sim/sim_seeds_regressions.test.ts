@@ -1,0 +1,11 @@
+/**
+ * Seeds that found bugs, kept in CI (the traces changed with the fixes, so these guard the
+ * neighbourhood rather than replay the exact failure; the focused tests next to them do):
+ * seed 3 (PD lost its metadata on a crash: `embedded_meta_crash.test.ts`), seed 107 swarm
+ * (fractured reads after a leader change: `max_ts_sync.test.ts`), seed 310 swarm (a
+ * committed transaction reported failed: `stale_command_ambiguous.test.ts`).
+ */
+import { registerSimSeeds } from "./test_sim_seeds.ts";
+
+registerSimSeeds([3], { steps: 20 });
+registerSimSeeds([107, 310], { steps: 20, swarm: true });
