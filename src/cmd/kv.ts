@@ -38,7 +38,7 @@
  * `--leader-transfer-timeout`), so a rolling restart costs no election timeout, then stops.
  */
 import { mkdir, open, readFile, rename, statfs } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import {
   ErrorCode,
@@ -251,6 +251,13 @@ async function writeIdent(path: string, ident: StoreIdent): Promise<void> {
     await file.close();
   }
   await rename(tmp, path);
+  // The rename is durable only once the directory is synced (a crash could lose it).
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 function address(text: string, flag: string): { host: string; port: number } {

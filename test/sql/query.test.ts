@@ -280,4 +280,33 @@ describe("query engine", { timeout: 120_000 }, () => {
       "WHERE t1.a = ? AND t2.d IN (SELECT d FROM t2 WHERE d > ?)", [3, 100]);
     assert.deepEqual(prepared, [{ c: "z", d: 300 }]);
   });
+
+  it("reads a range of row keys for bounds on a clustered integer primary key", async () => {
+    await c.query("CREATE TABLE h (id BIGINT PRIMARY KEY, v INT)");
+    await c.query("INSERT INTO h VALUES (-9223372036854775808, 0), (-5, 1), (0, 2), (3, 3), " +
+      "(4, 4), (10, 5), (9223372036854775807, 6)");
+    await c.query("CREATE TABLE hu (id BIGINT UNSIGNED PRIMARY KEY)");
+    await c.query("INSERT INTO hu VALUES (1), (9223372036854775808), (18446744073709551615)");
+    const before = node.storage.stats.handleRangeScans ?? 0;
+    await check([
+      ["SELECT v FROM h WHERE id BETWEEN -5 AND 4", [["1"], ["2"], ["3"], ["4"]]],
+      ["SELECT v FROM h WHERE id > 3 AND id < 100", [["4"], ["5"]]],
+      ["SELECT v FROM h WHERE id >= 9223372036854775807", [["6"]]],
+      ["SELECT v FROM h WHERE id <= -9223372036854775808", [["0"]]],
+      ["SELECT v FROM h WHERE id < -3.5", [["0"], ["1"]]],
+      ["SELECT v FROM h WHERE id > 4 AND id < 5", []],
+      ["SELECT v FROM h WHERE id > 2 AND v < 5", [["3"], ["4"]]],
+      ["SELECT SUM(v) FROM h WHERE id BETWEEN 0 AND 10", [["14"]]],
+      ["SELECT v FROM h WHERE id BETWEEN 0 AND 10 ORDER BY id DESC", [["5"], ["4"], ["3"],
+        ["2"]]],
+    ]);
+    // Every query but the empty `id > 4 AND id < 5` (no read at all) reads a key range.
+    assert.equal((node.storage.stats.handleRangeScans ?? 0) - before, 8,
+      "each bounded query read a range of row keys");
+    // Unsigned BIGINT handles above 2^63 - 1 wrap, so their table is scanned instead.
+    const scans = node.storage.stats.handleRangeScans ?? 0;
+    await check([["SELECT CAST(id AS CHAR) FROM hu WHERE id > 5 ORDER BY id", [["9223372036854775808"],
+      ["18446744073709551615"]]]]);
+    assert.equal(node.storage.stats.handleRangeScans ?? 0, scans);
+  });
 });

@@ -16,6 +16,8 @@ export interface ExecStats {
   tableScans: number;
   /** Reads of a key range of a secondary index (then the rows by handle). */
   indexRangeScans?: number;
+  /** Reads of a range of row keys by bounds on a clustered integer primary key. */
+  handleRangeScans?: number;
 }
 
 /** A SQL node's storage services; see the file comment. */

@@ -24,7 +24,8 @@ import { type EvalContext, type Expr, type Value, evaluate, isTrue } from "../..
 import type { Expr as AstExpr, CompareOp, TableExpr } from "../parser/ast.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
-import { type IntRange, boundOf, indexKeyRange, indexLedBy, intersect }
+import { type IntRange, boundOf, handleKeyRange, handleRangeable, indexKeyRange, indexLedBy,
+  intersect }
   from "./index_access.ts";
 import { type CompileHost, type Compiled, compile, containsSubquery, holds, withRow }
   from "./compile.ts";
@@ -49,8 +50,11 @@ export interface Source {
   readonly table?: TableInfo;
   /** Reads the rows; `handle` (base tables only) asks for that one row. */
   read(handle?: bigint): Promise<SourceRows>;
-  /** Base tables: the rows whose `index` entries lie in the key range, in handle order. */
-  readRange?(index: IndexInfo, keys: { readonly start: Uint8Array;
+  /**
+   * Base tables: the rows whose `index` entries (null: whose row keys) lie in the key
+   * range, in handle order.
+   */
+  readRange?(index: IndexInfo | null, keys: { readonly start: Uint8Array;
     readonly end: Uint8Array }): Promise<SourceRows>;
 }
 
@@ -309,7 +313,8 @@ function pointKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: re
 }
 
 interface RangeKey {
-  readonly index: IndexInfo;
+  /** The index whose first column is bounded, or null for the clustered handle. */
+  readonly index: IndexInfo | null;
   readonly items: readonly { readonly op: CompareOp; readonly value: Expr }[];
 }
 
@@ -361,6 +366,11 @@ function rangeKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: re
       add(offset!, "<=", high);
     }
   }
+  // The clustered handle first: its range is read without an index lookup.
+  const handleItems = table.pkHandle === null ? undefined : byOffset.get(table.pkHandle);
+  if (handleItems !== undefined && handleRangeable(table)) {
+    return { index: null, items: handleItems };
+  }
   for (const [offset, items] of [...byOffset].sort((a, b) => a[0] - b[0])) {
     const index = indexLedBy(table, offset);
     if (index !== undefined) return { index, items };
@@ -378,7 +388,8 @@ function rangeOf(key: RangeKey, table: TableInfo, ctx: EvalContext):
     if (bound === null) return null;
     range = intersect(range, bound);
   }
-  return indexKeyRange(table, key.index, range);
+  return key.index === null ? handleKeyRange(table, range)
+    : indexKeyRange(table, key.index, range);
 }
 
 function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: FromHost,

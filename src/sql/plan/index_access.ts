@@ -10,12 +10,15 @@
  * string with an integer as doubles, which a key range cannot express), and the table
  * is scanned. The rows are fetched by handle in handle order, so a query sees them in
  * the order a scan would give, and every WHERE conjunct is still evaluated on them.
+ *
+ * The same bounds on a clustered integer primary key (the row handle) read a range of
+ * row keys directly: no index and no lookup (`handleKeyRange`).
  */
 import { prefixNext } from "../../codec/mod.ts";
 import { type Value, toDouble } from "../../expr/mod.ts";
 import type { CompareOp } from "../parser/ast.ts";
 import { type IndexInfo, type TableInfo, intRange } from "../catalog/schema.ts";
-import { indexEntry } from "../table/table.ts";
+import { indexEntry, rowKey, rowRange } from "../table/table.ts";
 
 /** An inclusive integer range; `lo > hi` is empty. */
 export interface IntRange {
@@ -92,6 +95,30 @@ export function boundOf(op: CompareOp, value: Value): IntRange | null | undefine
 /** The intersection of two ranges. */
 export function intersect(a: IntRange, b: IntRange): IntRange {
   return { lo: a.lo > b.lo ? a.lo : b.lo, hi: a.hi < b.hi ? a.hi : b.hi };
+}
+
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
+
+/**
+ * Whether the table's rows can be read by a range of their handle: a clustered integer
+ * primary key whose values are the handles in the same order (an unsigned BIGINT above
+ * 2^63 - 1 wraps to a negative handle, so it cannot).
+ */
+export function handleRangeable(table: TableInfo): boolean {
+  if (table.pkHandle === null) return false;
+  const column = table.columns[table.pkHandle];
+  return column !== undefined && column.type.kind === "int" && intRange(column.type).max <= int64Max;
+}
+
+/** The row keys of handles in `range`, or null when it is empty. */
+export function handleKeyRange(table: TableInfo, range: IntRange):
+  { start: Uint8Array; end: Uint8Array } | null {
+  const lo = range.lo > int64Min ? range.lo : int64Min;
+  const hi = range.hi < int64Max ? range.hi : int64Max;
+  if (lo > hi) return null;
+  return { start: rowKey(table, lo), end: hi === int64Max ? rowRange(table).end
+    : rowKey(table, hi + 1n) };
 }
 
 /** The start and end keys of `range` of the index's first column (clamped to its type). */

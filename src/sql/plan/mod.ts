@@ -53,7 +53,14 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
     database: ctx.database,
     scope: (clause) => ctx.scope(clause),
     evalContext: () => ctx.evalContext(),
-    scanTable: (table) => scanTable(ctx, table),
+    scanTable: (table) => {
+      ctx.storage.stats.tableScans++;
+      return scanRows(ctx, table, rowRange(table));
+    },
+    scanRows: (table, range) => {
+      ctx.storage.stats.handleRangeScans = (ctx.storage.stats.handleRangeScans ?? 0) + 1;
+      return scanRows(ctx, table, range);
+    },
     getRow: async (table, handle) => {
       ctx.storage.stats.pointGets++;
       const bytes = await ctx.txn.get(rowKey(table, handle));
@@ -67,11 +74,11 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
   };
 }
 
-async function scanTable(ctx: DmlContext, table: TableInfo): Promise<TableRows> {
-  ctx.storage.stats.tableScans++;
+/** The rows whose row keys lie in `range`, in handle order. */
+async function scanRows(ctx: DmlContext, table: TableInfo,
+  range: { readonly start: Uint8Array; readonly end: Uint8Array }): Promise<TableRows> {
   const handles: bigint[] = [];
   const rows: Value[][] = [];
-  const range = rowRange(table);
   let start = range.start;
   for (;;) {
     const page = await ctx.txn.scan(start, range.end, { limit: scanPageRows });

@@ -88,6 +88,9 @@ export interface PlanEnv {
   evalContext(): EvalContext;
   scanTable(table: TableInfo): Promise<TableRows>;
   getRow(table: TableInfo, handle: bigint): Promise<Value[] | null>;
+  /** The rows whose row keys lie in [start, end), in handle order. */
+  scanRows?(table: TableInfo, range: { readonly start: Uint8Array;
+    readonly end: Uint8Array }): Promise<TableRows>;
   /** The rows whose entries of `index` lie in [start, end), in handle order. */
   readIndex?(table: TableInfo, index: IndexInfo, range: { readonly start: Uint8Array;
     readonly end: Uint8Array }): Promise<TableRows>;
@@ -253,8 +256,9 @@ export class Planner implements FromHost {
         const scanned = this.scans.get(table.id);
         // A table this statement scanned already is filtered, not read again.
         const got = scanned !== undefined ? await scanned
-          : this.env.readIndex === undefined ? await this.scanOnce(table)
-            : await this.env.readIndex(table, index, keys);
+          : index === null ? await (this.env.scanRows?.(table, keys) ?? this.scanOnce(table))
+            : this.env.readIndex === undefined ? await this.scanOnce(table)
+              : await this.env.readIndex(table, index, keys);
         return { rows: got.rows as Value[][], handles: got.handles };
       },
     };
