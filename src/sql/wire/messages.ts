@@ -27,9 +27,10 @@ export function encodeOk(ok: OkPacket): Uint8Array {
     .lenencInt(ok.lastInsertId ?? 0)
     .uint16(ok.status)
     .uint16(Math.min(ok.warnings ?? 0, 0xffff));
-  // The info text is length-encoded, as MySQL's and MariaDB's servers write it whatever the
-  // client's capabilities: MariaDB's client library always reads it that way (and reports
-  // "malformed packet" otherwise), and clients reading "rest of packet" cope with it.
+  // The info text is length-encoded, as MySQL's and MariaDB's servers write it: MariaDB's
+  // client library always reads it that way (and reports "malformed packet" otherwise).
+  // The server offers CLIENT_SESSION_TRACK, under which every client reads it so (mysql2
+  // reads the rest of the packet without it, and showed the length byte).
   if (ok.info !== undefined && ok.info !== "") w.lenencString(ok.info);
   return w.finish();
 }

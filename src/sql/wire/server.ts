@@ -40,7 +40,7 @@ export const serverCapabilities =
   Capability.Transactions | Capability.SecureConnection | Capability.MultiStatements |
   Capability.MultiResults | Capability.PsMultiResults | Capability.PluginAuth |
   Capability.ConnectAttrs | Capability.PluginAuthLenencClientData |
-  Capability.DeprecateEof;
+  Capability.DeprecateEof | Capability.SessionTrack;
 
 export interface MySqlServerOptions {
   readonly env: Env;
