@@ -108,7 +108,8 @@ const int64Max = 2n ** 63n - 1n;
 export function handleRangeable(table: TableInfo): boolean {
   if (table.pkHandle === null) return false;
   const column = table.columns[table.pkHandle];
-  return column !== undefined && column.type.kind === "int" && intRange(column.type).max <= int64Max;
+  return column !== undefined && column.type.kind === "int" &&
+    intRange(column.type).max <= int64Max;
 }
 
 /** The row keys of handles in `range`, or null when it is empty. */
