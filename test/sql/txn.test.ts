@@ -303,6 +303,23 @@ describe("isolation levels", { timeout: 60_000 }, () => {
     await a.query("COMMIT");
   });
 
+  it("ends the transaction at a DDL statement's implicit commit, as MySQL does", async () => {
+    const a = await node.connect("test");
+    const b = await node.connect("test");
+    const t = await counterTable(a, [1, 2]);
+    await a.query("BEGIN");
+    await a.query(`UPDATE ${t} SET n = 1 WHERE id = 1`);
+    await a.query(`CREATE TABLE ${t}_ddl (id INT PRIMARY KEY)`);
+    assert.deepEqual(await rows(b, `SELECT n FROM ${t} WHERE id = 1`), [{ n: 1 }],
+      "the DDL committed what the transaction wrote");
+    // After the DDL the session is in autocommit again: this write is visible at once and
+    // a ROLLBACK has nothing to undo.
+    await a.query(`UPDATE ${t} SET n = 2 WHERE id = 2`);
+    assert.deepEqual(await rows(b, `SELECT n FROM ${t} WHERE id = 2`), [{ n: 2 }]);
+    await a.query("ROLLBACK");
+    assert.deepEqual(await rows(b, `SELECT n FROM ${t} ORDER BY id`), [{ n: 1 }, { n: 2 }]);
+  });
+
   it("refuses SERIALIZABLE rather than running it as a weaker level", async () => {
     const c = await node.connect("test");
     for (const sql of [

@@ -695,10 +695,10 @@ export class SqlSession implements Session {
         return this.executeStored(prepared, { ...run, params }, storage);
       }
       case "createDatabase":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         return note(await ddl.createDatabase(storage, statement.name, statement));
       case "dropDatabase": {
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         const outcome = await ddl.dropDatabase(storage, statement.name, statement);
         if (this.database?.toLowerCase() === statement.name.toLowerCase()) this.database = null;
         return note(outcome);
@@ -707,7 +707,7 @@ export class SqlSession implements Session {
         if (statement.like !== null || statement.query !== null || statement.temporary) {
           return errorResult(unsupported("CREATE TABLE ... LIKE / SELECT and TEMPORARY"));
         }
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         if (this.foreignKeyChecks && statement.constraints.some((c) => c.kind === "foreignKey")) {
           const target = dbOf(statement.table);
           const info = tableInfoOf(target.name, statement, { tableId: 0, dbId: 0 });
@@ -715,31 +715,31 @@ export class SqlSession implements Session {
         }
         return note(await ddl.createTable(storage, dbOf(statement.table), statement));
       case "dropTable":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         if (this.foreignKeyChecks) {
           await checkForeignKeyDdl(storage, (s) =>
             foreignKeyDropError(s, statement.tables.map(dbOf)));
         }
         return note(await ddl.dropTables(storage, statement.tables.map(dbOf), statement));
       case "truncateTable":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         if (this.foreignKeyChecks) {
           await checkForeignKeyDdl(storage, (s) =>
             foreignKeyTruncateError(s, dbOf(statement.table)));
         }
         return note(await ddl.truncateTable(storage, dbOf(statement.table)));
       case "createIndex":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         return note(await ddl.createIndex(storage, dbOf(statement.table), statement));
       case "dropIndex":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         return note(await ddl.dropIndex(storage, dbOf(statement.table), statement));
       case "alterTable":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         return note(await ddl.alterTable(storage, dbOf(statement.table), statement.specs, {
           scope: (clause) => this.scope(run, clause), evalContext: () => this.evalContext(run) }));
       case "renameTable":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         return note(await ddl.renameTables(storage, statement.pairs.map((p) => ({
           from: dbOf(p.from), to: dbOf(p.to) }))));
       case "admin":
@@ -768,13 +768,13 @@ export class SqlSession implements Session {
           return resultSet(out.columns, out.rows, run.diagnostics.length);
         });
       case "createView":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         return note(await createView(storage, dbOf(statement.name), statement,
           queryItemTexts(parsed.text, statement.query),
           { scope: (clause) => this.scope(run, clause),
             evalContext: () => this.evalContext(run) }));
       case "dropView":
-        await this.endTxn({ commit: true });
+        await this.implicitCommit();
         return note(await dropViews(storage, statement.names.map(dbOf), statement));
       case "insert":
         return this.withTxn(storage, async (open) => {
@@ -925,6 +925,16 @@ export class SqlSession implements Session {
    * Ends the open transaction. A commit of a transaction that wrote fails with the
    * retryable 8028 when a DDL changed the schema since it started.
    */
+  /**
+   * The implicit commit before a DDL statement (MySQL's rule): the open transaction commits
+   * and the session is back in autocommit mode (unless autocommit = 0).
+   */
+  private async implicitCommit(): Promise<void> {
+    this.transaction = false;
+    this.savepoints = [];
+    await this.endTxn({ commit: true });
+  }
+
   private async endTxn(options: { readonly commit: boolean }): Promise<void> {
     await this.txns?.end(options);
   }
