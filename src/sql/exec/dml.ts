@@ -45,6 +45,7 @@ import { type TableInfo, fieldTypeOf } from "../catalog/schema.ts";
 import {
   decodeRowValue,
   handleOf,
+  integralValue,
   rowKey,
   rowRange,
   storeValue,
@@ -154,34 +155,6 @@ function hasColumns(node: unknown): boolean {
   if (node === null || typeof node !== "object") return false;
   if ((node as { kind?: unknown }).kind === "column") return true;
   return Object.values(node).some(hasColumns);
-}
-
-/**
- * `value` as an int64 when it is exactly one (a client may bind `2` as a DOUBLE or a
- * string); comparing an integer column with it is then plain equality.
- */
-function integralValue(value: Value): bigint | undefined {
-  if (value === null) return undefined;
-  let n: bigint | undefined;
-  switch (value.kind) {
-    case "int":
-    case "uint":
-      n = value.value;
-      break;
-    case "double":
-      n = Number.isInteger(value.value) ? BigInt(value.value) : undefined;
-      break;
-    case "decimal":
-      n = value.unscaled % 10n ** BigInt(value.scale) === 0n
-        ? value.unscaled / 10n ** BigInt(value.scale) : undefined;
-      break;
-    case "string":
-      n = /^-?\d{1,19}$/.test(value.value) ? BigInt(value.value) : undefined;
-      break;
-    default:
-      n = undefined;
-  }
-  return n !== undefined && n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
 }
 
 /** The handle a WHERE pins with `pk = constant`, or undefined when it does not. */

@@ -24,6 +24,7 @@ import { type EvalContext, type Expr, type Value, evaluate, isTrue } from "../..
 import type { Expr as AstExpr, CompareOp, TableExpr } from "../parser/ast.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
+import { integralValue } from "../table/table.ts";
 import { type IntRange, boundOf, handleKeyRange, handleRangeable, indexKeyRange, indexLedBy,
   intersect }
   from "./index_access.ts";
@@ -264,31 +265,6 @@ function analyze(asts: readonly AstExpr[], scope: Scope, leaves: readonly Leaf[]
 }
 
 // ---- join groups -------------------------------------------------------------------------
-
-/** `value` as an int64 handle when it is exactly one integer. */
-function integralValue(value: Value): bigint | undefined {
-  if (value === null) return undefined;
-  let n: bigint | undefined;
-  switch (value.kind) {
-    case "int":
-    case "uint":
-      n = value.value;
-      break;
-    case "double":
-      n = Number.isInteger(value.value) ? BigInt(value.value) : undefined;
-      break;
-    case "decimal":
-      n = value.unscaled % 10n ** BigInt(value.scale) === 0n
-        ? value.unscaled / 10n ** BigInt(value.scale) : undefined;
-      break;
-    case "string":
-      n = /^-?\d{1,19}$/.test(value.value) ? BigInt(value.value) : undefined;
-      break;
-    default:
-      n = undefined;
-  }
-  return n !== undefined && n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
-}
 
 /** For a base-table leaf: an expression that pins its integer primary key, if any. */
 function pointKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: readonly Leaf[],

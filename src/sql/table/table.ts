@@ -142,6 +142,34 @@ export function duplicateText(values: readonly Value[], columns: readonly number
   return columns.map((o) => toText(values[o] ?? null) ?? "NULL").join("-");
 }
 
+/**
+ * `value` as an int64 when it is exactly one (a client may bind `2` as a DOUBLE or a
+ * string); comparing an integer column with it is then plain equality.
+ */
+export function integralValue(value: Value): bigint | undefined {
+  if (value === null) return undefined;
+  let n: bigint | undefined;
+  switch (value.kind) {
+    case "int":
+    case "uint":
+      n = value.value;
+      break;
+    case "double":
+      n = Number.isInteger(value.value) ? BigInt(value.value) : undefined;
+      break;
+    case "decimal":
+      n = value.unscaled % 10n ** BigInt(value.scale) === 0n
+        ? value.unscaled / 10n ** BigInt(value.scale) : undefined;
+      break;
+    case "string":
+      n = /^-?\d{1,19}$/.test(value.value) ? BigInt(value.value) : undefined;
+      break;
+    default:
+      n = undefined;
+  }
+  return n !== undefined && n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
+}
+
 /** The handle of a row whose primary key is its handle. */
 export function handleOf(value: Value): bigint {
   if (value === null || (value.kind !== "int" && value.kind !== "uint")) {
