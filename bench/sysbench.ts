@@ -71,6 +71,8 @@ interface WorkloadResult {
   readonly tps: number;
   readonly p95Ms: number;
   readonly errors: number;
+  /** Server CPU time (all its processes, user + system) per query, in microseconds. */
+  readonly cpuUsPerQuery: number;
   /** The last lines of sysbench's output when it failed. */
   readonly failure?: string;
 }
@@ -133,6 +135,25 @@ async function rssMib(pid: number): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux), or 0. */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by all of a target's processes. */
+async function targetCpuSeconds(target: Target): Promise<number> {
+  let total = 0;
+  for (const pid of (await target.pids()).values()) total += await cpuSecondsOf(pid);
+  return total;
 }
 
 /** Samples the memory of a target's processes until stopped; returns peaks. */
@@ -332,19 +353,25 @@ async function benchServer(server: "tessera" | "mariadb", profileDir: string):
     if (!prepare.ok) console.log(lastLines(prepared.output, 8));
     for (const workload of options.workloads) {
       if (!prepare.ok) break;
+      const cpuBefore = await targetCpuSeconds(target);
       const run = await runSysbench([...sysbenchArgs(workload, target.port), "run"],
         (options.time + 120) * 1000);
+      const cpuSeconds = await targetCpuSeconds(target) - cpuBefore;
       const parsed = parseSysbench(run.output);
       // sysbench's default ignores (and counts) deadlocks and lock wait timeouts, 1213/1205,
       // which MariaDB reports too under write contention; any other error ends the run.
       const ok = run.ok && parsed !== null && !/^FATAL: /m.test(run.output);
       const result: WorkloadResult = {
         workload, ok, qps: parsed?.qps ?? 0, tps: parsed?.tps ?? 0, p95Ms: parsed?.p95Ms ?? 0,
-        errors: parsed?.errors ?? 0, ...(ok ? {} : { failure: lastLines(run.output, 8) }),
+        errors: parsed?.errors ?? 0,
+        cpuUsPerQuery: parsed !== null && parsed.qps > 0
+          ? Math.round(cpuSeconds * 1e6 / (parsed.qps * options.time)) : 0,
+        ...(ok ? {} : { failure: lastLines(run.output, 8) }),
       };
       workloads.push(result);
       console.log(`${server}: ${workload} ${ok ? "" : "FAILED "}qps ${result.qps.toFixed(0)} ` +
-        `tps ${result.tps.toFixed(0)} p95 ${result.p95Ms} ms, ${result.errors} ignored errors`);
+        `tps ${result.tps.toFixed(0)} p95 ${result.p95Ms} ms, ${result.errors} ignored errors, ` +
+        `server CPU ${result.cpuUsPerQuery} µs/query`);
       if (!ok) console.log(result.failure);
     }
   } finally {

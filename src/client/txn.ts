@@ -34,7 +34,6 @@ import {
   ErrorCode,
   TesseraError,
   type Timestamp,
-  decomposeTimestamp,
   limits,
 } from "../base/mod.ts";
 import { compareBytes } from "../codec/mod.ts";
@@ -171,10 +170,13 @@ export class Transaction {
   private path: CommitPath | undefined;
   private commitTsValue: Timestamp | undefined;
   private statement: StatementOptions = {};
+  /** Monotonic time when the transaction began (just after its start ts arrived). */
+  private readonly begunAtMs: number;
 
   constructor(ctx: TxnContext, startTs: Timestamp, options: TxnOptions = {}) {
     this.ctx = ctx;
     this.startTs = startTs;
+    this.begunAtMs = ctx.env.clock.monotonicMs();
     this.forUpdateTs = startTs;
     this.options = options;
     this.pessimistic = options.pessimistic ?? false;
@@ -725,10 +727,12 @@ export class Transaction {
     const key = this.primary;
     if (this.heartbeat !== undefined || key === undefined) return;
     const intervalMs = this.options.heartbeatIntervalMs ?? limits.txnHeartbeatIntervalMsDefault;
-    const startMs = decomposeTimestamp(this.startTs).physicalMs;
     this.heartbeat = this.ctx.env.timers.setInterval(intervalMs, () => {
       if (this.state === "committed" || this.state === "rolledBack") return;
-      const ttl = Math.ceil(this.ctx.env.clock.wallMs() - startMs) + this.lockTtlMs();
+      // The TTL counts from the start ts: time since then plus the lock TTL, measured on the
+      // monotonic clock (as TiDB does), since this process's wall clock may be off the TSO's.
+      const elapsedMs = this.ctx.env.clock.monotonicMs() - this.begunAtMs;
+      const ttl = Math.ceil(elapsedMs) + this.lockTtlMs();
       this.ctx.background(async () => {
         const { reply } = await this.ctx.kv.sendKey<KvReply>(key, KvMethod.txnHeartbeat, () => ({
           primary: key,

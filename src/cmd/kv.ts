@@ -84,6 +84,7 @@ import {
   loadConfig,
   splitAddress,
 } from "./config.ts";
+import { clockConfig, warnIfClockSkewed } from "./clock_config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { type Logger, createLogger, logConfig } from "./logger.ts";
 import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
@@ -91,6 +92,7 @@ import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
 /** Options of `tessera kv`. */
 export const kvConfig = defineConfig({
   ...logConfig,
+  ...clockConfig,
   pd: {
     type: "string",
     default: "127.0.0.1:2379",
@@ -307,7 +309,8 @@ async function startKv(
   },
 ): Promise<void> {
   const { logger, lifecycle } = parts;
-  const env = createNodeEnv();
+  const env = createNodeEnv({ clockOffsetMs: config.clockOffsetMs });
+  warnIfClockSkewed(logger, config.clockOffsetMs);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const engine = await LmdbEngine.open(join(dataDir, "engine"), {

@@ -33,6 +33,7 @@ import {
   loadConfig,
   splitAddress,
 } from "./config.ts";
+import { clockConfig, warnIfClockSkewed } from "./clock_config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { type Logger, createLogger, logConfig } from "./logger.ts";
 import { createMetricsRegistry } from "./status_server.ts";
@@ -40,6 +41,7 @@ import { createMetricsRegistry } from "./status_server.ts";
 /** Options of `tessera pd`. */
 export const pdConfig = defineConfig({
   ...logConfig,
+  ...clockConfig,
   name: {
     type: "string",
     default: "",
@@ -114,7 +116,8 @@ async function runPd(config: ConfigOf<typeof pdConfig>, context: CommandContext)
   const logger = createLogger({ component: "pd", level: config.logLevel }).child({ name });
   const lifecycle = new Lifecycle({ logger });
   lifecycle.install();
-  const env = createNodeEnv();
+  const env = createNodeEnv({ clockOffsetMs: config.clockOffsetMs });
+  warnIfClockSkewed(logger, config.clockOffsetMs);
   let store: MetaStore;
   if (config.etcd === "") {
     const dir = resolve(config.dataDir);
@@ -125,7 +128,10 @@ async function runPd(config: ConfigOf<typeof pdConfig>, context: CommandContext)
       .split(",")
       .map((e) => e.trim())
       .filter((e) => e !== "");
-    store = new EtcdMetaStore(env, { endpoints, namespace: config.etcdNamespace });
+    // The etcd client's gRPC deadlines are absolute times that grpc-js compares with the
+    // system clock, so they are computed on an unskewed clock whatever --clock-offset-ms says
+    // (on a skewed one, a clock over 5 s behind made every call expire before it was sent).
+    store = new EtcdMetaStore(createNodeEnv(), { endpoints, namespace: config.etcdNamespace });
     logger.info({ endpoints }, "using etcd for metadata");
   }
   lifecycle.onStop("meta-store", () => store.close());

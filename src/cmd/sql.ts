@@ -21,6 +21,7 @@ import { type MySqlServer, type SqlStorage, createMySqlServer, createSessionFact
   openSqlStorage, serverVersionDefault } from "../sql/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
+import { clockConfig, warnIfClockSkewed } from "./clock_config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { type Logger, createLogger, logConfig } from "./logger.ts";
 import { resolveSqlTls } from "./sql_tls.ts";
@@ -29,6 +30,7 @@ import { createMetricsRegistry, startStatusServer } from "./status_server.ts";
 /** Options of `tessera sql`. */
 export const sqlConfig = defineConfig({
   ...logConfig,
+  ...clockConfig,
   host: {
     type: "string",
     default: "127.0.0.1",
@@ -88,8 +90,10 @@ export async function startSqlNode(options: {
   readonly tls?: TlsOptions;
   /** The cluster's storage (`openSqlStorage`); table-less mode without it. */
   readonly storage?: SqlStorage;
+  /** Skews the node's wall clock (`--clock-offset-ms`); 0 by default. */
+  readonly clockOffsetMs?: number;
 }): Promise<SqlNode> {
-  const env = createNodeEnv();
+  const env = createNodeEnv({ clockOffsetMs: options.clockOffsetMs ?? 0 });
   let boundPort = options.port;
   const sessions = createSessionFactory({
     wallMs: () => env.clock.wallMs(),
@@ -124,9 +128,10 @@ export async function startSqlNode(options: {
  */
 export async function connectSqlStorage(
   pdEndpoints: readonly string[],
-  options: { readonly logger: Logger; readonly lifecycle: Lifecycle },
+  options: { readonly logger: Logger; readonly lifecycle: Lifecycle;
+    readonly clockOffsetMs?: number },
 ): Promise<SqlStorage> {
-  const env = createNodeEnv();
+  const env = createNodeEnv({ clockOffsetMs: options.clockOffsetMs ?? 0 });
   const pd = new PdClient(env, { endpoints: [...pdEndpoints], logger: options.logger });
   const client = new TxnClient(env, { pd, logger: options.logger });
   options.lifecycle.onStop("txn-client", async () => {
@@ -169,6 +174,7 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
   const logger = createLogger({ component: "sql", level: config.logLevel });
   const lifecycle = new Lifecycle({ logger });
   lifecycle.install();
+  warnIfClockSkewed(logger, config.clockOffsetMs);
   const nodeRef: { current: SqlNode | undefined } = { current: undefined };
   const status = await startStatusServer({
     host: config.host,
@@ -192,9 +198,10 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
   logger.info({ source }, "TLS certificate for the MySQL port");
   const storage = config.pd === ""
     ? undefined
-    : await connectSqlStorage(config.pd.split(","), { logger, lifecycle });
+    : await connectSqlStorage(config.pd.split(","),
+      { logger, lifecycle, clockOffsetMs: config.clockOffsetMs });
   const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger, tls,
-    ...(storage === undefined ? {} : { storage }) });
+    clockOffsetMs: config.clockOffsetMs, ...(storage === undefined ? {} : { storage }) });
   nodeRef.current = node;
   lifecycle.onStop("mysql-server", () => node.close());
   const address = `${node.mysql.host}:${node.mysql.port}`;

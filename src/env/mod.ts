@@ -46,3 +46,5 @@ export {
 export { type SimDiskControl, SimFileSystem } from "./sim/file_system.ts";
 export { SimBuggify } from "./sim/buggify.ts";
 export { type ClockSkew, SimClock } from "./sim/clock.ts";
+export type { NodeEnvOptions } from "./node/node_env.ts";
+export { clockOffsetMsMax } from "./node/clock.ts";

@@ -75,6 +75,12 @@ class NodeConnection implements Connection {
     }
     this.handlers.onClose(this.error);
   };
+  /** Set from the first write of an event-loop turn until `uncork` runs at its end. */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
   private readonly onSocketDrain = (): void => {
     this.handlers?.onDrain();
   };
@@ -113,6 +119,14 @@ class NodeConnection implements Connection {
     // receive; the owner learns of the close through `onClose` instead.
     if (this.upgrade !== undefined) return false;
     if (this.socket.destroyed || this.socket.writableEnded) return false;
+    // Writes made in one turn of the event loop leave as one writev when it ends: replies
+    // and requests of many connections' callbacks share a system call (each costs ~20 µs
+    // on loopback, most of a point select's CPU before this).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
     return this.socket.write(chunk);
   }
 

@@ -41,6 +41,7 @@ import {
   TesseraError,
   type Timestamp,
   assert,
+  decomposeTimestamp,
   limits,
   maxTimestamp,
 } from "../../base/mod.ts";
@@ -558,7 +559,12 @@ export class TxnScheduler {
   async checkTxnStatus(req: CheckTxnStatusRequest): Promise<CheckTxnStatusReply> {
     // A reader pushing the lock reads at callerStartTs: async commit must commit above it.
     if (req.callerStartTs !== maxTimestamp) this.cm.updateMaxTs(req.callerStartTs);
-    const nowMs = this.clock.wallMs();
+    // TTLs count from start ts, a TSO time: judge them by the caller's fresh TSO time (as
+    // TiKV does), which its resolver also goes by, not by this node's clock, which may be
+    // off (a node ahead rolled back live transactions; one behind kept dead locks).
+    const nowMs = req.currentTs > 0n && req.currentTs !== maxTimestamp
+      ? decomposeTimestamp(req.currentTs).physicalMs
+      : this.clock.wallMs();
     const ran = await this.run(req.context, [req.primary], (snap) => {
       const { outcome, writes } = checkTxnStatus(snap.snapshot, {
         primary: req.primary,

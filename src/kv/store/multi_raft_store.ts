@@ -23,8 +23,10 @@
  * must be on this store (PD merges shards with peers on the same stores; when the
  * target's leader is elsewhere, the source's leadership is moved there first). A leader
  * of a merging source that is not running its merge resumes it on the tick, so a merge
- * survives leader changes and restarts. Requests for a merged-away source get
- * `epochNotMatch` with the shards now covering its range.
+ * survives leader changes and restarts. A merge that can no longer commit (the target
+ * refused CommitMerge at apply, or its peer here left the planned epoch, is merging
+ * itself or was merged away) is rolled back, so the source serves again. Requests for a
+ * merged-away source get `epochNotMatch` with the shards now covering its range.
  */
 import { AssertionError, assert, limits } from "../../base/mod.ts";
 import type { PeerId } from "../../base/mod.ts";
@@ -39,6 +41,7 @@ import type {
 import { type RaftOptions, type RaftStatus, defaultRaftOptions } from "../../raft/mod.ts";
 import type { Engine, WriteOp } from "../engine/engine.ts";
 import {
+  type MergeState,
   type PeerState,
   type RaftEnvelope,
   type SnapshotPayload,
@@ -405,6 +408,11 @@ export class MultiRaftStore implements StoreShards {
       if (target === undefined || !target.isInitialized || target.destroyedFlag) {
         return { kind: "refused", reason: "the merge target has no peer on this store" };
       }
+      // A merging target refuses CommitMerge until it is merged away or rolled back (a new
+      // epoch): the source would only prepare to roll back.
+      if (target.merging !== undefined) {
+        return { kind: "refused", reason: "the merge target is merging" };
+      }
       const t = target.shard;
       if (t.epoch.version !== options.targetEpoch.version ||
         t.epoch.confVersion !== options.targetEpoch.confVersion) {
@@ -445,6 +453,7 @@ export class MultiRaftStore implements StoreShards {
       const merging = source.merging;
       if (merging === undefined) return { kind: "refused", reason: "merge rolled back" };
       if (!source.isLeader) return { kind: "notLeader", shardId: source.shardId };
+      if (this.mergeTargetMovedOn(merging)) return this.rollBackMerge(source);
       // Everything the source applied (PrepareMerge and after) must be in every source
       // peer's log, so every target peer's wait for its source peer ends.
       const appliedIndex = source.appliedIndex;
@@ -472,11 +481,41 @@ export class MultiRaftStore implements StoreShards {
       // A definite refusal at apply: every earlier CommitMerge attempt in the target's log
       // is settled too. If none took the source, it is safe to roll back.
       if (source.destroyedFlag) return { kind: "ok" };
-      const rolled = await source.rollbackMerge();
-      if (rolled.kind !== "ok") return rolled;
-      return { kind: "refused", reason: "the merge target changed; merge rolled back" };
+      return this.rollBackMerge(source);
     }
     return { kind: "refused", reason: "merge not finished yet; resumed on the tick" };
+  }
+
+  /**
+   * True when this store's peer of a merge's target proves that no CommitMerge of the
+   * merging source led here can ever apply, so the source may roll back (TiKV's source
+   * peers do the same check of their local target before asking for RollbackMerge). The
+   * proof: a target peer applying that CommitMerge tombstones this store's source peer in
+   * the same batch (and a target snapshot covering the source destroys it first), so while
+   * the source peer here lives, the target peer here has not passed the CommitMerge; if it
+   * has nevertheless left the planned epoch (versions only grow), or is merging itself (it
+   * refuses CommitMerge until merged away or rolled back to a new version), or was merged
+   * away, every later CommitMerge in the target's log fails its epoch check at apply. A
+   * target peer still behind the planned epoch, or missing here for another reason (not
+   * yet created, replaced), proves nothing: the merge waits.
+   */
+  private mergeTargetMovedOn(merging: MergeState): boolean {
+    const target = this.peers.get(merging.targetShardId);
+    if (target === undefined || target.destroyedFlag) {
+      return this.mergedSources.has(merging.targetShardId);
+    }
+    if (!target.isInitialized) return false;
+    const epoch = target.shard.epoch;
+    const planned = merging.targetEpoch;
+    return epoch.version > planned.version || epoch.confVersion > planned.confVersion ||
+      (target.merging !== undefined && epoch.version >= planned.version);
+  }
+
+  /** Proposes RollbackMerge on the source (led here) once the merge cannot commit. */
+  private async rollBackMerge(source: ShardPeer): Promise<AdminResult> {
+    const rolled = await source.rollbackMerge();
+    if (rolled.kind !== "ok") return rolled;
+    return { kind: "refused", reason: "the merge target changed; merge rolled back" };
   }
 
   private sleep(ms: number): Promise<void> {
