@@ -6,10 +6,20 @@
  * accent-insensitive, trailing spaces ignored); two integers (signed or unsigned)
  * exactly; integers and decimals as exact decimals; anything with a DOUBLE, or a string
  * against a number, as DOUBLEs (so `'1' = 1` and `'abc' = 0`, the latter with a
- * truncation warning); two DATETIMEs by time, a DATETIME and a string by the string's
- * text. NULL on either side gives NULL (the callers implement `<=>`).
+ * truncation warning); two DATETIMEs by time, a DATETIME and a string that is a date
+ * as DATETIMEs (any other string by its text). NULL on either side gives NULL (the
+ * callers implement `<=>`).
+ *
+ * Values of typed columns carry a tag (`StringTag`, value.ts) that changes this as in
+ * MySQL: a TIME against a TIME or a string compares as a duration ('-01:00:00' <
+ * '00:30:00' < '100:00:00'); JSON against anything by the JSON rules (json_compare.ts);
+ * an ENUM or SET against a number by its index or bits (their numeric value), against a
+ * string by its text. ORDER BY sorts ENUM by index and SET by bits (`compareForSort`),
+ * while comparisons, MIN and MAX use the text, as MySQL does.
  */
 import { type Collation, compareBytes, generalCiCollation } from "../codec/mod.ts";
+import { compareJson } from "./json_compare.ts";
+import { parseDateTimeText, parseTimeText } from "./temporal.ts";
 import {
   type Value,
   type WarningSink,
@@ -42,6 +52,8 @@ export function compareValues(
   options: { readonly warn: WarningSink; readonly collation?: Collation },
 ): number | null {
   if (a === null || b === null) return null;
+  const typed = compareTagged(a, b);
+  if (typed !== undefined) return typed;
   const collation = options.collation ?? defaultCollation;
   if (a.kind === "string" && b.kind === "string") {
     return compareStrings(a.value, b.value, collation);
@@ -51,6 +63,15 @@ export function compareValues(
       return compareStrings(formatDateTime(a.value, 6), formatDateTime(b.value, 6), collation);
     }
     if (a.kind === "string" || b.kind === "string") {
+      // A string that is a date and time compares as one ('2024-01-01' = DATE, '… 12:00'
+      // = DATETIME(3) '… 12:00:00.000'); any other string by its text.
+      const text = a.kind === "string" ? a.value : (b as { value: string }).value;
+      const parsed = parseDateTimeText(text, 6);
+      if (parsed !== null) {
+        const x = a.kind === "datetime" ? a.value : parsed;
+        const y = b.kind === "datetime" ? b.value : parsed;
+        return compareStrings(formatDateTime(x, 6), formatDateTime(y, 6), collation);
+      }
       return compareStrings(toText(a) ?? "", toText(b) ?? "", collation);
     }
   }
@@ -65,6 +86,44 @@ export function compareValues(
   const da = toDouble(a, options.warn) ?? 0;
   const db = toDouble(b, options.warn) ?? 0;
   return da < db ? -1 : da > db ? 1 : 0;
+}
+
+/**
+ * The comparison of `a` and `b` their tags decide (JSON, TIME against TIME or a string
+ * that is a time); undefined when the general rules apply.
+ */
+function compareTagged(a: Exclude<Value, null>, b: Exclude<Value, null>): number | undefined {
+  const ta = a.kind === "string" ? a.tag?.kind : undefined;
+  const tb = b.kind === "string" ? b.tag?.kind : undefined;
+  if (ta === undefined && tb === undefined) return undefined;
+  if (ta === "json" || tb === "json") return compareJson(a, b);
+  if ((ta === "time" || tb === "time") && a.kind === "string" && b.kind === "string") {
+    const x = parseTimeText(a.value);
+    const y = parseTimeText(b.value);
+    if (x === null || y === null) return undefined;
+    return sign(x - y);
+  }
+  return undefined;
+}
+
+/**
+ * `compareValues` for sorting (ORDER BY): as it, except that two ENUM values order by
+ * their index (declaration order) and two SET values by their bits, as MySQL sorts them.
+ */
+export function compareForSort(
+  a: Value,
+  b: Value,
+  options: { readonly warn: WarningSink; readonly collation?: Collation },
+): number | null {
+  if (a !== null && b !== null && a.kind === "string" && b.kind === "string") {
+    const ta = a.tag;
+    const tb = b.tag;
+    if (ta?.kind === "enum" && tb?.kind === "enum") return sign(ta.index - tb.index);
+    if (ta?.kind === "set" && tb?.kind === "set") {
+      return ta.bits < tb.bits ? -1 : ta.bits > tb.bits ? 1 : 0;
+    }
+  }
+  return compareValues(a, b, options);
 }
 
 /** The collation weight of one character, as a comparable string. */

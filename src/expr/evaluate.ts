@@ -11,6 +11,7 @@ import { ExprError, type ExprErrorReason } from "./errors.ts";
 import type { EvalContext, Expr } from "./expr.ts";
 import { type EvalState, builtins } from "./functions.ts";
 import type { Value } from "./value.ts";
+import { sessionValue } from "./temporal_tz.ts";
 
 /** The value of `expr`; throws `ExprError` when evaluation fails. */
 export function evaluate(expr: Expr, ctx: EvalContext): Value {
@@ -23,7 +24,7 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value {
 
 function evaluateIn(expr: Expr, state: EvalState): Value {
   if (expr.kind === "constant") return expr.value;
-  if (expr.kind === "column") return state.ctx.row?.[expr.index] ?? null;
+  if (expr.kind === "column") return sessionValue(state.ctx.row?.[expr.index] ?? null, state.ctx);
   const builtin = builtins.get(expr.fn);
   assert(builtin !== undefined, `no built-in ${expr.fn}`);
   return builtin.run(expr, state);

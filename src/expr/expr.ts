@@ -30,6 +30,7 @@ import {
   uint64Max,
 } from "./value.ts";
 import { parseDecimal } from "../codec/mod.ts";
+import type { TimeZone } from "./temporal_tz.ts";
 
 /** An expression node. */
 export type Expr =
@@ -58,6 +59,10 @@ export interface EvalContext {
   readonly warn: WarningSink;
   /** The statement's start time in the session time zone: NOW(), CURRENT_TIMESTAMP. */
   readonly statementTime: DateTime;
+  /** The same instant in ms since the epoch (UNIX_TIMESTAMP()); absent: from the above. */
+  readonly statementEpochMs?: number;
+  /** The session's `time_zone` (TIMESTAMP columns, FROM_UNIXTIME …); absent: UTC. */
+  readonly timeZone?: TimeZone;
   /** DATABASE(): the current database, null when none is selected. */
   readonly database: string | null;
   /** USER(): `user@client-host`. */

@@ -3,7 +3,7 @@
  * JSON_EXTRACT (and `->` / `->>`, which the SQL layer builds from it and JSON_UNQUOTE),
  * JSON_UNQUOTE, JSON_QUOTE, JSON_OBJECT, JSON_ARRAY, JSON_VALID and JSON_TYPE. A
  * document argument that is not JSON fails with 3141, a bad path with 3143. Results
- * of JSON functions have MySQL's JSON column type (245).
+ * of JSON functions have MySQL's JSON column type (245) and compare as JSON.
  */
 import { ExprError } from "./errors.ts";
 import type { Expr } from "./expr.ts";
@@ -24,6 +24,13 @@ import { type Value, toText } from "./value.ts";
 /** The result type of a function returning JSON. */
 function jsonType(nullable: boolean): FieldType {
   return { ...stringType(1_073_741_823, { nullable }), code: TypeCode.Json };
+}
+
+/**
+ * A JSON result: its normalized text, tagged so that it compares as JSON (json_compare.ts).
+ */
+function jsonValue(node: JsonNode): Value {
+  return { kind: "string", value: printJson(node), tag: { kind: "json" } };
 }
 
 /** Argument `index` (0-based) of `call` as a JSON document; null for NULL. */
@@ -50,7 +57,7 @@ function toJsonNode(arg: Expr, value: Value): JsonNode {
     case "double":
       return { kind: "literal", text: formatJsonDouble(value.value) };
     case "string": {
-      if (arg.type.code === TypeCode.Json) {
+      if (arg.type.code === TypeCode.Json || value.tag?.kind === "json") {
         const parsed = parseJson(value.value);
         if (parsed.ok) return parsed.node;
       }
@@ -83,7 +90,7 @@ const jsonExtract: Builtin = {
     }
     if (found.length === 0) return null;
     const result: JsonNode = wildcard ? { kind: "array", items: found } : found[0]!;
-    return { kind: "string", value: printJson(result) };
+    return jsonValue(result);
   },
 };
 
@@ -123,7 +130,7 @@ const jsonObject: Builtin = {
       members.delete(key);
       members.set(key, toJsonNode(call.args[i + 1]!, state.ev(call.args[i + 1]!)));
     }
-    return { kind: "string", value: printJson({ kind: "object", members }) };
+    return jsonValue({ kind: "object", members });
   },
 };
 
@@ -132,7 +139,7 @@ const jsonArray: Builtin = {
   infer: () => jsonType(false),
   run: (call, state) => {
     const items = call.args.map((arg) => toJsonNode(arg, state.ev(arg)));
-    return { kind: "string", value: printJson({ kind: "array", items }) };
+    return jsonValue({ kind: "array", items });
   },
 };
 

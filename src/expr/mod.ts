@@ -12,7 +12,8 @@ export {
   buildCast,
   builtinName,
 } from "./build.ts";
-export { compareStrings, compareValues, defaultCollation, likeMatch } from "./compare.ts";
+export { compareForSort, compareStrings, compareValues, defaultCollation, likeMatch }
+  from "./compare.ts";
 export {
   type BuildErrorReason,
   ExprError,
@@ -53,6 +54,7 @@ export {
 } from "./types.ts";
 export {
   type DateTime,
+  type StringTag,
   type Value,
   type WarningSink,
   formatDateTime,
@@ -91,3 +93,15 @@ export {
   toYearColumn,
   typedImplicitDefault,
 } from "./temporal.ts";
+export {
+  type LocalInstant,
+  type TimeZone,
+  convertZone,
+  epochToZone,
+  resolveTimeZone,
+  sessionValue,
+  utcTimeZone,
+  utcToZone,
+  zoneToEpochMs,
+  zoneToUtc,
+} from "./temporal_tz.ts";

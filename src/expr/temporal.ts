@@ -9,8 +9,9 @@
  *
  * A value that is not a date is `IncorrectTemporal` (MySQL's 1292), one outside the
  * type's range is `OutOfRange` (1264); the caller turns them into errors or warnings.
- * TIMESTAMP is checked against its UTC range as if the session time zone were UTC (time
- * zone conversion is not done yet). Pure: no I/O.
+ * TIMESTAMP is checked here against its UTC range as if the session time zone were UTC;
+ * TIMESTAMP columns convert from the session's zone first (src/sql/table/typed_store.ts,
+ * temporal_tz.ts). TIME values are tagged `time` (they compare as durations). Pure.
  */
 import { type DateTime, type Value, toText } from "./value.ts";
 
@@ -254,12 +255,13 @@ export function toTimeColumn(value: Value, fsp: number): TemporalResult {
   const sign = micros < 0 ? -1 : 1;
   micros = sign * Math.floor((Math.abs(micros) + unit / 2) / unit) * unit;
   if (Math.abs(micros) > timeMaxMicros) return fail("range");
-  return ok({ kind: "string", value: formatTime(micros, fsp) });
+  return ok({ kind: "string", value: formatTime(micros, fsp), tag: { kind: "time" } });
 }
 
 /** The TIME a column holds when a value is clipped to its range: ±838:59:59. */
 export function clippedTime(negative: boolean, fsp: number): Value {
-  return { kind: "string", value: formatTime(negative ? -timeMaxMicros : timeMaxMicros, fsp) };
+  return { kind: "string", value: formatTime(negative ? -timeMaxMicros : timeMaxMicros, fsp),
+    tag: { kind: "time" } };
 }
 
 /** `value` as a YEAR column stores it. */
@@ -298,7 +300,7 @@ export function typedImplicitDefault(type: { readonly kind: string; readonly sca
   readonly members?: readonly string[] }): Value {
   switch (type.kind) {
     case "time":
-      return { kind: "string", value: formatTime(0, type.scale) };
+      return { kind: "string", value: formatTime(0, type.scale), tag: { kind: "time" } };
     case "year":
       return { kind: "int", value: 0n };
     case "bit":

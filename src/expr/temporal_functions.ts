@@ -2,12 +2,14 @@
  * Casts to the temporal types and the current-date functions: CAST(x AS DATE), CAST(x AS
  * DATETIME[(fsp)]), CAST(x AS TIME[(fsp)]) (also DATE(x)), CURDATE() / CURRENT_DATE and
  * CURTIME() / CURRENT_TIME. A value that is not a date or time is NULL with MySQL's 1292
- * warning. TIME values are their text (`-12:34:56.5`) with the TIME type code, as TIME
- * columns keep them.
+ * warning. TIME values are their text (`-12:34:56.5`) with the TIME type code, tagged
+ * `time` so that they compare as durations, as TIME columns keep them. The functions of
+ * the session's time zone are in temporal_zone_functions.ts.
  */
 import type { Expr } from "./expr.ts";
 import type { Builtin } from "./functions.ts";
 import { formatTime, toDateTimeColumn, toTimeColumn } from "./temporal.ts";
+import { zoneBuiltins } from "./temporal_zone_functions.ts";
 import { type FieldType, TypeCode, dateTimeType, stringType } from "./types.ts";
 import { toText } from "./value.ts";
 
@@ -74,7 +76,7 @@ const curtime: Builtin = {
     const unit = 10 ** (6 - fsp);
     const micros = ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 +
       Math.floor(t.microsecond / unit) * unit;
-    return { kind: "string", value: formatTime(micros, fsp) };
+    return { kind: "string", value: formatTime(micros, fsp), tag: { kind: "time" } };
   },
 };
 
@@ -86,6 +88,7 @@ export const temporalBuiltins: readonly (readonly [string, Builtin])[] = [
   ["date", { ...temporalCast("date"), maxArgs: 1 }],
   ["curdate", curdate],
   ["curtime", curtime],
+  ...zoneBuiltins,
 ];
 
 /** Other spellings of the temporal built-ins. */

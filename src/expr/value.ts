@@ -31,10 +31,25 @@ export type Value =
   | { readonly kind: "uint"; readonly value: bigint }
   | { readonly kind: "decimal"; readonly unscaled: bigint; readonly scale: number }
   | { readonly kind: "double"; readonly value: number }
-  | { readonly kind: "string"; readonly value: string }
+  | { readonly kind: "string"; readonly value: string;
+    /** The text of an ENUM, SET, TIME or JSON value: how it compares (compare.ts). */
+    readonly tag?: StringTag }
   | { readonly kind: "datetime"; readonly value: DateTime; readonly fsp: number;
     /** A DATE: the time of day is midnight and text shows only the date. */
-    readonly date?: boolean };
+    readonly date?: boolean;
+    /** A TIMESTAMP as stored, in UTC: reading the column converts it (temporal_tz.ts). */
+    readonly utc?: boolean };
+
+/**
+ * What a string value holds besides its text, when it comes from a column (or function)
+ * of a type MySQL compares by value: an ENUM's 1-based member index (0 for the empty
+ * error value), a SET's member bits, a TIME (compared as a duration), JSON.
+ */
+export type StringTag =
+  | { readonly kind: "enum"; readonly index: number }
+  | { readonly kind: "set"; readonly bits: bigint }
+  | { readonly kind: "time" }
+  | { readonly kind: "json" };
 
 /** Where conversions report warnings (the statement's warning list). */
 export type WarningSink = (warning: ExprWarning) => void;
@@ -183,6 +198,31 @@ export function stringToDouble(text: string, warn: WarningSink): number {
   return Number.isFinite(value) ? value : value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
 }
 
+/**
+ * The number a tagged string is in numeric context, as MySQL reads it: an ENUM its
+ * index, a SET its bits, a TIME `[-]hhmmss[.ffffff]`; undefined for other strings.
+ */
+export function taggedNumber(value: { readonly value: string; readonly tag?: StringTag }):
+  { unscaled: bigint; scale: number } | undefined {
+  const tag = value.tag;
+  if (tag === undefined) return undefined;
+  switch (tag.kind) {
+    case "enum":
+      return { unscaled: BigInt(tag.index), scale: 0 };
+    case "set":
+      return { unscaled: tag.bits, scale: 0 };
+    case "time": {
+      const m = /^(-?)(\d+):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value.value);
+      if (m === null) return undefined;
+      const fraction = m[5] ?? "";
+      return { unscaled: BigInt(`${m[1]}${m[2]}${m[3]}${m[4]}${fraction}`),
+        scale: fraction.length };
+    }
+    case "json":
+      return undefined;
+  }
+}
+
 /** The value as a DOUBLE; null for NULL. */
 export function toDouble(value: Value, warn: WarningSink): number | null {
   if (value === null) return null;
@@ -194,8 +234,11 @@ export function toDouble(value: Value, warn: WarningSink): number | null {
       return Number(formatScaled(value.unscaled, value.scale));
     case "double":
       return value.value;
-    case "string":
+    case "string": {
+      const tagged = taggedNumber(value);
+      if (tagged !== undefined) return Number(formatScaled(tagged.unscaled, tagged.scale));
       return stringToDouble(value.value, warn);
+    }
     case "datetime":
       return Number(dateTimeNumber(value.value));
   }
@@ -245,7 +288,7 @@ export function toScaled(value: Value, warn: WarningSink):
       return stringToScaled(formatDouble(value.value), warn);
     }
     case "string":
-      return stringToScaled(value.value, warn);
+      return taggedNumber(value) ?? stringToScaled(value.value, warn);
     case "datetime":
       return { unscaled: dateTimeNumber(value.value), scale: 0 };
   }
@@ -271,6 +314,8 @@ export function toInteger(value: Value, warn: WarningSink): bigint | null {
       return BigInt(rounded);
     }
     case "string": {
+      const tagged = taggedNumber(value);
+      if (tagged !== undefined) return rescale(tagged.unscaled, tagged.scale, 0);
       const match = /^[ \t\n\r]*([+-]?\d+)/.exec(value.value);
       const rest = match === null ? value.value : value.value.slice(match[0].length);
       if (match === null || rest.trim() !== "") truncated(warn, "INTEGER", value.value);
@@ -295,8 +340,11 @@ export function isTrue(value: Value, warn: WarningSink): boolean | null {
       return value.unscaled !== 0n;
     case "double":
       return value.value !== 0;
-    case "string":
+    case "string": {
+      const tagged = taggedNumber(value);
+      if (tagged !== undefined) return tagged.unscaled !== 0n;
       return stringToDouble(value.value, warn) !== 0;
+    }
     case "datetime":
       return true;
   }

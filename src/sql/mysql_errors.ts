@@ -281,6 +281,84 @@ export const ER = {
     "ER_TOO_BIG_DISPLAYWIDTH", 1439, "42000",
     "Display width out of range for column '%s' (max = %lu)"),
   WRONG_VALUE: spec("ER_WRONG_VALUE", 1525, "HY000", "Incorrect %s value: '%s'"),
+  UNSUPPORTED_DDL_OPERATION: spec("ER_UNSUPPORTED_DDL_OPERATION", 8200, "HY000",
+    "Unsupported %s"),
+  INVALID_AUTO_RANDOM: spec("ER_INVALID_AUTO_RANDOM", 8216, "HY000", "Invalid auto random: %s"),
+  AUTO_RAND_READ_FAILED: spec("ER_AUTO_RAND_READ_FAILED", 8228, "HY000",
+    "Failed to read auto-random value from storage engine"),
+  CUT_VALUE_GROUP_CONCAT: spec(
+    "ER_CUT_VALUE_GROUP_CONCAT", 1260, "HY000", "Row %u was cut by GROUP_CONCAT()"),
+  JSON_DOCUMENT_NULL_KEY: spec(
+    "ER_JSON_DOCUMENT_NULL_KEY", 3158, "22032",
+    "JSON documents may not contain NULL member names."),
+  WINDOW_NO_SUCH_WINDOW: spec(
+    "ER_WINDOW_NO_SUCH_WINDOW", 3579, "HY000", "Window name '%s' is not defined."),
+  WINDOW_CIRCULARITY_IN_WINDOW_GRAPH: spec(
+    "ER_WINDOW_CIRCULARITY_IN_WINDOW_GRAPH", 3580, "HY000",
+    "There is a circularity in the window dependency graph."),
+  WINDOW_NO_CHILD_PARTITIONING: spec(
+    "ER_WINDOW_NO_CHILD_PARTITIONING", 3581, "HY000",
+    "A window which depends on another cannot define partitioning."),
+  WINDOW_NO_INHERIT_FRAME: spec(
+    "ER_WINDOW_NO_INHERIT_FRAME", 3582, "HY000",
+    "Window '%s' has a frame definition, so cannot be referenced by another window."),
+  WINDOW_NO_REDEFINE_ORDER_BY: spec(
+    "ER_WINDOW_NO_REDEFINE_ORDER_BY", 3583, "HY000",
+    "Window '%s' cannot inherit '%s' since both contain an ORDER BY clause."),
+  WINDOW_FRAME_START_ILLEGAL: spec(
+    "ER_WINDOW_FRAME_START_ILLEGAL", 3584, "HY000",
+    "Window '%s': frame start cannot be UNBOUNDED FOLLOWING."),
+  WINDOW_FRAME_END_ILLEGAL: spec(
+    "ER_WINDOW_FRAME_END_ILLEGAL", 3585, "HY000",
+    "Window '%s': frame end cannot be UNBOUNDED PRECEDING."),
+  WINDOW_FRAME_ILLEGAL: spec(
+    "ER_WINDOW_FRAME_ILLEGAL", 3586, "HY000",
+    "Window '%s': frame start or end is negative, NULL or of non-integral type"),
+  WINDOW_RANGE_FRAME_ORDER_TYPE: spec(
+    "ER_WINDOW_RANGE_FRAME_ORDER_TYPE", 3587, "HY000",
+    "Window '%s' with RANGE N PRECEDING/FOLLOWING frame requires exactly one ORDER BY " +
+      "expression, of numeric or temporal type"),
+  WINDOW_RANGE_BOUND_NOT_CONSTANT: spec(
+    "ER_WINDOW_RANGE_BOUND_NOT_CONSTANT", 3590, "HY000",
+    "Window '%s' has a non-constant frame bound."),
+  WINDOW_DUPLICATE_NAME: spec(
+    "ER_WINDOW_DUPLICATE_NAME", 3591, "HY000", "Window '%s' is defined twice."),
+  WINDOW_INVALID_WINDOW_FUNC_USE: spec(
+    "ER_WINDOW_INVALID_WINDOW_FUNC_USE", 3593, "HY000",
+    "You cannot use the window function '%s' in this context.'"),
+  WINDOW_NESTED_WINDOW_FUNC_USE_IN_WINDOW_SPEC: spec(
+    "ER_WINDOW_NESTED_WINDOW_FUNC_USE_IN_WINDOW_SPEC", 3595, "HY000",
+    "You cannot nest a window function in the specification of window '%s'."),
+  UNKNOWN_TIME_ZONE: spec(
+    "ER_UNKNOWN_TIME_ZONE", 1298, "HY000", "Unknown or incorrect time zone: '%s'"),
+  WARN_TOO_FEW_RECORDS: spec("ER_WARN_TOO_FEW_RECORDS", 1261, "01000",
+    "Row %ld doesn't contain data for all columns"),
+  WARN_TOO_MANY_RECORDS: spec("ER_WARN_TOO_MANY_RECORDS", 1262, "01000",
+    "Row %ld was truncated; it contained more data than there were input columns"),
+  WARN_NULL_TO_NOTNULL: spec("ER_WARN_NULL_TO_NOTNULL", 1263, "22004",
+    "Column set to default value; NULL supplied to NOT NULL column '%s' at row %ld"),
+  OPTION_PREVENTS_STATEMENT: spec("ER_OPTION_PREVENTS_STATEMENT", 1290, "HY000",
+    "The MySQL server is running with the %s option so it cannot execute this statement"),
+  FK_COLUMN_CANNOT_DROP: spec("ER_FK_COLUMN_CANNOT_DROP", 1828, "HY000",
+    "Cannot drop column '%s': needed in a foreign key constraint '%s'"),
+  FK_COLUMN_CANNOT_DROP_CHILD: spec("ER_FK_COLUMN_CANNOT_DROP_CHILD", 1829, "HY000",
+    "Cannot drop column '%s': needed in a foreign key constraint '%s' of table '%s'"),
+  DEPENDENT_BY_CHECK_CONSTRAINT: spec("ER_DEPENDENT_BY_CHECK_CONSTRAINT", 3959, "HY000",
+    "Check constraint '%s' uses column '%s', hence column cannot be dropped or renamed."),
+  CHECK_CONSTRAINT_NOT_FOUND: spec("ER_CHECK_CONSTRAINT_NOT_FOUND", 3821, "HY000",
+    "Check constraint '%s' is not found in the table."),
+  FK_DUP_NAME: spec("ER_FK_DUP_NAME", 1826, "23000",
+    "Duplicate foreign key constraint name '%s'"),
+  DROP_INDEX_FK: spec("ER_DROP_INDEX_FK", 1553, "HY000",
+    "Cannot drop index '%s': needed in a foreign key constraint"),
+  FK_NO_INDEX_CHILD: spec("ER_FK_NO_INDEX_CHILD", 1821, "HY000",
+    "Failed to add the foreign key constraint. Missing index for constraint '%s' in the " +
+      "foreign table '%s'"),
+  UNKNOWN_EXPLAIN_FORMAT: spec(
+    "ER_UNKNOWN_EXPLAIN_FORMAT", 1918, "HY000", "Unknown EXPLAIN format name: '%s'"),
+  FIELD_IN_GROUPING_NOT_GROUP_BY: spec(
+    "ER_FIELD_IN_GROUPING_NOT_GROUP_BY", 3602, "HY000",
+    "Argument #%u of GROUPING function is not in GROUP BY"),
 } as const;
 
 /** MySQL's own bound on an error message's length in bytes (`MYSQL_ERRMSG_SIZE` - 1). */

@@ -28,7 +28,7 @@
  * cluster: its transaction `insert`s the bootstrap key, so of two nodes starting at once
  * one commits and the other fails, re-reads, and finds the catalog bootstrapped.
  */
-import { ErrorCode, hasErrorCode } from "../../base/mod.ts";
+import { ErrorCode, type Timestamp, hasErrorCode } from "../../base/mod.ts";
 import type { Transaction, TxnClient } from "../../client/mod.ts";
 import { encodeMetaKey, prefixNext } from "../../codec/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
@@ -202,7 +202,10 @@ export function schemaDiffKey(version: bigint): Uint8Array {
 export class Catalog {
   private readonly client: TxnClient;
   private cached: InfoSchema | null = null;
+  /** The snapshot `cached` was loaded at: it is the schema of every snapshot from there. */
+  private cachedAtTs: Timestamp | null = null;
   private loads = 0;
+  private versionReads = 0;
 
   constructor(client: TxnClient) {
     this.client = client;
@@ -243,15 +246,35 @@ export class Catalog {
     }
   }
 
+  /** Reads of the schema version key by `schemaAt`, for tests. */
+  get versionReadCount(): number {
+    return this.versionReads;
+  }
+
   /** The schema `txn` sees, from the cache when its version is current. */
   async schemaAt(txn: Transaction): Promise<InfoSchema> {
+    this.versionReads++;
     const version = readBigInt(await txn.get(schemaVersionKey)) ?? 0n;
     const cached = this.cached;
     if (cached !== null && cached.version === version) return cached;
     const loaded = await loadInfoSchema(txn, version);
     this.loads++;
-    if (this.cached === null || this.cached.version < version) this.cached = loaded;
+    if (this.cached === null || this.cached.version < version) {
+      this.cached = loaded;
+      this.cachedAtTs = txn.startTs;
+    }
     return loaded;
+  }
+
+  /**
+   * The loaded schema, for a transaction starting at `ts`, without reading the version key
+   * (TiDB's `domain.InfoSchema()`): null unless it was loaded at a snapshot at or before
+   * `ts`. The caller holds a valid schema lease (`SchemaSyncer.leaseValid`), which keeps
+   * it at most one F1 step behind the latest; commits are checked against the latest.
+   */
+  loadedAsOf(ts: Timestamp): InfoSchema | null {
+    if (this.cached === null || this.cachedAtTs === null || this.cachedAtTs > ts) return null;
+    return this.cached;
   }
 
   /** The latest committed schema version (a fresh snapshot). */

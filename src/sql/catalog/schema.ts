@@ -12,11 +12,14 @@
  */
 import { type FieldType, dateTimeType, decimalType, doubleType, intType, stringType }
   from "../../expr/mod.ts";
-import type { ColumnDefinition, Expr as AstExpr, TableConstraint } from "../parser/ast.ts";
+import type { ColumnDefinition, Expr as AstExpr, TableConstraint, TableOption }
+  from "../parser/ast.ts";
 import { formatExpr } from "../parser/format.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import { currentTimestampText, membersText, typedColumnType, typedFieldType }
   from "./column_types.ts";
+import { type AutoRandomSpec, autoRandomOf, autoRandomText, checkAutoRandom, shardOptionsOf,
+  shardOptionsText } from "./auto_random.ts";
 
 /** How values of a column are represented. */
 export type ColumnKind = "int" | "decimal" | "double" | "string" | "bytes" | "datetime" | "date"
@@ -47,6 +50,8 @@ export interface ColumnInfo {
   /** The DEFAULT as SQL text (`'a'`, `0`, `NULL`), or null when the column has none. */
   readonly defaultText: string | null;
   readonly autoIncrement: boolean;
+  /** TiDB's AUTO_RANDOM on a BIGINT clustered primary key (auto_random.ts); absent: none. */
+  readonly autoRandom?: AutoRandomSpec;
   /** `ON UPDATE CURRENT_TIMESTAMP`: an UPDATE that changes the row sets it to now. */
   readonly onUpdateNow?: boolean;
   /** Online DDL state; absent is `public`. */
@@ -98,6 +103,9 @@ export interface TableInfo {
   readonly checks?: readonly CheckInfo[];
   /** Foreign keys of this table as the child (absent: none); see write_fk.ts. */
   readonly foreignKeys?: readonly ForeignKeyInfo[];
+  /** TiDB's SHARD_ROW_ID_BITS / PRE_SPLIT_REGIONS (auto_random.ts); absent: 0. */
+  readonly shardRowIdBits?: number;
+  readonly preSplitRegions?: number;
 }
 
 /** A CHECK constraint: `CONSTRAINT name CHECK (expr) [NOT] ENFORCED`. */
@@ -106,6 +114,8 @@ export interface CheckInfo {
   /** The expression as SQL text, parsed again when rows are checked. */
   readonly exprText: string;
   readonly enforced: boolean;
+  /** Online DDL (ALTER TABLE ADD CHECK): write-only while rows are checked; absent: public. */
+  readonly state?: SchemaState;
 }
 
 /** What a foreign key does to child rows when their parent row is deleted or updated. */
@@ -123,6 +133,8 @@ export interface ForeignKeyInfo {
   /** Null when not given (MySQL's default, NO ACTION, which acts as RESTRICT). */
   readonly onDelete: ForeignKeyAction | null;
   readonly onUpdate: ForeignKeyAction | null;
+  /** Online DDL (ALTER TABLE ADD FOREIGN KEY): write-only while rows are checked. */
+  readonly state?: SchemaState;
 }
 
 /** A view: its SELECT as SQL text, planned where the view is used (in database `dbId`). */
@@ -254,7 +266,8 @@ export interface TableIds {
 export function tableInfoOf(
   name: string,
   statement: { readonly columns: readonly ColumnDefinition[];
-    readonly constraints: readonly TableConstraint[] },
+    readonly constraints: readonly TableConstraint[];
+    readonly options?: readonly TableOption[] },
   ids: TableIds,
 ): TableInfo {
   if (statement.columns.length === 0) throw mysqlError(ER.TABLE_MUST_HAVE_COLUMNS);
@@ -303,8 +316,10 @@ export function tableInfoOf(
           break;
       }
     }
+    const autoRandom = autoRandomOf(def);
     return { id: offset + 1, name: def.name, offset, type: columnType(def), nullable,
-      defaultText, autoIncrement, ...(onUpdateNow ? { onUpdateNow } : {}) };
+      defaultText, autoIncrement, ...(onUpdateNow ? { onUpdateNow } : {}),
+      ...(autoRandom === undefined ? {} : { autoRandom }) };
   });
   for (const c of statement.constraints) {
     if (c.kind === "primaryKey" || c.kind === "unique" || c.kind === "index") {
@@ -357,8 +372,10 @@ export function tableInfoOf(
     if (!keyed) throw mysqlError(ER.WRONG_AUTO_KEY);
   }
   const constraints = constraintsOf(name, { statement, columns, indexes, pkHandle, checkDefs });
-  return { id: ids.tableId, name, dbId: ids.dbId, columns, indexes, pkHandle,
+  const table: TableInfo = { id: ids.tableId, name, dbId: ids.dbId, columns, indexes, pkHandle,
     ...constraints };
+  checkAutoRandom(table);
+  return { ...table, ...shardOptionsOf(statement.options ?? [], table) };
 }
 
 /** The column type as SHOW COLUMNS and SHOW CREATE TABLE print it: `int`, `varchar(20)`. */
@@ -408,6 +425,7 @@ export function showCreateTable(table: TableInfo): string {
     let line = `  ${formatIdent(c.name)} ${typeText(c.type)}`;
     if (!c.nullable) line += " NOT NULL";
     else if (c.type.kind === "timestamp") line += " NULL";
+    if (c.autoRandom !== undefined) line += ` ${autoRandomText(c.autoRandom)}`;
     if (c.autoIncrement) line += " AUTO_INCREMENT";
     else if (c.defaultText !== null) line += ` DEFAULT ${c.defaultText}`;
     else if (c.nullable) line += " DEFAULT NULL";
@@ -430,7 +448,9 @@ export function showCreateTable(table: TableInfo): string {
   // MySQL 8 lists constraints by name.
   const byName = (a: { name: string }, b: { name: string }): number =>
     (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  for (const fk of [...table.foreignKeys ?? []].sort(byName)) {
+  const isPublic = (item: { readonly state?: SchemaState }): boolean =>
+    (item.state ?? "public") === "public";
+  for (const fk of [...table.foreignKeys ?? []].filter(isPublic).sort(byName)) {
     const parent = (fk.refDb === null ? "" : `${formatIdent(fk.refDb)}.`) +
       formatIdent(fk.refTable);
     let line = `  CONSTRAINT ${formatIdent(fk.name)} FOREIGN KEY (${cols(fk.columns)}) ` +
@@ -439,12 +459,13 @@ export function showCreateTable(table: TableInfo): string {
     if (fk.onUpdate !== null && fk.onUpdate !== "NO ACTION") line += ` ON UPDATE ${fk.onUpdate}`;
     lines.push(line);
   }
-  for (const check of [...table.checks ?? []].sort(byName)) {
+  for (const check of [...table.checks ?? []].filter(isPublic).sort(byName)) {
     lines.push(`  CONSTRAINT ${formatIdent(check.name)} CHECK ((${check.exprText}))` +
       (check.enforced ? "" : " /*!80016 NOT ENFORCED */"));
   }
   return `CREATE TABLE ${formatIdent(table.name)} (\n${lines.join(",\n")}\n) ` +
-    "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
+    "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci" +
+    shardOptionsText(table);
 }
 
 /** The `Key` column of SHOW COLUMNS for a column. */
@@ -460,14 +481,16 @@ export function columnKeyText(table: TableInfo, offset: number): string {
 const fkActions: ReadonlySet<string> = new Set(["RESTRICT", "CASCADE", "SET NULL", "NO ACTION",
   "SET DEFAULT"]);
 
-function fkAction(text: string | null): ForeignKeyAction | null {
+/** The action of `ON DELETE text` / `ON UPDATE text` (null: none given). */
+export function fkAction(text: string | null): ForeignKeyAction | null {
   if (text === null) return null;
   const upper = text.toUpperCase().replace(/\s+/g, " ");
   if (!fkActions.has(upper)) throw mysqlError(ER.NOT_SUPPORTED_YET, [`ON ${text}`]);
   return upper as ForeignKeyAction;
 }
 
-function columnNamesIn(node: unknown, out: string[]): string[] {
+/** The column names an expression (AST) refers to, appended to `out`. */
+export function columnNamesIn(node: unknown, out: string[]): string[] {
   if (node === null || typeof node !== "object") return out;
   const e = node as { kind?: unknown; column?: unknown };
   if (e.kind === "column" && typeof e.column === "string") out.push(e.column);

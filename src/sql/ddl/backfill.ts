@@ -1,6 +1,7 @@
 /**
- * The DDL owner's reorganisation work on table data: the ADD INDEX backfill, deleting a
- * dropped index's entries, and the ADMIN CHECK comparison of an index with the rows.
+ * The DDL owner's reorganisation work on table data: the ADD INDEX backfill, deleting the
+ * keys of dropped tables and indexes (delete-range), and the ADMIN CHECK comparison of an
+ * index with the rows.
  *
  * Backfill (TiDB's `backfill` workers): the handles to fill are read from one snapshot
  * taken after every node runs with the index in write-reorg, so every row committed
@@ -16,13 +17,14 @@
  */
 import { indexId, tableId } from "../../base/mod.ts";
 import type { TxnClient, Transaction } from "../../client/mod.ts";
-import { decodeRowKey, indexPrefix, prefixNext } from "../../codec/mod.ts";
+import { decodeRowKey, indexPrefix, prefixNext, tablePrefix } from "../../codec/mod.ts";
 import type { Env } from "../../env/mod.ts";
 import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
 import { isRetryableConflict } from "../catalog/catalog.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import { indexMutations } from "../table/index_writes.ts";
-import { rollbackQuietly } from "./meta.ts";
+import { type DeleteRangeRecord, deleteDeleteRange, putDeleteRange, rollbackQuietly }
+  from "./meta.ts";
 import {
   decodeRowValue,
   duplicateText,
@@ -34,7 +36,7 @@ import {
 
 /** Attempts of one batch transaction before the backfill fails. */
 const batchAttemptsMax = 30;
-/** Keys deleted per transaction when a dropped index's entries are removed. */
+/** Keys deleted per transaction when a dropped table's or index's keys are removed. */
 const deleteBatchKeys = 1_000;
 /** Rows an ADMIN CHECK compares at most (it holds one entry per row in memory). */
 export const adminCheckRowsMax = 2_000_000;
@@ -145,23 +147,49 @@ async function backfillBatch(client: TxnClient, table: TableInfo, index: IndexIn
   }
 }
 
-/** Deletes every entry of index `indexId` of table `table` (after the index is gone). */
-export async function deleteIndexEntries(client: TxnClient, table: number, index: number):
-  Promise<void> {
-  const start = indexPrefix(tableId(table), indexId(index));
-  const end = prefixNext(start);
-  for (let attempt = 0; attempt < 1_000_000; attempt++) {
+/** The keys of a dropped table (`indexId` null) or of one dropped index. */
+export function droppedRange(table: number, index: number | null):
+  { start: Uint8Array; end: Uint8Array } {
+  const start = index === null ? tablePrefix(tableId(table))
+    : indexPrefix(tableId(table), indexId(index));
+  return { start, end: prefixNext(start) };
+}
+
+/**
+ * Deletes the next keys of a delete-range record (at most `deleteBatchKeys`, as MVCC
+ * deletes, so snapshots older than the drop still read them until GC) in one transaction
+ * that also moves the record's start past them, or removes the record when the range is
+ * empty. Returns the record as it is now, null when the range is done. A conflict (a
+ * concurrent owner) is retried.
+ */
+export async function deleteRangeBatch(client: TxnClient, record: DeleteRangeRecord):
+  Promise<DeleteRangeRecord | null> {
+  for (let attempt = 0; ; attempt++) {
     const txn = await client.begin();
     try {
-      const page = await txn.scan(start, end, { limit: deleteBatchKeys });
+      const page = await txn.scan(fromHex(record.start), fromHex(record.end),
+        { limit: deleteBatchKeys });
       for (const pair of page) txn.delete(pair.key);
+      let after: DeleteRangeRecord | null = null;
+      if (page.length < deleteBatchKeys) deleteDeleteRange(txn, record);
+      else {
+        const last = page[page.length - 1]!.key;
+        const next = new Uint8Array(last.length + 1);
+        next.set(last);
+        after = { ...record, start: hex(next) };
+        putDeleteRange(txn, after);
+      }
       await txn.commit();
-      if (page.length < deleteBatchKeys) return;
+      return after;
     } catch (error: unknown) {
       await rollbackQuietly(txn);
-      if (!isRetryableConflict(error)) throw error;
+      if (!isRetryableConflict(error) || attempt + 1 >= batchAttemptsMax) throw error;
     }
   }
+}
+
+function fromHex(text: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(text, "hex"));
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The DDL job state machine (`runStep`) on an in-memory catalog, as traces of the steps a
  * job takes (schema state, whether the version is bumped and compatible, the reorg the
- * owner runs), and the owner election decision on a fake clock.
+ * owner runs) — index, column, constraint (CHECK, foreign key) and rename jobs — and the
+ * owner election decision on a fake clock.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -51,7 +52,7 @@ function newJob(args: DdlJobArgs, table = "t"): DdlJob {
     notes: [], createMs: 0, startMs: null, finishMs: null };
 }
 
-/** Runs `job` to the end; `onReorg` plays the owner's backfill. Returns the trace. */
+/** Runs `job` to the end; `onReorg` plays the owner's backfill or validation. */
 async function trace(catalog: MemoryCatalog, first: DdlJob,
   onReorg: (job: DdlJob) => DdlJob = (j) => ({ ...j, reorgDone: true })): Promise<string[]> {
   const out: string[] = [];
@@ -63,8 +64,10 @@ async function trace(catalog: MemoryCatalog, first: DdlJob,
     job = result.job;
     const bump = result.change === null ? "" : result.change.compatible ? " +v" : " +v!";
     const reorg = result.reorg === null ? "" : ` ${result.reorg.kind}`;
-    out.push(`${job.state}/${job.schemaState}${bump}${reorg}`);
-    if (result.reorg?.kind === "backfill") job = onReorg(job);
+    const dropped = (result.dropped ?? []).map((d) => ` drop ${d.tableId}/${d.indexId ?? "*"}`)
+      .join("");
+    out.push(`${job.state}/${job.schemaState}${bump}${reorg}${dropped}`);
+    if (result.reorg !== null) job = onReorg(job);
   }
   return out;
 }
@@ -109,7 +112,7 @@ describe("runStep", () => {
         "running/writeReorg +v",
         "running/writeReorg backfill",
         "rollingBack/deleteOnly +v",
-        "rolledBack/none +v deleteIndex",
+        "rolledBack/none +v drop 5/1",
       ]);
       assert.equal(catalog.tables.get(5)!.indexes.length, 0);
     });
@@ -124,7 +127,7 @@ describe("runStep", () => {
       assert.deepEqual(steps, [
         "running/writeOnly +v",
         "running/deleteOnly +v",
-        "done/none +v deleteIndex",
+        "done/none +v drop 5/1",
       ]);
       // Index ids are never reused.
       await trace(catalog, newJob({ kind: "addIndex", name: "iv", unique: false,
@@ -155,6 +158,28 @@ describe("runStep", () => {
       assert.equal(catalog.tables.get(5)!.columns.at(-1)!.id, 5);
     });
 
+  it("drops a column with the indexes of it alone, in the same states, then their entries",
+    timeout, async () => {
+      const catalog = catalogWithT();
+      await trace(catalog, newJob({ kind: "addIndex", name: "iv", unique: true,
+        primary: false, columns: ["v"], ifNotExists: false }));
+      await trace(catalog, newJob({ kind: "addIndex", name: "is", unique: false,
+        primary: false, columns: ["s"], ifNotExists: false }));
+      const states: string[] = [];
+      let job = newJob({ kind: "dropColumn", name: "v", ifExists: false });
+      while (!isFinished(job)) {
+        const result = await runStep(job, catalog.ddl());
+        job = result.job;
+        const t = catalog.tables.get(5)!;
+        states.push([t.columns.find((c) => c.name === "v")?.state ?? "-",
+          ...t.indexes.map((i) => `${i.name}:${i.state ?? "public"}`)].join(" "));
+        if (isFinished(job)) assert.deepEqual(result.dropped, [{ tableId: 5, indexId: 1 }]);
+      }
+      assert.deepEqual(states, ["writeOnly iv:writeOnly is:public",
+        "deleteOnly iv:deleteOnly is:public", "- is:public"]);
+      assert.deepEqual(catalog.tables.get(5)!.indexes.map((i) => i.columns), [[1]]);
+    });
+
   it("adds a column FIRST or AFTER another, renumbering offsets of columns and keys",
     timeout, async () => {
       const catalog = catalogWithT();
@@ -179,8 +204,9 @@ describe("runStep", () => {
   it("runs one-step DDL straight to its end, not compatible with the version before",
     timeout, async () => {
       const catalog = catalogWithT();
+      // The old table's keys are left to delete-range.
       assert.deepEqual(await trace(catalog, newJob({ kind: "truncateTable" })),
-        ["done/public +v!"]);
+        ["done/public +v! drop 5/*"]);
       assert.deepEqual([...catalog.tables.keys()], [10]);
       assert.deepEqual(await trace(catalog, newJob({ kind: "renameTable", pairs: [
         { from: { db: "d", name: "t" }, to: { db: "d", name: "u" } }] })), ["done/public +v!"]);
@@ -196,7 +222,7 @@ describe("runStep", () => {
     await fails({ kind: "addIndex", name: "i", unique: false, primary: false,
       columns: ["nope"], ifNotExists: false }, 1072);
     await fails({ kind: "dropIndex", name: "nope", ifExists: false }, 1091);
-    await fails({ kind: "dropColumn", name: "id", ifExists: false }, 1235);
+    await fails({ kind: "dropColumn", name: "id", ifExists: false }, 8200);
     await fails({ kind: "truncateTable" }, 1146, "missing");
     const noted = await runStep(newJob({ kind: "dropIndex", name: "nope", ifExists: true }),
       catalog.ddl());
@@ -280,5 +306,74 @@ describe("ownerDecision", () => {
       "0 a take", "1 b follow", "400 a renew", "401 b follow", "801 b follow",
       "1201 b follow", "1601 b take", "2001 b renew",
     ]);
+  });
+});
+
+describe("constraint and rename jobs", () => {
+  const fk = { name: "fk", columns: ["v"], refDb: null, refTable: "t", refColumns: ["id"],
+    onDelete: null, onUpdate: null } as const;
+
+  it("ADD CHECK goes write-only, validates, then public; NOT ENFORCED is one step",
+    timeout, async () => {
+      const catalog = catalogWithT();
+      assert.deepEqual(await trace(catalog, newJob({ kind: "addCheck", name: null,
+        exprText: "`v` > 0", columns: ["v"], enforced: true })),
+      ["running/writeOnly +v", "running/writeOnly validate", "done/public +v"]);
+      assert.deepEqual(catalog.tables.get(5)!.checks, [{ name: "t_chk_1", exprText: "`v` > 0",
+        enforced: true }]);
+      assert.deepEqual(await trace(catalog, newJob({ kind: "addCheck", name: null,
+        exprText: "`v` > 1", columns: ["v"], enforced: false })), ["done/public +v"]);
+      assert.equal(catalog.tables.get(5)!.checks![1]!.name, "t_chk_2");
+      await assert.rejects(runStep(newJob({ kind: "addCheck", name: "T_CHK_1", exprText: "1",
+        columns: [], enforced: true }), catalog.ddl()), (e: unknown) =>
+        e instanceof MySqlError && e.errno === 3822);
+      await assert.rejects(runStep(newJob({ kind: "addCheck", name: null, exprText: "`q` > 1",
+        columns: ["q"], enforced: true }), catalog.ddl()), (e: unknown) =>
+        e instanceof MySqlError && e.errno === 3820);
+      assert.deepEqual(await trace(catalog, newJob({ kind: "dropCheck", name: "t_chk_1" })),
+        ["done/none +v"]);
+      await assert.rejects(runStep(newJob({ kind: "dropCheck", name: "t_chk_1" }),
+        catalog.ddl()), (e: unknown) => e instanceof MySqlError && e.errno === 3821);
+    });
+
+  it("ADD FOREIGN KEY that fails validation rolls back; without validation it is one step",
+    timeout, async () => {
+      const catalog = catalogWithT();
+      await trace(catalog, newJob({ kind: "addIndex", name: "iv", unique: false,
+        primary: false, columns: ["v"], ifNotExists: false }));
+      assert.deepEqual(await trace(catalog, newJob({ kind: "addForeignKey", fk,
+        validate: true }), (j) => ({ ...j, state: "rollingBack",
+        error: { name: "NO_REFERENCED_ROW_2", message: "no" } })),
+      ["running/writeOnly +v", "running/writeOnly validate", "rolledBack/none +v"]);
+      assert.equal(catalog.tables.get(5)!.foreignKeys, undefined);
+      assert.deepEqual(await trace(catalog, newJob({ kind: "addForeignKey", fk,
+        validate: false })), ["done/public +v"]);
+      await assert.rejects(runStep(newJob({ kind: "addForeignKey", fk, validate: false }),
+        catalog.ddl()), (e: unknown) => e instanceof MySqlError && e.errno === 1826);
+      // The index the foreign key needs cannot go (1553); without one it cannot be added.
+      await assert.rejects(runStep(newJob({ kind: "dropIndex", name: "iv", ifExists: false }),
+        catalog.ddl()), (e: unknown) => e instanceof MySqlError && e.errno === 1553);
+      await assert.rejects(runStep(newJob({ kind: "addForeignKey", fk: { ...fk, name: null,
+        columns: ["s"] }, validate: false }), catalog.ddl()), (e: unknown) =>
+        e instanceof MySqlError && e.errno === 1821);
+      assert.deepEqual(await trace(catalog, newJob({ kind: "dropForeignKey", name: "FK" })),
+        ["done/none +v"]);
+    });
+
+  it("RENAME INDEX is one compatible step; 1176 and 1061 as MySQL", timeout, async () => {
+    const catalog = catalogWithT();
+    await trace(catalog, newJob({ kind: "addIndex", name: "iv", unique: false,
+      primary: false, columns: ["v"], ifNotExists: false }));
+    await trace(catalog, newJob({ kind: "addIndex", name: "is", unique: false,
+      primary: false, columns: ["s"], ifNotExists: false }));
+    assert.deepEqual(await trace(catalog, newJob({ kind: "renameIndex", oldName: "iv",
+      newName: "iv2" })), ["done/public +v"]);
+    assert.deepEqual(catalog.tables.get(5)!.indexes.map((i) => [i.id, i.name]),
+      [[1, "iv2"], [2, "is"]]);
+    await assert.rejects(runStep(newJob({ kind: "renameIndex", oldName: "iv", newName: "x" }),
+      catalog.ddl()), (e: unknown) => e instanceof MySqlError && e.errno === 1176);
+    await assert.rejects(runStep(newJob({ kind: "renameIndex", oldName: "iv2",
+      newName: "IS" }), catalog.ddl()), (e: unknown) => e instanceof MySqlError &&
+      e.errno === 1061);
   });
 });

@@ -25,8 +25,10 @@
  * the `DdlTxn` edits (tests drive it with an in-memory `DdlTxn`).
  */
 import { type DdlTxn, type InfoSchema, deleteView } from "../catalog/catalog.ts";
-import type { ColumnInfo, IndexInfo, SchemaState, TableInfo } from "../catalog/schema.ts";
+import type { ColumnInfo, ForeignKeyAction, ForeignKeyInfo, IndexInfo, SchemaState, TableInfo }
+  from "../catalog/schema.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
+import { addConstraintStep, dropConstraintStep } from "./job_constraints.ts";
 
 /** A table named by database and table name. */
 export interface QualifiedName {
@@ -54,8 +56,33 @@ export type DdlJobArgs =
     readonly position?: { readonly first: boolean; readonly after: string | null };
     readonly columnId?: number }
   | { readonly kind: "dropColumn"; readonly name: string; readonly ifExists: boolean;
-    readonly columnId?: number }
-  | { readonly kind: "modifyColumn"; readonly oldName: string; readonly column: ColumnInfo };
+    readonly columnId?: number;
+    /** Indexes of the column alone, dropped with it (resolved by the first step). */
+    readonly indexIds?: readonly number[] }
+  | { readonly kind: "modifyColumn"; readonly oldName: string; readonly column: ColumnInfo }
+  | { readonly kind: "addForeignKey"; readonly fk: ForeignKeySpec;
+    /** Whether existing rows are checked (foreign_key_checks was on). */
+    readonly validate: boolean;
+    /** The constraint's name, given by the first step. */
+    readonly fkName?: string }
+  | { readonly kind: "dropForeignKey"; readonly name: string }
+  | { readonly kind: "renameIndex"; readonly oldName: string; readonly newName: string }
+  | { readonly kind: "addCheck"; readonly name: string | null; readonly exprText: string;
+    /** The columns the expression names (each must exist: 3820). */
+    readonly columns: readonly string[]; readonly enforced: boolean;
+    readonly checkName?: string }
+  | { readonly kind: "dropCheck"; readonly name: string };
+
+/** A foreign key as ALTER TABLE ADD FOREIGN KEY gives it (names, not offsets). */
+export interface ForeignKeySpec {
+  readonly name: string | null;
+  readonly columns: readonly string[];
+  readonly refDb: string | null;
+  readonly refTable: string;
+  readonly refColumns: readonly string[];
+  readonly onDelete: ForeignKeyAction | null;
+  readonly onUpdate: ForeignKeyAction | null;
+}
 
 export type DdlJobType = DdlJobArgs["kind"];
 
@@ -114,13 +141,27 @@ export interface SchemaChange {
 /** Work the owner runs between steps. */
 export type Reorg =
   | { readonly kind: "backfill"; readonly tableId: number; readonly indexId: number }
-  | { readonly kind: "deleteIndex"; readonly tableId: number; readonly indexId: number };
+  /** Every existing row must satisfy a new CHECK or foreign key (write-only meanwhile). */
+  | { readonly kind: "validate"; readonly tableId: number;
+    readonly constraint: "check" | "foreignKey"; readonly name: string };
+
+/**
+ * Data a step made unreachable: a whole table's keys (`indexId` null) or one index's
+ * entries. The owner records them with the step and deletes them later (delete-range,
+ * see `worker.ts`).
+ */
+export interface DroppedRange {
+  readonly tableId: number;
+  readonly indexId: number | null;
+}
 
 export interface StepResult {
   readonly job: DdlJob;
   /** Null when the step did not change the schema (no version bump). */
   readonly change: SchemaChange | null;
   readonly reorg: Reorg | null;
+  /** Ranges to delete once no node can write them any more (absent: none). */
+  readonly dropped?: readonly DroppedRange[];
 }
 
 /** A job error from a thrown MySqlError. */
@@ -146,7 +187,7 @@ export function tableById(schema: InfoSchema, tableId: number): TableInfo | unde
   return undefined;
 }
 
-const lower = (s: string): string => s.toLowerCase();
+export const lower = (s: string): string => s.toLowerCase();
 
 function maxIndexId(table: TableInfo): number {
   return Math.max(table.maxIndexId ?? 0, 0, ...table.indexes.map((i) => i.id));
@@ -195,7 +236,9 @@ function insertColumn(table: TableInfo, column: ColumnInfo, at: number): TableIn
   return shiftOffsets(table, columns, shift);
 }
 
-function withState<T extends { readonly state?: SchemaState }>(item: T, state: SchemaState): T {
+/** `item` in `state` (the field removed for public). */
+export function withState<T extends { readonly state?: SchemaState }>(item: T,
+  state: SchemaState): T {
   if (state === "public") {
     const copy: { state?: SchemaState } = { ...item };
     delete copy.state;
@@ -205,7 +248,7 @@ function withState<T extends { readonly state?: SchemaState }>(item: T, state: S
 }
 
 /** The next F1 state when adding, and when removing. */
-const addNext: Readonly<Record<SchemaState, SchemaState>> = {
+export const addNext: Readonly<Record<SchemaState, SchemaState>> = {
   deleteOnly: "writeOnly", writeOnly: "writeReorg", writeReorg: "public", public: "public",
 };
 const dropNext: Readonly<Record<SchemaState, SchemaState | "none">> = {
@@ -213,7 +256,7 @@ const dropNext: Readonly<Record<SchemaState, SchemaState | "none">> = {
 };
 
 /** The job's table at this step: resolved by name on the first step, by id after. */
-function jobTable(job: DdlJob, schema: InfoSchema): TableInfo {
+export function jobTable(job: DdlJob, schema: InfoSchema): TableInfo {
   const table = job.tableId !== 0 ? tableById(schema, job.tableId)
     : schema.table(job.dbName, job.tableName);
   if (table === undefined) {
@@ -225,7 +268,8 @@ function jobTable(job: DdlJob, schema: InfoSchema): TableInfo {
   return table;
 }
 
-function finish(job: DdlJob, extra: Partial<DdlJob> = {}): DdlJob {
+/** `job` done, with `extra` fields. */
+export function finish(job: DdlJob, extra: Partial<DdlJob> = {}): DdlJob {
   return { ...job, state: "done", ...extra };
 }
 
@@ -258,7 +302,8 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
       for (const view of db.views?.values() ?? []) deleteView(ddl, view);
       ddl.deleteDatabase(db.info);
       return { job: finish(started, { dbId: db.info.id, schemaState: "none" }),
-        change: { tableIds, compatible: false }, reorg: null };
+        change: { tableIds, compatible: false }, reorg: null,
+        dropped: tableIds.map((tableId) => ({ tableId, indexId: null })) };
     }
     case "createTable": {
       const db = schema.database(job.dbName);
@@ -289,7 +334,8 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
       }
       const notes = missing.map((m) => jobErrorOf(mysqlError(ER.BAD_TABLE_ERROR, [m])));
       return { job: finish(started, { notes, schemaState: "none" }),
-        change: tableIds.length === 0 ? null : { tableIds, compatible: false }, reorg: null };
+        change: tableIds.length === 0 ? null : { tableIds, compatible: false }, reorg: null,
+        dropped: tableIds.map((tableId) => ({ tableId, indexId: null })) };
     }
     case "truncateTable": {
       const table = jobTable(job, schema);
@@ -297,7 +343,8 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
       const id = await ddl.allocId();
       ddl.putTable({ ...table, id });
       return { job: finish(started, { tableId: id, dbId: table.dbId, schemaState: "public" }),
-        change: { tableIds: [table.id, id], compatible: false }, reorg: null };
+        change: { tableIds: [table.id, id], compatible: false }, reorg: null,
+        dropped: [{ tableId: table.id, indexId: null }] };
     }
     case "renameTable": {
       const tableIds: number[] = [];
@@ -340,10 +387,18 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
       return dropColumnStep(started, args, ddl);
     case "modifyColumn":
       return modifyColumnStep(started, args, ddl);
+    case "addForeignKey":
+    case "addCheck":
+      return addConstraintStep(started, args, ddl);
+    case "dropForeignKey":
+    case "dropCheck":
+      return dropConstraintStep(started, args, ddl);
+    case "renameIndex":
+      return renameIndexStep(started, args, ddl);
   }
 }
 
-type ArgsOf<K extends DdlJobType> = Extract<DdlJobArgs, { kind: K }>;
+export type ArgsOf<K extends DdlJobType> = Extract<DdlJobArgs, { kind: K }>;
 
 function addIndexStep(job: DdlJob, args: ArgsOf<"addIndex">, ddl: DdlTxn): StepResult {
   const table = jobTable(job, ddl.schema);
@@ -384,8 +439,8 @@ function addIndexStep(job: DdlJob, args: ArgsOf<"addIndex">, ddl: DdlTxn): StepR
     if (next === "none") {
       ddl.putTable(withIndex(table, indexId, null));
       return { job: { ...job, state: "rolledBack", schemaState: "none" },
-        change: { tableIds: [table.id], compatible: true },
-        reorg: { kind: "deleteIndex", tableId: table.id, indexId } };
+        change: { tableIds: [table.id], compatible: true }, reorg: null,
+        dropped: [{ tableId: table.id, indexId }] };
     }
     ddl.putTable(withIndex(table, indexId, withState(index, next)));
     return { job: { ...job, schemaState: next }, change: { tableIds: [table.id], compatible: true },
@@ -401,6 +456,50 @@ function addIndexStep(job: DdlJob, args: ArgsOf<"addIndex">, ddl: DdlTxn): StepR
   return { job: after, change: { tableIds: [table.id], compatible: true }, reorg: null };
 }
 
+/**
+ * Whether a foreign key needs `index`: it is the only key of `table` that the columns of
+ * one of its foreign keys (child side) or the referenced columns of a foreign key to it
+ * (parent side) lead (MySQL's 1553).
+ */
+function neededByForeignKey(schema: InfoSchema, table: TableInfo, index: IndexInfo): boolean {
+  const others = table.indexes.filter((i) => i.id !== index.id &&
+    (i.state ?? "public") === "public");
+  const needs = (offsets: readonly number[]): boolean => {
+    const leads = (i: IndexInfo): boolean => offsets.every((o, k) => i.columns[k] === o);
+    if (!leads(index)) return false;
+    const clustered = table.pkHandle !== null && offsets.length === 1 &&
+      offsets[0] === table.pkHandle;
+    return !clustered && !others.some(leads);
+  };
+  if ((table.foreignKeys ?? []).some((fk) => needs(fk.columns))) return true;
+  return foreignKeysTo(schema, table).some(({ fk }) => {
+    const offsets = fk.refColumns.map((name) => table.columns.find((c) =>
+      lower(c.name) === lower(name))?.offset ?? -1);
+    return !offsets.includes(-1) && needs(offsets);
+  });
+}
+
+/**
+ * RENAME INDEX (1176 when there is none, 1061 when the new name is taken): one step, a
+ * name only — readers and writers find indexes by id, so it is compatible.
+ */
+function renameIndexStep(job: DdlJob, args: ArgsOf<"renameIndex">, ddl: DdlTxn): StepResult {
+  const table = jobTable(job, ddl.schema);
+  const index = table.indexes.find((i) => lower(i.name) === lower(args.oldName) &&
+    (i.state ?? "public") === "public");
+  if (index === undefined) throw mysqlError(ER.KEY_DOES_NOT_EXITS, [args.oldName, table.name]);
+  if (index.primary || lower(args.newName) === "primary") {
+    throw mysqlError(ER.NOT_SUPPORTED_YET, ["renaming the PRIMARY key"]);
+  }
+  if (lower(args.oldName) !== lower(args.newName) &&
+    table.indexes.some((i) => lower(i.name) === lower(args.newName))) {
+    throw mysqlError(ER.DUP_KEYNAME, [args.newName]);
+  }
+  ddl.putTable(withIndex(table, index.id, { ...index, name: args.newName }));
+  return { job: finish(job, { tableId: table.id, dbId: table.dbId, schemaState: "public" }),
+    change: { tableIds: [table.id], compatible: true }, reorg: null };
+}
+
 function dropIndexStep(job: DdlJob, args: ArgsOf<"dropIndex">, ddl: DdlTxn): StepResult {
   const table = jobTable(job, ddl.schema);
   const ids = { tableId: table.id, dbId: table.dbId };
@@ -414,6 +513,9 @@ function dropIndexStep(job: DdlJob, args: ArgsOf<"dropIndex">, ddl: DdlTxn): Ste
       return { job: finish(job, { ...ids, notes: [jobErrorOf(error)] }), change: null,
         reorg: null };
     }
+    if (neededByForeignKey(ddl.schema, table, index)) {
+      throw mysqlError(ER.DROP_INDEX_FK, [index.name]);
+    }
     indexId = index.id;
   }
   const index = table.indexes.find((i) => i.id === indexId);
@@ -423,8 +525,8 @@ function dropIndexStep(job: DdlJob, args: ArgsOf<"dropIndex">, ddl: DdlTxn): Ste
   if (next === "none") {
     ddl.putTable(withIndex(table, indexId, null));
     return { job: finish(running, { schemaState: "none" }),
-      change: { tableIds: [table.id], compatible: true },
-      reorg: { kind: "deleteIndex", tableId: table.id, indexId } };
+      change: { tableIds: [table.id], compatible: true }, reorg: null,
+      dropped: [{ tableId: table.id, indexId }] };
   }
   ddl.putTable(withIndex(table, indexId, withState(index, next)));
   return { job: { ...running, schemaState: next },
@@ -467,10 +569,50 @@ function addColumnStep(job: DdlJob, args: ArgsOf<"addColumn">, ddl: DdlTxn): Ste
   return { job: after, change: { tableIds: [table.id], compatible: true }, reorg: null };
 }
 
+/**
+ * Why column `column` of `table` cannot be dropped, as MySQL says it (a foreign key of
+ * the table or of another one uses it: 1828 / 1829; a CHECK does: 3959), or as TiDB does
+ * what MySQL would do by rebuilding the table (the integer primary key that is the row
+ * handle; a column of an index over several columns, which MySQL shortens).
+ */
+export function dropColumnError(schema: InfoSchema, table: TableInfo, column: ColumnInfo):
+  MySqlError | null {
+  if (table.pkHandle === column.offset) {
+    return mysqlError(ER.UNSUPPORTED_DDL_OPERATION, ["drop integer primary key"]);
+  }
+  for (const fk of table.foreignKeys ?? []) {
+    if (fk.columns.includes(column.offset)) {
+      return mysqlError(ER.FK_COLUMN_CANNOT_DROP, [column.name, fk.name]);
+    }
+  }
+  const referencing = foreignKeysTo(schema, table).find(({ fk }) =>
+    fk.refColumns.some((c) => lower(c) === lower(column.name)));
+  if (referencing !== undefined) {
+    return mysqlError(ER.FK_COLUMN_CANNOT_DROP_CHILD, [column.name, referencing.fk.name,
+      referencing.child.name]);
+  }
+  const check = (table.checks ?? []).find((c) => mentions(c.exprText, column.name));
+  if (check !== undefined) {
+    return mysqlError(ER.DEPENDENT_BY_CHECK_CONSTRAINT, [check.name, column.name]);
+  }
+  const composite = table.indexes.find((i) => i.columns.length > 1 &&
+    i.columns.includes(column.offset));
+  if (composite !== undefined) {
+    return mysqlError(ER.UNSUPPORTED_DDL_OPERATION, [`drop column ${column.name} with ` +
+      `composite index covered (index ${composite.name})`]);
+  }
+  return null;
+}
+
+/**
+ * DROP COLUMN: the column and every index of it alone go through the states together
+ * (public → write-only → delete-only → removed); the indexes' entries are deleted after.
+ */
 function dropColumnStep(job: DdlJob, args: ArgsOf<"dropColumn">, ddl: DdlTxn): StepResult {
   const table = jobTable(job, ddl.schema);
   const ids = { tableId: table.id, dbId: table.dbId };
   let columnId = args.columnId;
+  let indexIds = args.indexIds ?? [];
   if (columnId === undefined) {
     const column = table.columns.find((c) => lower(c.name) === lower(args.name) &&
       (c.state ?? "public") === "public");
@@ -483,26 +625,29 @@ function dropColumnStep(job: DdlJob, args: ArgsOf<"dropColumn">, ddl: DdlTxn): S
     if (table.columns.filter((c) => (c.state ?? "public") === "public").length === 1) {
       throw mysqlError(ER.CANT_REMOVE_ALL_FIELDS);
     }
-    if (table.pkHandle === column.offset || column.autoIncrement ||
-      table.indexes.some((i) => i.columns.includes(column.offset)) ||
-      (table.foreignKeys ?? []).some((fk) => fk.columns.includes(column.offset))) {
-      throw mysqlError(ER.NOT_SUPPORTED_YET,
-        ["dropping a column that is part of a key, a foreign key or AUTO_INCREMENT"]);
-    }
+    const error = dropColumnError(ddl.schema, table, column);
+    if (error !== null) throw error;
     columnId = column.id;
+    indexIds = table.indexes.filter((i) => i.columns.includes(column.offset)).map((i) => i.id);
   }
   const column = table.columns.find((c) => c.id === columnId);
   if (column === undefined) throw new Error(`drop column job ${job.id}: column ${columnId} gone`);
   const next = dropNext[column.state ?? "public"];
-  const running: DdlJob = { ...job, ...ids, args: { ...args, columnId } };
-  if (next === "none") {
-    ddl.putTable(withColumn(table, column.id, null));
-    return { job: finish(running, { schemaState: "none" }),
-      change: { tableIds: [table.id], compatible: true }, reorg: null };
+  const running: DdlJob = { ...job, ...ids, args: { ...args, columnId, indexIds } };
+  const change = { tableIds: [table.id], compatible: true };
+  let edited = table;
+  for (const indexId of indexIds) {
+    const index = edited.indexes.find((i) => i.id === indexId);
+    if (index === undefined) continue;
+    edited = withIndex(edited, indexId, next === "none" ? null : withState(index, next));
   }
-  ddl.putTable(withColumn(table, column.id, withState(column, next)));
-  return { job: { ...running, schemaState: next },
-    change: { tableIds: [table.id], compatible: true }, reorg: null };
+  if (next === "none") {
+    ddl.putTable(withColumn(edited, column.id, null));
+    return { job: finish(running, { schemaState: "none" }), change, reorg: null,
+      dropped: indexIds.map((indexId) => ({ tableId: table.id, indexId })) };
+  }
+  ddl.putTable(withColumn(edited, column.id, withState(column, next)));
+  return { job: { ...running, schemaState: next }, change, reorg: null };
 }
 
 /**
@@ -572,22 +717,34 @@ function isParent(schema: InfoSchema, name: QualifiedName): boolean {
     lower(name.db) && lower(fk.refTable) === lower(name.name))));
 }
 
-/** Whether a CHECK of `table` or a foreign key of any table names column `name` of it. */
-function isReferenced(schema: InfoSchema, table: TableInfo, name: string): boolean {
+/** Whether SQL text `exprText` names the identifier `name` (case-insensitively). */
+export function mentions(exprText: string, name: string): boolean {
   const word = new RegExp(`(^|[^\\w$])\`?${name.replace(/[^\w$]/g, "\\$&")}\`?($|[^\\w$])`,
     "i");
-  if ((table.checks ?? []).some((c) => word.test(c.exprText))) return true;
+  return word.test(exprText);
+}
+
+/** The foreign keys of every table (`table` too) that reference `table`. */
+export function foreignKeysTo(schema: InfoSchema, table: TableInfo):
+  { readonly child: TableInfo; readonly fk: ForeignKeyInfo }[] {
   const db = schema.databaseNames().find((d) => schema.database(d)?.info.id === table.dbId);
+  const out: { child: TableInfo; fk: ForeignKeyInfo }[] = [];
   for (const dbName of schema.databaseNames()) {
     for (const other of schema.database(dbName)?.tables.values() ?? []) {
       for (const fk of other.foreignKeys ?? []) {
-        const refDb = fk.refDb ?? dbName;
-        if (lower(refDb) === lower(db ?? "") && lower(fk.refTable) === lower(table.name) &&
-          fk.refColumns.some((c) => lower(c) === lower(name))) return true;
+        if (lower(fk.refDb ?? dbName) === lower(db ?? "") &&
+          lower(fk.refTable) === lower(table.name)) out.push({ child: other, fk });
       }
     }
   }
-  return false;
+  return out;
+}
+
+/** Whether a CHECK of `table` or a foreign key of any table names column `name` of it. */
+function isReferenced(schema: InfoSchema, table: TableInfo, name: string): boolean {
+  if ((table.checks ?? []).some((c) => mentions(c.exprText, name))) return true;
+  return foreignKeysTo(schema, table).some(({ fk }) =>
+    fk.refColumns.some((c) => lower(c) === lower(name)));
 }
 
 function modifyColumnStep(job: DdlJob, args: ArgsOf<"modifyColumn">, ddl: DdlTxn): StepResult {

@@ -8,6 +8,7 @@
  *     m "DDLOwner" s                the owner lease: { nodeId, expiresMs }
  *     m "SchemaSyncer" h {nodeId}   each SQL node's loaded schema: { version, … }
  *     m "SchemaDiff:{version}" s    what the DDL step that made `version` changed
+ *     m "DDLDeleteRange" h {id}_{n} key ranges dropped data still occupies (delete-range)
  *
  * Job ids are zero-padded in the hash field so that field order is id order. Expiry
  * times are TSO physical milliseconds (the start ts of the transaction that wrote them,
@@ -29,6 +30,7 @@ export const ownerKey = encodeMetaKey({ key: b("DDLOwner") });
 const queueHash = "DDLJobQueue";
 const historyHash = "DDLJobHistory";
 const syncerHash = "SchemaSyncer";
+const deleteRangeHash = "DDLDeleteRange";
 
 function field(hash: string, name: string): Uint8Array {
   return encodeMetaKey({ key: b(hash), field: b(name) });
@@ -172,4 +174,40 @@ export async function readSyncers(txn: Transaction): Promise<SyncerRecord[]> {
   const range = hashRange(syncerHash);
   const pairs = await txn.scan(range.start, range.end);
   return pairs.map((p) => parse<SyncerRecord>(p.value));
+}
+
+/**
+ * Keys a DDL step made unreachable (a dropped or truncated table, a dropped index), left
+ * to delete: `[start, end)` as hex, `start` moving forward as batches are deleted. The
+ * keys may be deleted once every node runs schema `version` (the step's): from then on no
+ * transaction can write them.
+ */
+export interface DeleteRangeRecord {
+  readonly jobId: number;
+  /** The range's number within its job. */
+  readonly seq: number;
+  readonly tableId: number;
+  readonly indexId: number | null;
+  readonly start: string;
+  readonly end: string;
+  readonly version: string;
+}
+
+const rangeField = (r: { readonly jobId: number; readonly seq: number }): string =>
+  `${jobField(r.jobId)}_${String(r.seq).padStart(6, "0")}`;
+
+export function putDeleteRange(txn: Transaction, record: DeleteRangeRecord): void {
+  txn.set(field(deleteRangeHash, rangeField(record)), json(record));
+}
+
+export function deleteDeleteRange(txn: Transaction, record: DeleteRangeRecord): void {
+  txn.delete(field(deleteRangeHash, rangeField(record)));
+}
+
+/** The first `limit` ranges left to delete, oldest job first. */
+export async function readDeleteRanges(txn: Transaction, limit: number):
+  Promise<DeleteRangeRecord[]> {
+  const range = hashRange(deleteRangeHash);
+  const pairs = await txn.scan(range.start, range.end, { limit });
+  return pairs.map((p) => parse<DeleteRangeRecord>(p.value));
 }

@@ -209,6 +209,16 @@ export class SchemaSyncer {
     }
   }
 
+  /**
+   * Whether this node's loaded schema is within its lease: started, not closed, and
+   * reloaded (record written) less than a lease ago. Statements may then use the loaded
+   * schema instead of reading the version key (`Catalog.loadedAsOf`).
+   */
+  leaseValid(): boolean {
+    return this.timer !== null && !this.closed &&
+      this.env.clock.monotonicMs() - this.lastReloadMs <= this.leaseMs;
+  }
+
   /** The transaction of `token` finished committing (either way). */
   endCommit(token: CommitToken): void {
     this.committing.delete(token.id);

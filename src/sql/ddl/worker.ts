@@ -19,15 +19,16 @@
  * Sessions wait for their job by polling the history with backoff; the local worker wakes
  * them early when it finishes a job. All time and timers come from the client's `Env`.
  */
-import type { TxnClient } from "../../client/mod.ts";
+import type { Transaction, TxnClient } from "../../client/mod.ts";
 import { ErrorCode, hasErrorCode } from "../../base/mod.ts";
 import type { Env, Timer } from "../../env/mod.ts";
 import { type Catalog, isRetryableConflict, openDdlTxn } from "../catalog/catalog.ts";
 import { MySqlError } from "../mysql_errors.ts";
-import { BackfillStopped, backfillIndex, deleteIndexEntries } from "./backfill.ts";
+import { BackfillStopped, backfillIndex, deleteRangeBatch, droppedRange } from "./backfill.ts";
 import {
   type DdlJob,
   type DdlJobArgs,
+  type DroppedRange,
   type Reorg,
   isFinished,
   jobErrorOf,
@@ -36,6 +37,7 @@ import {
   tableById,
 } from "./job.ts";
 import {
+  type DeleteRangeRecord,
   type OwnerRecord,
   allocJobId,
   ownerKey,
@@ -45,6 +47,8 @@ import {
   readHistoryJob,
   readOwner,
   readQueue,
+  putDeleteRange,
+  readDeleteRanges,
   readQueuedJob,
   readSchemaVersion,
   rollbackQuietly,
@@ -52,6 +56,7 @@ import {
   writeSchemaVersion,
 } from "./meta.ts";
 import { SchemaSyncer } from "./syncer.ts";
+import { validateCheck, validateForeignKey } from "./validate.ts";
 
 /** Tuning of a node's DDL service. */
 export interface DdlOptions {
@@ -88,13 +93,26 @@ const queueJobsShown = 100;
  * the schema version at their start.
  */
 const stepsInStates: ReadonlySet<string> = new Set(["addIndex", "dropIndex", "addColumn",
-  "dropColumn"]);
+  "dropColumn", "addCheck", "addForeignKey"]);
+/** Delete-range batches (of `deleteBatchKeys` keys) the owner runs per round at most. */
+const deleteRangeBatchesMax = 16;
 /** Unexpected failures of one job in a row before a job that changed nothing is cancelled. */
 const jobFailuresMax = 10;
 /** Attempts of one owner campaign that meets a conflict. */
 const campaignAttemptsMax = 5;
 /** Conflicting retries of one step transaction. */
 const stepAttemptsMax = 50;
+
+/** Records the ranges a step dropped, in the step's transaction, for delete-range. */
+function recordDropped(txn: Transaction, jobId: number, dropped: readonly DroppedRange[],
+  version: bigint): void {
+  dropped.forEach((d, seq) => {
+    const range = droppedRange(d.tableId, d.indexId);
+    putDeleteRange(txn, { jobId, seq, tableId: d.tableId, indexId: d.indexId,
+      start: Buffer.from(range.start).toString("hex"),
+      end: Buffer.from(range.end).toString("hex"), version: version.toString() });
+  });
+}
 
 /** What a node does about the owner key it read at TSO physical time `nowMs`. */
 export function ownerDecision(record: OwnerRecord | null, nodeId: string, nowMs: number):
@@ -232,6 +250,7 @@ export class DdlService {
       this.workerWake = wake;
       try {
         if (this.isOwner) await this.runQueue();
+        if (this.isOwner) await this.runDeleteRanges();
         failures = 0;
       } catch (error: unknown) {
         this.lastError = error;
@@ -259,6 +278,48 @@ export class DdlService {
       }
       if (head === undefined) return;
       await this.runJob(head);
+    }
+  }
+
+  /**
+   * Delete-range: deletes up to `deleteRangeBatchesMax` batches of the keys dropped
+   * tables and indexes left, oldest first, each once every live node runs the schema
+   * version of its drop — from then on no transaction can write into it (a transaction
+   * of an older version that wrote the table fails its commit check), so nothing deleted
+   * comes back. The deletes are transactional (MVCC), so snapshots older than the drop
+   * keep reading the data until GC, and the work is bounded per round so queued jobs
+   * are not held up; the next round goes on where this one stopped.
+   */
+  private async runDeleteRanges(): Promise<void> {
+    const txn = await this.client.begin();
+    let records;
+    try {
+      records = await readDeleteRanges(txn, deleteRangeBatchesMax);
+    } finally {
+      await rollbackQuietly(txn);
+    }
+    let batches = 0;
+    for (const record of records) {
+      const version = BigInt(record.version);
+      if (version > this.syncedVersion) {
+        await this.syncer.waitForVersion(version, this.stop.signal);
+        this.syncedVersion = version;
+      }
+      for (let current: DeleteRangeRecord | null = record; current !== null;) {
+        if (batches >= deleteRangeBatchesMax || !this.isOwner) return;
+        batches++;
+        current = await deleteRangeBatch(this.client, current);
+      }
+    }
+  }
+
+  /** Whether dropped data is still waiting for delete-range (tests). */
+  async deleteRangesPending(): Promise<number> {
+    const txn = await this.client.begin();
+    try {
+      return (await readDeleteRanges(txn, 1_000)).length;
+    } finally {
+      await rollbackQuietly(txn);
     }
   }
 
@@ -316,8 +377,8 @@ export class DdlService {
         const next = await this.backfill(job, reorg);
         if (next === null) return;
         job = next;
-      } else if (reorg?.kind === "deleteIndex") {
-        await deleteIndexEntries(this.client, reorg.tableId, reorg.indexId);
+      } else if (reorg?.kind === "validate") {
+        job = await this.validate(job, reorg);
       }
     }
     this.notifyWaiters();
@@ -364,6 +425,30 @@ export class DdlService {
       return await this.updateJob(job.id, (j) => ({ ...j, state: "rollingBack",
         error: jobErrorOf(error) }));
     }
+  }
+
+  /**
+   * Checks every existing row against a constraint in write-only (`validate.ts`) at one
+   * snapshot; the job after it: validated, or rolling back with the violation (3819,
+   * 1452).
+   */
+  private async validate(job: DdlJob, reorg: Extract<Reorg, { kind: "validate" }>):
+    Promise<DdlJob> {
+    const txn = await this.client.begin();
+    try {
+      const schema = await this.catalog.schemaAt(txn);
+      const table = tableById(schema, reorg.tableId);
+      if (table === undefined) throw new Error(`job ${job.id}: table ${reorg.tableId} gone`);
+      if (reorg.constraint === "check") await validateCheck(txn, table, reorg.name);
+      else await validateForeignKey(txn, schema, table, reorg.name);
+    } catch (error: unknown) {
+      if (!(error instanceof MySqlError)) throw error;
+      return await this.updateJob(job.id, (j) => ({ ...j, state: "rollingBack",
+        error: jobErrorOf(error) }));
+    } finally {
+      await rollbackQuietly(txn);
+    }
+    return await this.updateJob(job.id, (j) => ({ ...j, reorgDone: true }));
   }
 
   /** Rewrites a queued job (bounded conflict retries); returns it as written. */
@@ -420,6 +505,7 @@ export class DdlService {
           version = schema.version + 1n;
           writeSchemaVersion(txn, version, result.change);
         }
+        recordDropped(txn, job.id, result.dropped ?? [], version ?? schema.version);
         const finished = isFinished(result.job);
         const next: DdlJob = { ...result.job, finishMs: finished ? nowMs : null };
         putJob(txn, next, { finished });
@@ -436,13 +522,17 @@ export class DdlService {
   // ---- the session side --------------------------------------------------------------
 
   /**
-   * Queues a job and waits until it finishes; throws its error as the MySqlError it was
-   * (1062, 1061, 1146 …). Returns the finished job (notes, row count).
+   * Queues a job and waits until it finishes and this node has loaded the schema after
+   * it; throws its error as the MySqlError it was (1062, 1061, 1146 …). Returns the
+   * finished job (notes, row count).
    */
   async run(args: DdlJobArgs, target: { readonly db: string; readonly table: string },
     query = ""): Promise<DdlJob> {
     const id = await this.submit(args, target, query);
     const job = await this.wait(id);
+    // The node loads the schema the job made before the session goes on, so statements
+    // that use the loaded schema see their own DDL (TiDB waits for the reload too).
+    await this.syncer.reload();
     if (job.error !== null) throw mysqlErrorOf(job.error);
     return job;
   }

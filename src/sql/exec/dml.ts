@@ -21,7 +21,7 @@ import {
   type Expr,
   type Value,
   columnRef,
-  compareValues,
+  compareForSort,
   evaluate,
   isTrue,
   toText,
@@ -53,7 +53,8 @@ import {
 import type { SqlStorage } from "./storage.ts";
 import { stateOf } from "../table/index_writes.ts";
 import { touchOnUpdateColumns } from "../table/typed_store.ts";
-import { implicitDefault, storeValueFor } from "./write_convert.ts";
+import { implicitDefault, storeValueFor, writeEvalContext } from "./write_convert.ts";
+import { type AutoIdContext, autoRandomColumn, fillAutoRandom, newRowId } from "./auto_ids.ts";
 import { onDuplicateUpdater } from "./write_on_duplicate.ts";
 import { bindAllSubqueries, containsSubquery, evaluateWithSubqueries, filterWithSubqueries,
   planEnvOf, queryValues } from "../plan/mod.ts";
@@ -68,7 +69,9 @@ import {
 
 /** Rows read per scan request. */
 const scanPageRows = 10_000;
-const aggregateNames = new Set(["count", "sum", "avg", "min", "max"]);
+const aggregateNames = new Set(["count", "sum", "avg", "min", "max", "bit_and", "bit_or",
+  "bit_xor", "std", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp",
+  "json_arrayagg", "json_objectagg"]);
 
 /** What a statement runs with, provided by the session. */
 export interface DmlContext {
@@ -86,6 +89,18 @@ export interface DmlContext {
   readonly foreignKeyChecks?: boolean;
   /** CLIENT_FOUND_ROWS: affected rows count matched, not changed, rows; absent: off. */
   readonly foundRows?: boolean;
+  /**
+   * sql_mode has STRICT_TRANS_TABLES or STRICT_ALL_TABLES: a value a column cannot hold
+   * fails the statement; otherwise it is converted with a warning. Absent: strict.
+   */
+  readonly strictMode?: boolean;
+  /**
+   * Strict sql_mode with ERROR_FOR_DIVISION_BY_ZERO: division by zero in a value written
+   * fails with 1365 (outside IGNORE). Absent: a warning.
+   */
+  readonly divisionByZeroIsError?: boolean;
+  /** TiDB's `@@allow_auto_random_explicit_insert`; absent: off. */
+  readonly allowAutoRandomExplicitInsert?: boolean;
   /**
    * A virtual table (`information_schema.X`) with its rows, or undefined when `name` is a
    * stored table; see src/sql/infoschema.
@@ -125,7 +140,9 @@ function rowScope(ctx: DmlContext, table: TableInfo, alias: string, clause: stri
     ...ctx.scope(clause),
     column: (name, qualifier) => {
       if (qualifier !== null && qualifier.toLowerCase() !== alias.toLowerCase()) return undefined;
-      const column = table.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+      // A column an online DDL is adding or dropping is not the statement's to name.
+      const column = table.columns.find((c) => stateOf(c) === "public" &&
+        c.name.toLowerCase() === name.toLowerCase());
       return column === undefined ? undefined
         : columnRef(column.offset, column.name, fieldTypeOf(column));
     },
@@ -226,7 +243,9 @@ function callsAggregate(node: unknown): boolean {
   if (node === null || typeof node !== "object") return false;
   if (Array.isArray(node)) return node.some(callsAggregate);
   const e = node as AstExpr;
-  if (e.kind === "func" && aggregateNames.has(e.name) && e.over === null) return true;
+  // Window functions and GROUP_CONCAT also need the query engine.
+  if (e.kind === "func" && (aggregateNames.has(e.name) || e.over !== null)) return true;
+  if (e.kind === "groupConcat") return true;
   if (e.kind === "subquery" || e.kind === "exists") return false;
   if (e.kind === "inSubquery" || e.kind === "compareSubquery") return callsAggregate(e.operand);
   return Object.values(node).some(callsAggregate);
@@ -270,7 +289,7 @@ function writeContext(ctx: DmlContext): WriteContext {
 function defaultValue(ctx: DmlContext, table: TableInfo, offset: number, row: number): Value {
   const column = table.columns[offset]!;
   if (column.defaultText === null) {
-    if (column.nullable || column.autoIncrement) return null;
+    if (column.nullable || column.autoIncrement || column.autoRandom !== undefined) return null;
     throw mysqlError(ER.NO_DEFAULT_FOR_FIELD, [column.name]);
   }
   const parsed = parseExpression(column.defaultText);
@@ -300,7 +319,7 @@ function orderAndLimit(ctx: DmlContext, target: { readonly table: TableInfo;
         const a = x.values[i]!;
         const b = y.values[i]!;
         let order = a === null ? (b === null ? 0 : -1) : b === null ? 1
-          : compareValues(a, b, { warn }) ?? 0;
+          : compareForSort(a, b, { warn }) ?? 0;
         if (keys[i]!.desc) order = -order;
         if (order !== 0) return order;
       }
@@ -376,14 +395,22 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
   // LAST_INSERT_ID(expr) in the statement makes the OK packet carry its value.
   let lastInsertIdArg: bigint | null = null;
   const evalContext = (): EvalContext => {
-    const base = ctx.evalContext();
+    const base = writeEvalContext(ctx.evalContext(),
+      !statement.ignore && ctx.divisionByZeroIsError === true);
     return { ...base, setLastInsertId: (id) => {
       base.setLastInsertId(id);
       lastInsertIdArg = id;
     } };
   };
-  const strict = !statement.ignore;
+  // Conversion errors are warnings under IGNORE and in non-strict sql_mode; there NULL
+  // into NOT NULL stays an error for a single-row INSERT, as MySQL has it.
+  const strict = !statement.ignore && ctx.strictMode !== false;
+  const nullIsError = !statement.ignore && statement.source.kind !== "query" &&
+    sources.length === 1;
   const autoColumn = table.columns.find((c) => c.autoIncrement);
+  const randomColumn = autoRandomColumn(table);
+  const ids: AutoIdContext = { autoIds: ctx.storage.autoIds, startTs: ctx.txn.startTs,
+    allowExplicit: ctx.allowAutoRandomExplicitInsert ?? false };
   const rows: NewRow[] = [];
   for (let r = 0; r < sources.length; r++) {
     const source = sources[r]!;
@@ -413,9 +440,11 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
       }
       const value = ast.kind === "value" ? ast.value
         : evaluate(translate(ast, ctx.scope("field list")), evalContext());
-      if (value === null && column.autoIncrement) return null;
+      if (value === null && (column.autoIncrement || column.autoRandom !== undefined)) {
+        return null;
+      }
       return storeValueFor(value, { column, row: r + 1 },
-        { ctx: ctx.evalContext(), strict, warn: (w) => warnings.push(w) });
+        { ctx: ctx.evalContext(), strict, nullIsError, warn: (w) => warnings.push(w) });
     });
     let generatedId: bigint | null = null;
     if (autoColumn !== undefined) {
@@ -429,8 +458,11 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
         await ctx.storage.autoIds.rebase(table.id, n);
       }
     }
+    if (randomColumn !== undefined) {
+      generatedId = await fillAutoRandom(ids, table, randomColumn, values);
+    }
     const handle = table.pkHandle !== null ? handleOf(values[table.pkHandle] ?? null)
-      : await ctx.storage.autoIds.next(table.id);
+      : await newRowId(ids, table);
     rows.push({ handle, values, generatedId, warnings });
   }
   const onDuplicate = statement.onDuplicate.length === 0 ? null
@@ -483,13 +515,15 @@ export async function update(ctx: DmlContext, statement: UpdateStatement):
     const values = [...old.values];
     for (const set of sets) {
       const value = set.value === null ? defaultValue(ctx, table, set.column.offset, rowNumber)
-        : evaluate(set.value, rowContext(ctx, values));
+        : evaluate(set.value, { ...writeEvalContext(ctx.evalContext(),
+          !statement.ignore && ctx.divisionByZeroIsError === true), row: values });
       values[set.column.offset] = storeValueFor(value, { column: set.column, row: rowNumber },
-        { ctx: ctx.evalContext(), strict: !statement.ignore, warn: write.warn });
+        { ctx: ctx.evalContext(), strict: !statement.ignore && ctx.strictMode !== false,
+          warn: write.warn });
     }
     const same = values.every((v, k) => groupKey([v]) === groupKey([old.values[k] ?? null]));
     if (same) return null;
-    touchOnUpdateColumns(table.columns, values, assigned, ctx.evalContext().statementTime);
+    touchOnUpdateColumns(table.columns, values, assigned, ctx.evalContext());
     const handle = table.pkHandle === null ? old.handle : handleOf(values[table.pkHandle] ?? null);
     return { handle, values };
   };

@@ -1,7 +1,7 @@
 /**
- * `storeValueFor` without strictness (INSERT IGNORE): the value MySQL stores instead of
- * failing and the warning it raises, one case per error strict mode would give; with
- * strictness the same inputs fail.
+ * `storeValueFor` without strictness (INSERT IGNORE, non-strict sql_mode): the value MySQL
+ * stores instead of failing and the warning it raises, one case per error strict mode
+ * would give; with strictness the same inputs fail.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -42,8 +42,11 @@ const cases: readonly [string, ColumnInfo, Value, string | null, number][] = [
   ["negative into UNSIGNED is 0", column({ name: "INT", kind: "int", unsigned: true }),
     int(-5n), "0", 1264],
   ["a string with a numeric prefix keeps it", column({ name: "INT", kind: "int" }),
-    str("12abc"), "12", 1366],
+    str("12abc"), "12", 1265],
   ["a string without one is 0", column({ name: "INT", kind: "int" }), str("abc"), "0", 1366],
+  ["a DECIMAL with trailing garbage keeps the number",
+    column({ name: "DECIMAL", kind: "decimal", length: 4, scale: 1 }), str(" 7.5x"), "7.5",
+    1265],
   ["a too-long string is cut", column({ name: "VARCHAR", kind: "string", length: 3 }),
     str("abcdef"), "abc", 1265],
   ["too big for DECIMAL(4,1) is 999.9",
@@ -64,6 +67,22 @@ describe("storeValueFor (IGNORE)", () => {
       (e: unknown) => e instanceof MySqlError);
     });
   }
+
+  it("strict mode fails with the warning's code: 1265 for '12abc', 1366 for 'abc'", () => {
+    const target = { column: column({ name: "INT", kind: "int" }), row: 1 };
+    for (const [text, code] of [["12abc", 1265], ["abc", 1366]] as const) {
+      assert.throws(() => storeValueFor(str(text), target,
+        { ctx, strict: true, warn: () => assert.fail("no warning") }),
+      (e: unknown) => e instanceof MySqlError && e.errno === code);
+    }
+  });
+
+  it("nullIsError keeps NULL into NOT NULL an error outside strict mode", () => {
+    const target = { column: column({ name: "INT", kind: "int" }, false), row: 1 };
+    assert.throws(() => storeValueFor(null, target, { ctx, strict: false, nullIsError: true,
+      warn: () => assert.fail("no warning") }),
+    (e: unknown) => e instanceof MySqlError && e.errno === 1048);
+  });
 
   it("a valid value is stored as is, without warnings", () => {
     const out = storeValueFor(str("42"), { column: column({ name: "INT", kind: "int" }), row: 1 },

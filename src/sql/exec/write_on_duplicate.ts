@@ -62,8 +62,9 @@ export function onDuplicateUpdater(ctx: OnDuplicateContext, assignments: readonl
   OnDuplicate {
   const { table, rowAlias } = ctx;
   const width = table.columns.length;
-  const find = (name: string) =>
-    table.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  // Columns an online DDL is adding or dropping are not the statement's to name.
+  const find = (name: string) => table.columns.find((c) => (c.state ?? "public") === "public" &&
+    c.name.toLowerCase() === name.toLowerCase());
   const scope: TranslateScope = {
     ...ctx.scope("field list"),
     column: (name, qualifier) => {
@@ -112,7 +113,7 @@ export function onDuplicateUpdater(ctx: OnDuplicateContext, assignments: readonl
         { ctx: evalCtx, strict: ctx.strict, warn: (w) => ctx.warn(w) });
     }
     touchIfChanged(table.columns, old.values, values, assigned,
-      ctx.evalContext().statementTime);
+      ctx.evalContext());
     return values;
   };
 }

@@ -36,13 +36,13 @@ import { type TranslateScope, translate } from "../session/to_expr.ts";
 import {
   type RowImage,
   type UniqueCheck,
+  encodeRowForWrite,
   indexMutations,
   indexTakesWrites,
   uniqueChecks,
 } from "../table/index_writes.ts";
 import {
   decodeRowValue,
-  encodeRowValue,
   handleOf,
   handleOfIndexValue,
   indexEntry,
@@ -236,7 +236,7 @@ export class RowWriter {
       else writes.put(m.key, m.value);
     }
     if (after !== null) {
-      writes.put(rowKey(table, after.handle), encodeRowValue(table, after.values));
+      writes.put(rowKey(table, after.handle), encodeRowForWrite(table, after.values));
     }
   }
 

@@ -2,11 +2,13 @@
  * The definitions of the `information_schema` tables: each table's columns with MySQL 8's
  * names and types, and the function that makes its rows from an `InfoSchemaContext`.
  *
- * Rows come from the catalog (SCHEMATA, TABLES, COLUMNS, STATISTICS, KEY_COLUMN_USAGE,
- * TABLE_CONSTRAINTS, PARTITIONS), from this node (PROCESSLIST, STATEMENTS_SUMMARY) or are
- * constant (ENGINES, CHARACTER_SETS, COLLATIONS). Tables of things Tessera does not have
- * yet — foreign keys, views, triggers, routines, tablespace files — exist with their
- * columns and no rows, which is what clients like mariadb-dump and ORMs' reflection need.
+ * Rows come from the catalog (SCHEMATA, TABLES, COLUMNS, STATISTICS, KEY_COLUMN_USAGE and
+ * TABLE_CONSTRAINTS with primary, unique, foreign-key and CHECK constraints,
+ * REFERENTIAL_CONSTRAINTS, CHECK_CONSTRAINTS, VIEWS, PARTITIONS), from this node
+ * (PROCESSLIST, STATEMENTS_SUMMARY) or are constant (ENGINES, CHARACTER_SETS, COLLATIONS).
+ * Tables of things Tessera does not have yet — triggers, routines, tablespace files —
+ * exist with their columns and no rows, which is what clients like mariadb-dump and ORMs'
+ * reflection need.
  * Columns and indexes still being added by online DDL (not `public`) are not shown.
  * Pure: no I/O.
  */

@@ -474,7 +474,9 @@ export type ColumnOption =
   | { readonly kind: "default"; readonly value: Expr }
   | { readonly kind: "onUpdate"; readonly value: Expr }
   | { readonly kind: "autoIncrement" }
-  | { readonly kind: "autoRandom"; readonly shardBits: number | null }
+  | { readonly kind: "autoRandom"; readonly shardBits: number | null;
+      /** TiDB's second argument, AUTO_RANDOM(S, R); absent or null: 64. */
+      readonly rangeBits?: number | null }
   | { readonly kind: "primaryKey" }
   | { readonly kind: "unique" }
   | { readonly kind: "comment"; readonly text: string }

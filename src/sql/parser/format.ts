@@ -549,7 +549,10 @@ function formatColumnOption(option: ColumnOption): string {
     case "autoIncrement":
       return "AUTO_INCREMENT";
     case "autoRandom":
-      return option.shardBits === null ? "AUTO_RANDOM" : `AUTO_RANDOM(${option.shardBits})`;
+      if (option.shardBits === null) return "AUTO_RANDOM";
+      return `AUTO_RANDOM(${option.shardBits}` +
+        `${option.rangeBits === undefined || option.rangeBits === null ? ""
+          : `, ${option.rangeBits}`})`;
     case "primaryKey":
       return "PRIMARY KEY";
     case "unique":

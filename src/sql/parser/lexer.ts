@@ -7,8 +7,9 @@
  * decimal and float numbers, `?` placeholders, `@user` and `@@system` variables, and the
  * three comment forms (`-- ` needs a blank after the dashes, `#`, `/* *\/`). A versioned
  * comment `/*! … *\/` or `/*!80000 … *\/` is lexed as SQL when its version is at most
- * `serverVersion`, and skipped otherwise. A `/*+ … *\/` hint directly after SELECT, INSERT,
- * REPLACE, UPDATE or DELETE is attached to that keyword token; elsewhere it is a comment.
+ * `serverVersion`, and skipped otherwise; TiDB's `/*T![feature] … *\/` is lexed as SQL.
+ * A `/*+ … *\/` hint directly after SELECT, INSERT, REPLACE, UPDATE or DELETE is attached
+ * to that keyword token; elsewhere it is a comment.
  *
  * The lexer is pure and linear in the input; a bad token (unterminated string, comment or
  * identifier, malformed hex or bit literal) is a `SqlSyntaxError` at the token's start.
@@ -230,6 +231,19 @@ export function tokenize(input: string, options: LexOptions = {}): Token[] {
           if (input.indexOf("*/", pos) < 0) return fail(start);
           inVersioned = true;
         }
+        continue;
+      }
+      if (c2 === 84 && pos + 1 < n && input.charCodeAt(pos + 1) === 33) {
+        // '/*T!' or '/*T![feature]': TiDB's executable comment, read as SQL.
+        if (inVersioned) return fail(start);
+        pos += 2;
+        if (input.charCodeAt(pos) === 91) {
+          const close = input.indexOf("]", pos);
+          if (close < 0) return fail(start);
+          pos = close + 1;
+        }
+        if (input.indexOf("*/", pos) < 0) return fail(start);
+        inVersioned = true;
         continue;
       }
       if (c2 === 43) {

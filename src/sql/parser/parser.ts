@@ -1590,6 +1590,12 @@ export class Parser {
     }
     this.expectOp(")");
     this.leave();
+    // MySQL's defaults, accepted and implied: NTH_VALUE(…) FROM FIRST, … RESPECT NULLS.
+    if (name === "nth_value" && this.isWord("FROM") && this.isWord("FIRST", 1) &&
+      (this.isWord("OVER", 2) || this.isWord("RESPECT", 2))) this.pos += 2;
+    if (this.isWord("RESPECT") && this.isWord("NULLS", 1) && this.isWord("OVER", 2)) {
+      this.pos += 2;
+    }
     let over: WindowSpec | null = null;
     if (this.acceptWord("OVER")) {
       over = this.isOp("(")

@@ -471,13 +471,14 @@ function parseColumnOption(p: Parser): ColumnOption | null {
   if (p.acceptWord("AUTO_INCREMENT")) return { kind: "autoIncrement" };
   if (p.acceptWord("AUTO_RANDOM")) {
     let shardBits: number | null = null;
+    let rangeBits: number | null = null;
     if (p.acceptOp("(")) {
       shardBits = p.integer();
-      // TiDB's optional second argument (the range bits) is accepted; 64 is the default.
-      if (p.acceptOp(",")) p.integer();
+      // TiDB's optional second argument: the range bits (64 when not given).
+      if (p.acceptOp(",")) rangeBits = p.integer();
       p.expectOp(")");
     }
-    return { kind: "autoRandom", shardBits };
+    return { kind: "autoRandom", shardBits, ...(rangeBits === null ? {} : { rangeBits }) };
   }
   if (p.acceptWords("PRIMARY", "KEY")) return { kind: "primaryKey" };
   if (p.acceptWord("KEY")) return { kind: "primaryKey" };

@@ -5,8 +5,9 @@
  * clause into one join group: its leaves (base tables, derived tables, views, CTEs, and
  * outer joins as opaque units) and its conjuncts. A conjunct that reads one leaf filters
  * that leaf as it is read (`pk = value` on a clustered integer key becomes a point get,
- * also for a value from an outer query's row, and comparisons of an integer column that
- * leads a public index read that index's key range, `index_access.ts`); the leaves are
+ * also for a value from an outer query's row, and comparisons, IN, IS NULL and LIKE
+ * prefixes of indexed columns read the cheapest index or handle ranges by the table's
+ * statistics, `index_access.ts`); the leaves are
  * then joined greedily, smallest first and preferring a leaf connected by an equality,
  * with a hash join on the equalities whose sides can be hashed (same comparison domain)
  * and a nested loop otherwise; each remaining conjunct filters as soon as its leaves are
@@ -21,13 +22,13 @@
  * would produce or examine more than `joinRowsMax` / `joinPairsMax` rows fails with 1104.
  */
 import { type EvalContext, type Expr, type Value, evaluate, isTrue } from "../../expr/mod.ts";
-import type { Expr as AstExpr, CompareOp, TableExpr } from "../parser/ast.ts";
+import type { Expr as AstExpr, TableExpr } from "../parser/ast.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
 import { integralValue } from "../table/table.ts";
-import { type IntRange, boundOf, handleKeyRange, handleRangeable, indexKeyRange, indexLedBy,
-  intersect }
+import { type Access, type AccessPlan, type KeyRange, chooseAccess, collectItems, planAccess }
   from "./index_access.ts";
+import type { TableStats } from "../stats/mod.ts";
 import { type CompileHost, type Compiled, compile, containsSubquery, holds, withRow }
   from "./compile.ts";
 import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
@@ -55,8 +56,7 @@ export interface Source {
    * Base tables: the rows whose `index` entries (null: whose row keys) lie in the key
    * range, in handle order.
    */
-  readRange?(index: IndexInfo | null, keys: { readonly start: Uint8Array;
-    readonly end: Uint8Array }): Promise<SourceRows>;
+  readRange?(index: IndexInfo | null, keys: KeyRange): Promise<SourceRows>;
 }
 
 /** What FROM planning needs from the planner. */
@@ -67,6 +67,8 @@ export interface FromHost extends CompileHost {
   derivedSource(item: Extract<TableExpr, { kind: "derived" }>): Source;
   /** Locks the rows of a base table a locking read returns. */
   lockRows(table: TableInfo, handles: readonly bigint[]): Promise<void>;
+  /** The table's statistics, if analyzed (for access-path costs). */
+  tableStats?(table: TableInfo): TableStats | undefined;
 }
 
 interface Leaf {
@@ -288,21 +290,14 @@ function pointKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: re
   return undefined;
 }
 
-interface RangeKey {
-  /** The index whose first column is bounded, or null for the clustered handle. */
-  readonly index: IndexInfo | null;
-  readonly items: readonly { readonly op: CompareOp; readonly value: Expr }[];
-}
-
-const flipped: Partial<Record<string, CompareOp>> = { "=": "=", "<": ">", "<=": ">=", ">": "<",
-  ">=": "<=" };
-
-/** For a base-table leaf: comparisons bounding an indexed integer column, if any. */
+/**
+ * For a base-table leaf: its conjuncts of the form `column op constant` and the paths
+ * (clustered handle, indexes) they can bound (`index_access.ts`), if any.
+ */
 function rangeKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: readonly Leaf[],
-  host: CompileHost): RangeKey | undefined {
+  host: CompileHost): AccessPlan | undefined {
   const table = leaf.source.table;
   if (table === undefined || leaf.source.readRange === undefined) return undefined;
-  const byOffset = new Map<number, { op: CompareOp; value: Expr }[]>();
   const columnOffset = (ast: AstExpr): number | undefined => {
     if (ast.kind !== "column") return undefined;
     const tracked = scope.track();
@@ -318,54 +313,21 @@ function rangeKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: re
     scope.stopTracking();
     return maskOf(tracked, leaves) === 0n ? e : undefined;
   };
-  const add = (offset: number, op: CompareOp, value: Expr): void => {
-    const list = byOffset.get(offset) ?? [];
-    list.push({ op, value });
-    byOffset.set(offset, list);
-  };
-  for (const ast of asts) {
-    if (containsSubquery(ast)) continue;
-    if (ast.kind === "binary" && flipped[ast.op] !== undefined) {
-      const left = columnOffset(ast.left);
-      const right = left === undefined ? columnOffset(ast.right) : undefined;
-      const value = left !== undefined ? constant(ast.right)
-        : right !== undefined ? constant(ast.left) : undefined;
-      if (value === undefined) continue;
-      if (left !== undefined) add(left, ast.op as CompareOp, value);
-      else add(right!, flipped[ast.op]!, value);
-    } else if (ast.kind === "between" && !ast.not) {
-      const offset = columnOffset(ast.operand);
-      const low = offset === undefined ? undefined : constant(ast.low);
-      const high = offset === undefined ? undefined : constant(ast.high);
-      if (low === undefined || high === undefined) continue;
-      add(offset!, ">=", low);
-      add(offset!, "<=", high);
-    }
-  }
-  // The clustered handle first: its range is read without an index lookup.
-  const handleItems = table.pkHandle === null ? undefined : byOffset.get(table.pkHandle);
-  if (handleItems !== undefined && handleRangeable(table)) {
-    return { index: null, items: handleItems };
-  }
-  for (const [offset, items] of [...byOffset].sort((a, b) => a[0] - b[0])) {
-    const index = indexLedBy(table, offset);
-    if (index !== undefined) return { index, items };
-  }
-  return undefined;
+  return planAccess(table, collectItems(asts.filter((a) => !containsSubquery(a)), columnOffset,
+    constant));
 }
 
-/** The key range `key` admits on this run; null when empty, undefined to scan instead. */
-function rangeOf(key: RangeKey, table: TableInfo, ctx: EvalContext):
-  { start: Uint8Array; end: Uint8Array } | null | undefined {
-  let range: IntRange = { lo: -(2n ** 64n), hi: 2n ** 64n };
-  for (const item of key.items) {
-    const bound = boundOf(item.op, evaluate(item.value, ctx));
-    if (bound === undefined) return undefined;
-    if (bound === null) return null;
-    range = intersect(range, bound);
+/** The rows of `ranges` (in one index, or of row keys), merged in handle order. */
+async function readRanges(source: Source, access: Extract<Access, { kind: "range" }>):
+  Promise<SourceRows> {
+  if (access.ranges.length === 1) return source.readRange!(access.index, access.ranges[0]!);
+  const byHandle = new Map<bigint, Value[]>();
+  for (const range of access.ranges) {
+    const got = await source.readRange!(access.index, range);
+    got.rows.forEach((row, k) => byHandle.set(got.handles![k]!, row));
   }
-  return key.index === null ? handleKeyRange(table, range)
-    : indexKeyRange(table, key.index, range);
+  const handles = [...byHandle.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { handles, rows: handles.map((h) => byHandle.get(h)!) };
 }
 
 function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: FromHost,
@@ -396,13 +358,14 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
         }
       }
       const range = ranges[i];
-      const keys = range === undefined ? undefined : rangeOf(range, leaf.source.table!, ctx);
-      if (keys === null) {
+      const access = range === undefined ? undefined
+        : chooseAccess(range, ctx, host.tableStats?.(range.table));
+      if (access?.kind === "empty") {
         sets.push({ mask: bit, rows: [] });
         continue;
       }
-      const got = keys !== undefined && range !== undefined
-        ? await leaf.source.readRange!(range.index, keys) : await leaf.source.read(handle);
+      const got = access?.kind === "range" ? await readRanges(leaf.source, access)
+        : await leaf.source.read(handle);
       let rows = leaves.length === 1 ? got.rows
         : got.rows.map((r) => widen(r, leaf.offset, width));
       const local = conjuncts.filter((c) => !applied.has(c) &&

@@ -4,14 +4,16 @@
  * `=` on the candidates. Values compare in one of three domains, chosen from the two
  * sides' types as MySQL compares them: integers exactly, other numbers as doubles,
  * strings by their utf8mb4_general_ci weight. Other pairs (a string against a number,
- * DATETIME) have no domain and are compared one by one.
+ * DATETIME, TIME, JSON) have no domain and are compared one by one.
  */
-import { type FieldType, type Value, toDouble } from "../../expr/mod.ts";
+import { type FieldType, TypeCode, type Value, toDouble } from "../../expr/mod.ts";
 import { generalCiCollation } from "../../codec/mod.ts";
 
 export type HashDomain = "int" | "number" | "string";
 
 function domainOf(type: FieldType): HashDomain | null {
+  // TIME compares as a duration and JSON by its own rules, not by their text.
+  if (type.code === TypeCode.Time || type.code === TypeCode.Json) return null;
   switch (type.kind) {
     case "int":
       return "int";

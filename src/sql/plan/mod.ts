@@ -23,9 +23,11 @@ import { compile, containsSubquery, evalCompiled, holds } from "./compile.ts";
 import { type PlanEnv, type Planned, Planner, type TableRows } from "./planner.ts";
 import { Frame, Scope, layoutOf, noColumns } from "./scope.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
+import { StatsService } from "../stats/mod.ts";
 
 export { containsSubquery } from "./compile.ts";
 export { type PlanEnv, Planner } from "./planner.ts";
+export { explainQuery } from "./explain.ts";
 export {
   createView,
   dropDatabaseViews,
@@ -70,6 +72,8 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
     lockRows: async (table, handles) => {
       await ctx.txn.lockKeys(handles.map((h) => rowKey(table, h)));
     },
+    tableStats: (table) => StatsService.of(ctx.storage).get(table),
+    warn: (warning) => ctx.warn?.(warning),
     ...(virtualTable === undefined ? {} : { virtualTable }),
   };
 }

@@ -5,13 +5,15 @@
  *
  * Planning is synchronous (the catalog is in memory) and resolves every name; running is
  * asynchronous and materializes rows. A SELECT runs as: FROM and WHERE as one join group
- * (`from.ts`), then grouping and aggregates, HAVING, the select list, ORDER BY,
- * DISTINCT and LIMIT. A grouped query's rows are "records": the first row of the group
- * followed by the aggregate results, so non-aggregated columns read the group's first
- * row as MySQL does without ONLY_FULL_GROUP_BY. Subqueries are planned when their
- * expressions compile (`compile.ts`); views expand at plan time into derived tables
- * planned in the view's database; a CTE reference plans the CTE's query where it is
- * used (a recursive CTE iterates its recursive part until it adds no rows).
+ * (`from.ts`), then grouping and aggregates (`aggregate.ts`), HAVING, window functions
+ * (`window.ts`), the select list, ORDER BY, DISTINCT and LIMIT. A grouped query's rows
+ * are "records": the first row of the group followed by the aggregate results (then
+ * GROUPING() flags under WITH ROLLUP, then window function values), so non-aggregated
+ * columns read the group's first row as MySQL does without ONLY_FULL_GROUP_BY.
+ * Subqueries are planned when their expressions compile (`compile.ts`); views expand at
+ * plan time into derived tables planned in the view's database; a CTE reference plans
+ * the CTE's query where it is used (a recursive CTE iterates its recursive part until it
+ * adds no rows).
  *
  * One `Planner` serves one statement: it caches table scans (a correlated subquery
  * re-reads a table once per statement, not once per outer row), derived-table results
@@ -24,8 +26,9 @@ import {
   aggregateTypes,
   coerce,
   columnRef,
-  compareValues,
+  compareForSort,
   evaluate,
+  intType,
 } from "../../expr/mod.ts";
 import type {
   Expr as AstExpr,
@@ -38,19 +41,24 @@ import type {
 } from "../parser/ast.ts";
 import { formatExpr } from "../parser/format.ts";
 import { parse } from "../parser/parse.ts";
-import { ER, mysqlError } from "../mysql_errors.ts";
+import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
 import type { TranslateScope } from "../session/to_expr.ts";
 import { limitName } from "../session/field_names.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
 import { type ColumnInfo, type IndexInfo, type TableInfo, type ViewInfo, fieldTypeOf }
   from "../catalog/schema.ts";
 import {
-  Accumulator,
-  type AggSpec,
-  aggregateNames,
-  aggregateType,
+  type PlannedAggregate,
+  groupRows,
+  isAggregateCall,
+  planAggregate,
+  rollupRows,
   rowKey,
 } from "./aggregate.ts";
+import { type PlanTrace, type QueryShape, compoundShape, markDerived, noteSelectRun,
+  selectShape } from "./explain_shape.ts";
+import { type PlannedWindow, computeWindows, findWindowCall, isWindowCall, planWindowCall,
+  windowType } from "./window.ts";
 import {
   type Compiled,
   type PlannedQuery,
@@ -59,6 +67,7 @@ import {
   holds,
 } from "./compile.ts";
 import { type FromHost, type Source, type SourceRows, planFrom } from "./from.ts";
+import type { TableStats } from "../stats/mod.ts";
 import { type Col, Frame, type Layout, Scope, layoutOf, noColumns } from "./scope.ts";
 
 /** Where a result column comes from, for its metadata. */
@@ -72,6 +81,8 @@ export interface ColumnOrigin {
 /** A planned query with result metadata. */
 export interface Planned extends PlannedQuery {
   readonly origins: readonly (ColumnOrigin | null)[];
+  /** Under EXPLAIN (a planner with a trace): what the query does, by clause. */
+  readonly shape?: QueryShape;
 }
 
 /** A table's stored rows, as the planner reads them. */
@@ -95,6 +106,10 @@ export interface PlanEnv {
   readIndex?(table: TableInfo, index: IndexInfo, range: { readonly start: Uint8Array;
     readonly end: Uint8Array }): Promise<TableRows>;
   lockRows(table: TableInfo, handles: readonly bigint[]): Promise<void>;
+  /** The table's statistics, if analyzed (src/sql/stats); absent: plans by rules. */
+  tableStats?(table: TableInfo): TableStats | undefined;
+  /** Records a warning of the statement (GROUP_CONCAT's 1260); absent: dropped. */
+  warn?(warning: MySqlError): void;
   /** `information_schema.name`'s columns and rows, or undefined when it has none. */
   virtualTable?(name: string): { readonly columns: readonly ColumnInfo[];
     readonly rows: readonly (readonly Value[])[] } | undefined;
@@ -138,7 +153,45 @@ function rewrite(node: AstExpr, fn: (e: AstExpr) => AstExpr | undefined): AstExp
 }
 
 function isAggregate(e: AstExpr): boolean {
-  return e.kind === "func" && aggregateNames.has(e.name) && e.over === null;
+  return isAggregateCall(e);
+}
+
+/** The qualifier marking a GROUPING() flag's slot in a rewritten expression. */
+const grpQual = "\u0000grp";
+
+/** WITH ROLLUP: the FROM-row positions of the GROUP BY items (columns only, else 1235). */
+function rollupPositions(groupExprs: readonly Compiled[]): number[] {
+  return groupExprs.map((g) => {
+    if (g.expr.kind !== "column" || g.subs.length > 0) {
+      throw mysqlError(ER.NOT_SUPPORTED_YET, ["WITH ROLLUP over expressions"]);
+    }
+    return g.expr.index;
+  });
+}
+
+/** The qualifier marking a window function's slot in a rewritten expression. */
+const winQual = "\u0000win";
+
+/** Replaces window function calls by slot references, collecting them in `out`. */
+function extractWindows(node: AstExpr, out: AstExpr[]): AstExpr {
+  return rewrite(node, (e) => {
+    if (!isWindowCall(e)) return undefined;
+    const text = formatExpr(e);
+    let k = out.findIndex((a) => formatExpr(a) === text);
+    if (k < 0) {
+      out.push(e);
+      k = out.length - 1;
+    }
+    return { kind: "column", db: null, table: winQual, column: String(k) };
+  });
+}
+
+/** 3593 when a clause that may not hold window functions holds one. */
+function noWindows(node: unknown): void {
+  const found = findWindowCall(node);
+  if (found !== undefined && found.kind === "func") {
+    throw mysqlError(ER.WINDOW_INVALID_WINDOW_FUNC_USE, [found.name]);
+  }
 }
 
 /** Replaces aggregate calls by slot references, collecting them in `out`. */
@@ -172,6 +225,8 @@ export class Planner implements FromHost {
   private readonly scans = new Map<number, Promise<TableRows>>();
   private ctx: EvalContext | null = null;
   private viewDepth = 0;
+  /** Set by EXPLAIN: SELECTs describe themselves and log their runs here. */
+  trace: PlanTrace | null = null;
   /** Recursive CTE steps being planned (their derived tables rerun each iteration). */
   private recursiveSteps = 0;
   private readonly viewPath: string[] = [];
@@ -204,6 +259,10 @@ export class Planner implements FromHost {
 
   lockRows(table: TableInfo, handles: readonly bigint[]): Promise<void> {
     return this.env.lockRows(table, handles);
+  }
+
+  tableStats(table: TableInfo): TableStats | undefined {
+    return this.env.tableStats?.(table);
   }
 
   tableSource(item: Extract<TableExpr, { kind: "table" }>): Source {
@@ -286,6 +345,7 @@ export class Planner implements FromHost {
   /** A source reading a planned query's rows once, named `alias`. */
   private resultSource(plan: PlannedQuery, alias: string, columns: readonly string[] | null,
     db: string | null): Source {
+    markDerived((plan as Planned).shape);
     if (columns !== null && columns.length !== plan.names.length) {
       throw mysqlError(ER.VIEW_WRONG_LIST);
     }
@@ -444,12 +504,17 @@ export class Planner implements FromHost {
       case "setOp": {
         const left = this.planQuery(query.left, frame, fieldTexts);
         const right = this.planQuery(query.right, frame, null);
-        return this.ordered(this.setOp(query.op, query.all, left, right), query.orderBy,
-          query.limit, frame);
+        const planned = this.ordered(this.setOp(query.op, query.all, left, right),
+          query.orderBy, query.limit, frame);
+        return this.trace === null ? planned : { ...planned, shape: compoundShape(query,
+          [left.shape, right.shape]) };
       }
-      case "parenQuery":
-        return this.ordered(this.planQuery(query.query, frame, fieldTexts), query.orderBy,
-          query.limit, frame);
+      case "parenQuery": {
+        const inner = this.planQuery(query.query, frame, fieldTexts);
+        const planned = this.ordered(inner, query.orderBy, query.limit, frame);
+        return this.trace === null ? planned : { ...planned, shape: compoundShape(query,
+          [inner.shape]) };
+      }
       case "values":
         return this.ordered(this.planValues(query.rows, frame), query.orderBy, query.limit,
           frame);
@@ -560,6 +625,14 @@ export class Planner implements FromHost {
     } };
   }
 
+  /** The session's `group_concat_max_len` in bytes (1024 when unknown). */
+  private groupConcatMaxLen(): number {
+    const v = evaluate(this.baseScope("field list").systemVariable("group_concat_max_len", null),
+      this.evalContext());
+    return v !== null && (v.kind === "int" || v.kind === "uint") && v.value > 0n
+      ? Number(v.value < 4_294_967_295n ? v.value : 4_294_967_295n) : 1024;
+  }
+
   private position(text: string, count: number, clause: string): number {
     const position = Number(text);
     if (position < 1 || position > count) throw mysqlError(ER.BAD_FIELD_ERROR, [text, clause]);
@@ -581,8 +654,8 @@ export class Planner implements FromHost {
 
   private planSelect(query: SelectQuery, frame: Frame,
     fieldTexts: readonly (string | undefined)[] | null): Planned {
-    if (query.windows.length > 0) throw mysqlError(ER.NOT_SUPPORTED_YET, ["WINDOW"]);
-    if (query.withRollup) throw mysqlError(ER.NOT_SUPPORTED_YET, ["WITH ROLLUP"]);
+    const plannedBefore = this.trace?.planned.length ?? 0;
+    noWindows([query.where, query.groupBy, query.having]);
     const from = planFrom(query.from, query.where, frame, this, { lock: query.lock !== null });
     const layout = from.layout;
     // The select list with `*` and `t.*` expanded.
@@ -640,10 +713,25 @@ export class Planner implements FromHost {
         return target.kind === "column" && target.column.toLowerCase() ===
           e.column.toLowerCase() && target.table === null ? undefined : target;
       });
+    // GROUPING(a, …) of WITH ROLLUP: a sum of the items' flags (slots after the aggregates).
+    const groupTexts = query.groupBy.map((g) => formatExpr(g.kind === "int"
+      ? fields[this.position(g.text, fields.length, "group statement")]!.ast : g));
+    const grp = (ast: AstExpr): AstExpr => rewrite(ast, (e) => {
+      if (e.kind !== "func" || e.name !== "grouping" || e.over !== null) return undefined;
+      if (!query.withRollup) throw mysqlError(ER.INVALID_GROUP_FUNC_USE);
+      return e.args.map((arg, i): AstExpr => {
+        const k = groupTexts.indexOf(formatExpr(arg));
+        if (k < 0) throw mysqlError(ER.FIELD_IN_GROUPING_NOT_GROUP_BY, [i + 1]);
+        const flag: AstExpr = { kind: "column", db: null, table: grpQual, column: String(k) };
+        const weight = 2n ** BigInt(e.args.length - 1 - i);
+        return weight === 1n ? flag : { kind: "binary", op: "*", left: flag,
+          right: { kind: "int", text: String(weight) } };
+      }).reduce((a, b) => ({ kind: "binary", op: "+", left: a, right: b }));
+    });
     const aggAsts: AstExpr[] = [];
-    const fieldAsts = fields.map((f) => extractAggregates(f.ast, aggAsts));
+    const fieldAsts = fields.map((f) => extractAggregates(grp(f.ast), aggAsts));
     const havingAst = query.having === null ? null
-      : extractAggregates(substituteAliases(query.having, false), aggAsts);
+      : extractAggregates(grp(substituteAliases(query.having, false)), aggAsts);
     const orderItems = query.orderBy.map((item) => {
       const e = item.expr;
       if (e.kind === "int") {
@@ -652,8 +740,15 @@ export class Planner implements FromHost {
       if (e.kind === "column" && e.table === null && aliases.has(e.column.toLowerCase())) {
         return { field: aliases.get(e.column.toLowerCase())!, desc: item.desc };
       }
-      return { ast: extractAggregates(substituteAliases(e, true), aggAsts), desc: item.desc };
+      return { ast: extractAggregates(grp(substituteAliases(e, true)), aggAsts),
+        desc: item.desc };
     });
+    if (havingAst !== null) noWindows(havingAst);
+    // Window calls (after aggregates, which they may hold) become slots after those.
+    const winAsts: AstExpr[] = [];
+    const fieldWinAsts = fieldAsts.map((a) => extractWindows(a, winAsts));
+    const orderWinItems = orderItems.map((o) => ("ast" in o && o.ast !== undefined
+      ? { ...o, ast: extractWindows(o.ast, winAsts) } : o));
     const groupAsts = query.groupBy.map((g) => {
       if (g.kind === "int") {
         const f = fields[this.position(g.text, fields.length, "group statement")]!;
@@ -665,58 +760,72 @@ export class Planner implements FromHost {
     const grouped = aggAsts.length > 0 || query.groupBy.length > 0;
     const width = layout.cols.length;
     const baseScope = (clause: string): Scope => new Scope(layout, clause, frame);
-    const aggArgs: (Compiled | null)[] = [];
-    const aggs: AggSpec[] = aggAsts.map((a) => {
-      if (a.kind !== "func") throw new Error("not an aggregate");
-      if (a.args.length !== 1) throw mysqlError(ER.WRONG_PARAMCOUNT_TO_NATIVE_FCT, [a.name]);
-      const argAst = a.args[0]!;
-      if (hasAggregate(argAst)) throw mysqlError(ER.INVALID_GROUP_FUNC_USE);
-      const arg = argAst.kind === "star" ? null : compile(argAst, baseScope("field list"), this);
-      aggArgs.push(arg);
-      return { name: a.name, arg: arg?.expr ?? null, distinct: a.distinct,
-        type: aggregateType(a.name, arg?.expr ?? null), text: formatExpr(a) };
+    const groupExprs = groupAsts.map((g) => compile(g, baseScope("group statement"), this));
+    const maxBytes = aggAsts.some((a) => a.kind === "groupConcat") ? this.groupConcatMaxLen()
+      : 1024;
+    const aggs: PlannedAggregate[] = aggAsts.map((a) => {
+      const inner = a.kind === "groupConcat" ? [a.args, a.orderBy]
+        : a.kind === "func" ? a.args : [];
+      if (hasAggregate({ kind: "row", items: (inner as AstExpr[]).flat() as AstExpr[] })) {
+        throw mysqlError(ER.INVALID_GROUP_FUNC_USE);
+      }
+      noWindows(inner);
+      return planAggregate(a, (e) => compile(e, baseScope("field list"), this),
+        { maxBytes, text: formatExpr(a) });
     });
-    const aggSlot = (name: string, qual: string | null): Expr | undefined => {
+    const rollup = query.withRollup ? rollupPositions(groupExprs) : null;
+    const winBase = width + aggs.length + (rollup?.length ?? 0);
+    let windows: PlannedWindow[] = [];
+    const slots = (name: string, qual: string | null): Expr | undefined => {
+      if (qual === grpQual) {
+        return columnRef(width + aggs.length + Number(name), "grouping",
+          intType({ length: 1, nullable: false }));
+      }
+      if (qual === winQual) {
+        const k = Number(name);
+        return columnRef(winBase + k, windows[k]!.text, windowType(windows[k]!));
+      }
       if (qual !== aggQual) return undefined;
       const k = Number(name);
-      return columnRef(width + k, aggs[k]!.text, aggs[k]!.type);
+      return columnRef(width + k, aggs[k]!.spec.text, aggs[k]!.spec.type);
     };
     const recordScope = (clause: string): Scope => new Scope(layout, clause, frame,
-      { extra: aggSlot });
-    const fieldExprs = fieldAsts.map((a) => compile(a, recordScope("field list"), this));
+      { extra: slots });
+    windows = winAsts.map((w) => planWindowCall(w, query.windows,
+      (e) => compile(e, recordScope("field list"), this),
+      (e) => compile(e, new Scope(noColumns, "field list", frame), this)));
+    if (winAsts.length === 0 && query.windows.length > 0) {
+      // Named windows nobody uses are still checked.
+      planWindowCall({ kind: "func", name: "row_number", args: [], distinct: false,
+        over: { ref: null, partitionBy: [], orderBy: [], frame: null } }, query.windows,
+      (e) => compile(e, recordScope("field list"), this),
+      (e) => compile(e, new Scope(noColumns, "field list", frame), this));
+    }
+    const fieldExprs = fieldWinAsts.map((a) => compile(a, recordScope("field list"), this));
     const having = havingAst === null ? null : compile(havingAst, recordScope("having clause"),
       this);
-    const orderKeys = orderItems.map((o) => ("field" in o ? { field: o.field, desc: o.desc }
+    const orderKeys = orderWinItems.map((o) => ("field" in o ? { field: o.field, desc: o.desc }
       : { compiled: compile(o.ast!, recordScope("order clause"), this), desc: o.desc }));
-    const groupExprs = groupAsts.map((g) => compile(g, baseScope("group statement"), this));
     // LIMIT is evaluated when the query runs (a prepared statement binds `?` then).
     const limit = query.limit;
+    const trace = this.trace;
+    const shape = trace === null ? undefined : selectShape(trace, query, { grouped,
+      fields: fields.map((f) => f.name), plainFields: fields.every((f) => f.ast.kind === "column"),
+      aggregates: aggs.map((a) => a.spec.text), windows: windows.map((w) => w.text),
+      plannedBefore });
     const run = async (): Promise<Value[][]> => {
       const ctx = this.evalContext();
+      const started = { at: trace?.now() ?? 0, records: trace?.records.length ?? 0 };
       const rows = (await from.read()).rows;
+      const fromEnd = trace?.records.length ?? 0;
       let records: Value[][];
+      let groups = 0;
       if (grouped) {
-        const groups = new Map<string, { first: Value[]; accs: Accumulator[] }>();
-        for (const row of rows) {
-          const keyValues: Value[] = [];
-          for (const g of groupExprs) keyValues.push(await evalCompiled(g, row, ctx));
-          const key = rowKey(keyValues);
-          let group = groups.get(key);
-          if (group === undefined) {
-            group = { first: row, accs: aggs.map((a) => new Accumulator(a)) };
-            groups.set(key, group);
-          }
-          for (let k = 0; k < aggs.length; k++) {
-            const arg = aggArgs[k]!;
-            const v = arg === null ? null : await evalCompiled(arg, row, ctx);
-            group.accs[k]!.add(v, ctx);
-          }
-        }
-        if (groups.size === 0 && query.groupBy.length === 0) {
-          groups.set("", { first: layout.cols.map(() => null),
-            accs: aggs.map((a) => new Accumulator(a)) });
-        }
-        records = [...groups.values()].map((g) => [...g.first, ...g.accs.map((a) => a.result())]);
+        const plan = { groupBy: groupExprs, aggregates: aggs,
+          implicit: query.groupBy.length === 0, width };
+        records = rollup === null ? await groupRows(rows, plan, ctx, this.env.warn)
+          : await rollupRows(rows, plan, rollup, ctx, this.env.warn);
+        groups = records.length;
         if (having !== null) {
           const kept: Value[][] = [];
           for (const r of records) if (await holds(having, r, ctx)) kept.push(r);
@@ -729,6 +838,7 @@ export class Planner implements FromHost {
       } else {
         records = rows;
       }
+      if (windows.length > 0) records = await computeWindows(records, windows, ctx, this.env.warn);
       let entries: { out: Value[]; keys: Value[] }[] = [];
       for (const record of records) {
         const out: Value[] = [];
@@ -750,13 +860,22 @@ export class Planner implements FromHost {
           return true;
         });
       }
-      return applyLimit(entries.map((e) => e.out), limit === null ? null : this.limitOf(limit));
+      const out = applyLimit(entries.map((e) => e.out), limit === null ? null
+        : this.limitOf(limit));
+      if (trace !== null && shape !== undefined) {
+        noteSelectRun(trace, shape, { recordsStart: started.records, recordsEnd: fromEnd,
+          fromRows: rows.length, groups, outRows: out.length, timeMs: trace.now() - started.at,
+          loops: 1 });
+      }
+      return out;
     };
+    if (shape !== undefined) shape.run = run;
     return {
       names: fields.map((f) => f.name),
       types: fieldExprs.map((e) => e.expr.type),
       origins: fields.map((f) => f.origin),
       run,
+      ...(shape === undefined ? {} : { shape }),
     };
   }
 }
@@ -802,7 +921,7 @@ function sortEntries(entries: { keys: Value[] }[], desc: readonly boolean[], ctx
       const a = x.keys[i]!;
       const b = y.keys[i]!;
       let order = a === null ? (b === null ? 0 : -1) : b === null ? 1
-        : compareValues(a, b, { warn }) ?? 0;
+        : compareForSort(a, b, { warn }) ?? 0;
       if (desc[i]) order = -order;
       if (order !== 0) return order;
     }

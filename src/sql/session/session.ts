@@ -27,6 +27,7 @@ import {
   type FieldType,
   type Value,
   defaultBuildOptions,
+  epochToZone,
   evaluate,
   isTrue,
   likeMatch,
@@ -74,7 +75,7 @@ import {
 } from "./sysvars.ts";
 import { type TranslateScope, columnOf, countParams, paramConstant, sqlValueOf, textColumn,
   translate } from "./to_expr.ts";
-import { civilTime, parseTimeZoneOffset } from "./time_zone.ts";
+import { checkTimeZone, sessionTimeZone } from "./time_zone.ts";
 import { exprErrorOf } from "./expr_errors.ts";
 import { limits } from "../../base/mod.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
@@ -89,8 +90,9 @@ import {
 import { type DmlContext, deleteRows, hasAggregates, insert, resolveTable, update }
   from "../exec/dml.ts";
 import type { SqlStorage } from "../exec/storage.ts";
-import { containsSubquery, createView, describeQuery, dropViews, executeQuery, planEnvOf,
-  queryItemTexts, showCreateView } from "../plan/mod.ts";
+import { loadDataRows, readLoadDataFile, splitLoadData } from "../exec/load_data.ts";
+import { containsSubquery, createView, describeQuery, dropViews, executeQuery, explainQuery,
+  planEnvOf, queryItemTexts, showCreateView } from "../plan/mod.ts";
 import { type OpenTxn, type StatementAccess, TxnControl, type TxnMode, readAccess,
   statementAccess, storageError } from "./txn_control.ts";
 import { type InfoSchemaContext, type MemTable, isInformationSchema, memTable }
@@ -100,6 +102,7 @@ import { showConstant, showFromCatalog } from "../infoschema/show.ts";
 import { NodeStatus } from "../infoschema/status.ts";
 import { viewColumns } from "../infoschema/view_columns.ts";
 import type { PlanEnv } from "../plan/mod.ts";
+import { analyzeColumns, analyzeStatement, noteStatementWrites } from "../stats/mod.ts";
 
 /** The only database that exists before the catalog lands. */
 export const informationSchema = "information_schema";
@@ -247,6 +250,10 @@ export class SqlSession implements Session {
 
   get autocommit(): boolean {
     return this.sysVars.value("autocommit") === 1n;
+  }
+
+  get currentDatabase(): string | null {
+    return this.database;
   }
 
   async *query(sql: string, ctx: QueryContext): AsyncGenerator<StatementResult> {
@@ -638,7 +645,10 @@ export class SqlSession implements Session {
     const statement = parsed.statement;
     // What the next withTxn runs: a read, a locking read or a write (txn_control.ts).
     this.current = { access: statementAccess(statement), run };
-    const note = (outcome: ddl.DdlOutcome): StatementResult => {
+    // A DDL returns once every live SQL node runs its schema (TiDB waits the same way), so
+    // any session anywhere sees it next: statements use their node's loaded schema.
+    const note = async (outcome: ddl.DdlOutcome): Promise<StatementResult> => {
+      await storage.ddl.syncer.waitForVersion(await storage.catalog.latestVersion());
       for (const n of outcome.notes) run.diagnostics.push(diag("Note", n));
       return { kind: "ok", warnings: run.diagnostics.length };
     };
@@ -737,7 +747,8 @@ export class SqlSession implements Session {
       case "alterTable":
         await this.implicitCommit();
         return note(await ddl.alterTable(storage, dbOf(statement.table), statement.specs, {
-          scope: (clause) => this.scope(run, clause), evalContext: () => this.evalContext(run) }));
+          scope: (clause) => this.scope(run, clause), evalContext: () => this.evalContext(run),
+          foreignKeyChecks: this.foreignKeyChecks }));
       case "renameTable":
         await this.implicitCommit();
         return note(await ddl.renameTables(storage, statement.pairs.map((p) => ({
@@ -755,6 +766,10 @@ export class SqlSession implements Session {
           }
           return { kind: "ok", warnings: run.diagnostics.length };
         });
+      case "analyzeTable":
+        return this.withTxn(storage, async (open) => resultSet(
+          analyzeColumns.map((n) => textColumn(n)), await analyzeStatement(storage, open.schema,
+            this.database, statement.tables), run.diagnostics.length));
       case "show":
         return this.withTxn(storage, (open) => this.showStored(statement, run, open.schema,
           () => planEnvOf(this.dmlContext(storage, open, run))));
@@ -776,11 +791,25 @@ export class SqlSession implements Session {
       case "dropView":
         await this.implicitCommit();
         return note(await dropViews(storage, statement.names.map(dbOf), statement));
+      case "explain": {
+        const explained = statement.statement;
+        if (explained.kind !== "select" && explained.kind !== "setOp" &&
+          explained.kind !== "parenQuery" && explained.kind !== "values") {
+          return errorResult(unsupported("EXPLAIN of INSERT, UPDATE and DELETE"));
+        }
+        return this.withTxn(storage, async (open) => {
+          const out = await explainQuery(planEnvOf(this.dmlContext(storage, open, run)),
+            explained, { analyze: statement.analyze, format: statement.format, now: this.wallMs });
+          return resultSet(out.columns, out.rows, run.diagnostics.length);
+        });
+      }
       case "insert":
         return this.withTxn(storage, async (open) => {
           const result = await insert(this.dmlContext(storage, open, run), statement);
           open.wrote = true;
           open.writes++;
+          noteStatementWrites(storage, open.schema, this.database, statement,
+            result.affectedRows);
           // MySQL reports the counts of INSERT ... SELECT and multi-row INSERT in the info.
           const info = statement.source.kind !== "query" && result.records <= 1 ? {} : {
             info: `Records: ${result.records}  Duplicates: ${result.duplicates}  ` +
@@ -793,6 +822,7 @@ export class SqlSession implements Session {
           const result = await update(this.dmlContext(storage, open, run), statement);
           open.wrote = true;
           open.writes++;
+          noteStatementWrites(storage, open.schema, this.database, statement, result.changed);
           // CLIENT_FOUND_ROWS: MySQL counts the rows matched, not the rows changed.
           const foundRows = (this.options.capabilities & Capability.FoundRows) !== 0;
           return { kind: "ok", affectedRows: foundRows ? result.matched : result.changed,
@@ -800,16 +830,40 @@ export class SqlSession implements Session {
             info: `Rows matched: ${result.matched}  Changed: ${result.changed}  Warnings: ` +
               `${run.diagnostics.length}` };
         });
+      case "loadData": {
+        if (!statement.local || run.ctx === null) {
+          return errorResult(mysqlError(ER.OPTION_PREVENTS_STATEMENT, ["--secure-file-priv"]));
+        }
+        // The file is read before the transaction: a statement run again cannot reread it.
+        const lines = splitLoadData(await readLoadDataFile(
+          run.ctx.readLocalFile(statement.file), limits.txnBufferBytesMax), statement);
+        return this.withTxn(storage, async (open) => {
+          const loaded = await loadDataRows(this.dmlContext(storage, open, run), statement,
+            lines);
+          open.wrote = true;
+          open.writes++;
+          const warnings = run.diagnostics.length;
+          return { kind: "ok", affectedRows: loaded.affectedRows, warnings,
+            info: `Records: ${loaded.records}  Deleted: ${loaded.deleted}  ` +
+              `Skipped: ${loaded.skipped}  Warnings: ${warnings}` };
+        });
+      }
       case "delete":
         return this.withTxn(storage, async (open) => {
           const count = await deleteRows(this.dmlContext(storage, open, run), statement);
           open.wrote = true;
           open.writes++;
+          noteStatementWrites(storage, open.schema, this.database, statement, count);
           return { kind: "ok", affectedRows: count, warnings: run.diagnostics.length };
         });
       default:
         return this.execute(parsed, run);
     }
+  }
+
+  /** `@@sql_mode`, upper case. */
+  private get sqlMode(): string {
+    return String(this.sysVars.value("sql_mode")).toUpperCase();
   }
 
   /** `@@foreign_key_checks` (src/sql/exec/write_rows.ts, write_fk_ddl.ts). */
@@ -835,6 +889,11 @@ export class SqlSession implements Session {
       },
       foreignKeyChecks: this.foreignKeyChecks,
       foundRows: (this.options.capabilities & Capability.FoundRows) !== 0,
+      strictMode: /STRICT_(TRANS|ALL)_TABLES/.test(this.sqlMode),
+      divisionByZeroIsError: /STRICT_(TRANS|ALL)_TABLES/.test(this.sqlMode) &&
+        this.sqlMode.includes("ERROR_FOR_DIVISION_BY_ZERO"),
+      allowAutoRandomExplicitInsert:
+        this.sysVars.value("allow_auto_random_explicit_insert") === 1n,
     };
   }
 
@@ -930,6 +989,9 @@ export class SqlSession implements Session {
    * and the session is back in autocommit mode (unless autocommit = 0).
    */
   private async implicitCommit(): Promise<void> {
+    if (this.txns?.readOnlyNow === true) {
+      throw mysqlError(ER.CANT_EXECUTE_IN_READ_ONLY_TRANSACTION);
+    }
     this.transaction = false;
     this.savepoints = [];
     await this.endTxn({ commit: true });
@@ -977,7 +1039,8 @@ export class SqlSession implements Session {
         const name = statement.table ?? { db: null, name: "" };
         const table = resolveTable({ schema, database: statement.db ?? this.database },
           { db: name.db ?? statement.db, name: name.name });
-        return Promise.resolve(text(table.columns.map((c) => [c.name, typeText(c.type),
+        return Promise.resolve(text(table.columns.filter((c) => (c.state ?? "public") ===
+          "public").map((c) => [c.name, typeText(c.type),
           c.nullable ? "YES" : "NO", columnKeyText(table, c.offset),
           c.defaultText === null ? "NULL" : c.defaultText.replace(/^'(.*)'$/s, "$1"),
           c.autoIncrement ? "auto_increment" : ""]),
@@ -1079,13 +1142,16 @@ export class SqlSession implements Session {
   }
 
   private evalContext(run: Run): EvalContext {
-    const offset = this.timeZoneOffsetMinutes();
+    const timeZone = sessionTimeZone(String(this.sysVars.value("time_zone")));
+    const epochMs = this.wallMs();
     const host = this.options.remoteAddress.replace(/:\d+$/, "");
     return {
       warn: (warning) => {
         run.diagnostics.push(warningDiagnostic(warning));
       },
-      statementTime: civilTime(this.wallMs(), offset),
+      statementTime: epochToZone(epochMs, timeZone),
+      statementEpochMs: epochMs,
+      timeZone,
       database: this.database,
       user: `${this.options.user}@${host}`,
       currentUser: `${this.options.user}@%`,
@@ -1099,10 +1165,6 @@ export class SqlSession implements Session {
         this.userVariables.set(name.toLowerCase(), { value, type });
       },
     };
-  }
-
-  private timeZoneOffsetMinutes(): number {
-    return parseTimeZoneOffset(String(this.sysVars.value("time_zone"))) ?? 0;
   }
 
   // ---- SET -----------------------------------------------------------------------------
@@ -1171,6 +1233,10 @@ export class SqlSession implements Session {
     if (spec?.name === "transaction_isolation" && typeof value === "string" &&
       value.toUpperCase().replace(/ /g, "-") === "SERIALIZABLE") {
       return unsupported("SERIALIZABLE isolation (refused rather than run as a weaker level)");
+    }
+    if (spec?.name === "time_zone" && typeof value === "string") {
+      const unknown = checkTimeZone(value);
+      if (unknown !== undefined) return unknown;
     }
     const result = this.sysVars.set(target.name, target.scope, value);
     return result.kind === "error" ? result.error : undefined;
@@ -1386,10 +1452,6 @@ function storageNotSupportedYet(statement: Statement): string | undefined {
   switch (statement.kind) {
     case "splitTable":
       return "SPLIT TABLE";
-    case "loadData":
-      return "LOAD DATA";
-    case "analyzeTable":
-      return "ANALYZE TABLE";
     case "lockTables":
       return "LOCK TABLES";
     default:
@@ -1409,6 +1471,8 @@ function usesStorage(statement: Statement): boolean {
     case "createView":
     case "dropView":
       return true;
+    case "explain":
+      return true;
     case "show":
       return ["DATABASES", "TABLES", "CREATE TABLE", "COLUMNS", "INDEX", "TABLE STATUS",
         "CREATE DATABASE", "TRIGGERS", "EVENTS", "CREATE VIEW"].includes(statement.target);
@@ -1427,11 +1491,13 @@ function usesStorage(statement: Statement): boolean {
     case "insert":
     case "update":
     case "delete":
+    case "loadData":
     case "alterTable":
     case "createIndex":
     case "dropIndex":
     case "renameTable":
     case "admin":
+    case "analyzeTable":
       return true;
     default:
       return false;

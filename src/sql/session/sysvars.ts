@@ -67,6 +67,8 @@ export interface SysVarFacts {
 /** The variable table for a node with `facts`. */
 export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
   return [
+    // TiDB's: an INSERT may give an AUTO_RANDOM column a value (src/sql/catalog/auto_random.ts).
+    v("allow_auto_random_explicit_insert", "both", "bool", 0n),
     v("auto_increment_increment", "both", "int", 1n, { min: 1n, max: 65535n }),
     v("auto_increment_offset", "both", "int", 1n, { min: 1n, max: 65535n }),
     v("autocommit", "both", "bool", 1n),

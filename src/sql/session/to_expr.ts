@@ -257,6 +257,8 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
     }
     case "func": {
       if (ast.over !== null) return unsupported("window functions");
+      // ANY_VALUE(x) only silences ONLY_FULL_GROUP_BY: it is x.
+      if (ast.name === "any_value" && ast.args.length === 1) return t(ast.args[0]!);
       if (aggregates.has(ast.name)) return unsupported("aggregate functions without a table");
       if (builtinName(ast.name) === undefined) {
         return built({ kind: "error", reason: { kind: "unknownFunction", name: ast.name } },

@@ -32,7 +32,7 @@
  *   jittered wait in optimistic mode), at most `limits.sqlAutocommitRetriesMax` times.
  *   Rerunning a whole single-statement transaction is safe: nothing of it was visible.
  * - READ ONLY transactions (START TRANSACTION READ ONLY, `transaction_read_only`,
- *   SET TRANSACTION READ ONLY) refuse writes with 1792.
+ *   SET TRANSACTION READ ONLY) refuse writes and DDL (`readOnlyNow`) with 1792.
  *
  * State: the open transaction (or none) with its schema, characteristics and savepoints,
  * and the characteristics BEGIN or SET TRANSACTION chose for the next one. Calls never
@@ -184,6 +184,15 @@ export class TxnControl {
   }
 
   /**
+   * True when the current transaction (open, begun, or the one the next statement would
+   * open) is READ ONLY: DDL is refused then with 1792, as MySQL refuses it.
+   */
+  get readOnlyNow(): boolean {
+    const current = this.openTxn?.characteristics ?? this.begun;
+    return current?.readOnly ?? this.next.readOnly ?? this.settings().readOnly;
+  }
+
+  /**
    * BEGIN / START TRANSACTION (the session ended the previous transaction first): fixes
    * the new transaction's characteristics; WITH CONSISTENT SNAPSHOT opens it now.
    */
@@ -314,7 +323,10 @@ export class TxnControl {
       pessimistic: characteristics.mode === "pessimistic",
     });
     try {
-      const schema = await this.storage.catalog.schemaAt(txn);
+      // Within the schema lease the loaded schema serves (no version read per statement).
+      const schema = (this.storage.ddl.syncer.leaseValid()
+        ? this.storage.catalog.loadedAsOf(txn.startTs) : null) ??
+        await this.storage.catalog.schemaAt(txn);
       return { txn, schema, characteristics, wrote: false, writes: 0, savepoints: [],
         tableIds: new Set() };
     } catch (error: unknown) {

@@ -2,6 +2,7 @@
  * `indexMutations` and `uniqueChecks`, table-driven: every F1 state of an index, unique
  * and non-unique indexes, NULLs, and UPDATEs that do and do not change indexed columns or
  * the handle. Each case states the expected trace of writes (`delete k(1)`, `put u('a')`).
+ * Also `encodeRowForWrite`, the row value honouring column states.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -9,8 +10,9 @@ import type { Value } from "../../expr/mod.ts";
 import { tableInfoOf } from "../catalog/schema.ts";
 import type { IndexInfo, SchemaState, TableInfo } from "../catalog/schema.ts";
 import { parse } from "../parser/parse.ts";
-import { indexMutations, uniqueChecks, type RowImage } from "./index_writes.ts";
-import { handleOfIndexValue, indexEntry, rowKey } from "./table.ts";
+import { encodeRowForWrite, indexMutations, uniqueChecks, type RowImage }
+  from "./index_writes.ts";
+import { decodeRowValue, handleOfIndexValue, indexEntry, rowKey } from "./table.ts";
 
 /** `CREATE TABLE` text → TableInfo, with index states overridden by name. */
 function table(sql: string, states: Record<string, SchemaState> = {}): TableInfo {
@@ -169,5 +171,19 @@ describe("uniqueChecks", () => {
     const t = table("CREATE TABLE p (a VARCHAR(5), b INT, UNIQUE KEY ub (b), PRIMARY KEY (a))");
     assert.deepEqual(uniqueChecks(t, { before: null, after: row(9, [str("z"), int(1)]) })
       .map((c) => [c.keyName, c.text]), [["p.PRIMARY", "z"], ["p.ub", "1"]]);
+  });
+});
+
+describe("encodeRowForWrite", () => {
+  it("leaves out delete-only columns and keeps write-only ones", () => {
+    const t = table("CREATE TABLE c (id INT PRIMARY KEY, a INT, b INT, d INT)");
+    const states: Record<string, SchemaState> = { b: "deleteOnly", d: "writeOnly" };
+    const stated: TableInfo = { ...t, columns: t.columns.map((c) =>
+      (states[c.name] === undefined ? c : { ...c, state: states[c.name]! })) };
+    const values = [int(1), int(2), int(3), int(4)];
+    // Read back with every column public: the delete-only one is absent (its default).
+    assert.deepEqual(decodeRowValue(t, encodeRowForWrite(stated, values)),
+      [int(1), int(2), null, int(4)]);
+    assert.deepEqual(decodeRowValue(t, encodeRowForWrite(t, values)), values);
   });
 });

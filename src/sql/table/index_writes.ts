@@ -15,11 +15,12 @@
  * Unique entries without NULLs are `distinct`: their key alone must be free (or owned by
  * the same handle); a writer checks that with `uniqueChecks` before it applies the
  * mutations. An entry with a NULL carries the handle in its key, so NULLs never collide.
+ * `encodeRowForWrite` is the row value itself, honouring column states the same way.
  * Pure: no I/O.
  */
 import type { Value } from "../../expr/mod.ts";
 import type { IndexInfo, SchemaState, TableInfo } from "../catalog/schema.ts";
-import { duplicateText, indexEntry, rowKey } from "./table.ts";
+import { duplicateText, encodeRowValue, indexEntry, rowKey } from "./table.ts";
 
 /** A row as writers see it: its handle and values in column order. */
 export interface RowImage {
@@ -52,6 +53,21 @@ export function indexTakesWrites(index: IndexInfo): boolean {
 /** Whether readers (plans, SHOW INDEX) may use `index`. */
 export function indexIsPublic(index: IndexInfo): boolean {
   return stateOf(index) === "public";
+}
+
+/**
+ * The value a writer stores under a row key: every column but those in delete-only. A
+ * delete-only column takes no writes (F1): a row written then lacks it, so it reads the
+ * column's origin default once an ADD COLUMN makes it public, and a DROP COLUMN leaves
+ * nothing of it behind. Write-only and write-reorg columns are written (their default,
+ * for a row inserted by a statement that cannot name them).
+ */
+export function encodeRowForWrite(table: TableInfo, values: readonly Value[]): Uint8Array {
+  if (table.columns.every((c) => stateOf(c) !== "deleteOnly")) {
+    return encodeRowValue(table, values);
+  }
+  const kept = table.columns.filter((c) => stateOf(c) !== "deleteOnly");
+  return encodeRowValue({ ...table, columns: kept }, kept.map((c) => values[c.offset] ?? null));
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -30,7 +30,7 @@ import {
 import type { EvalContext } from "../../expr/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import { decodeRow, encodeRow } from "./row_codec.ts";
-import { storeTypedValue } from "./typed_store.ts";
+import { readStoredValue, storeTypedValue } from "./typed_store.ts";
 import { type ColumnInfo, type IndexInfo, type TableInfo, intRange } from "../catalog/schema.ts";
 
 /** The row key of `handle`. */
@@ -57,9 +57,9 @@ export function decodeRowValue(table: TableInfo, bytes: Uint8Array): Value[] {
   const stored = decodeRow(bytes);
   return table.columns.map((c) => {
     const value = stored.has(c.id) ? stored.get(c.id) ?? null : originDefaultOf(c);
-    // A DATE reads as a date (the row codec keeps only the DATETIME fields).
-    return c.type.kind === "date" && value?.kind === "datetime" ? { ...value, date: true }
-      : value;
+    // A DATE reads as a date (the row codec keeps only the DATETIME fields), a TIMESTAMP
+    // as UTC, ENUM, SET, TIME and JSON texts with their tags (typed_store.ts).
+    return readStoredValue(c, value);
   });
 }
 
@@ -96,10 +96,12 @@ function keyDatum(column: ColumnInfo, value: Value): KeyDatum {
       return { kind: "string", value: value.value,
         collation: column.type.binaryCollation ? utf8mb4BinCollation : generalCiCollation };
     case "datetime": {
+      // TiDB's packed time: ordered like the value and within 64 bits up to year 9999
+      // (YYYYMMDDhhmmss × 10^6 overflowed for any year after 1844). A TIMESTAMP is in UTC.
       const d = value.value;
-      const packed = ((((BigInt(d.year) * 100n + BigInt(d.month)) * 100n + BigInt(d.day)) *
-        100n + BigInt(d.hour)) * 100n + BigInt(d.minute)) * 100n + BigInt(d.second);
-      return { kind: "uint", value: packed * 1_000_000n + BigInt(d.microsecond) };
+      const ymd = (BigInt(d.year) * 13n + BigInt(d.month)) << 5n | BigInt(d.day);
+      const hms = BigInt(d.hour) << 12n | BigInt(d.minute) << 6n | BigInt(d.second);
+      return { kind: "uint", value: (ymd << 17n | hms) << 24n | BigInt(d.microsecond) };
     }
   }
 }
@@ -251,6 +253,6 @@ export function storeValue(value: Value, target: StoreTarget, ctx: EvalContext):
     }
     default:
       // DATE, DATETIME, TIMESTAMP, TIME, YEAR, ENUM, SET, JSON: see typed_store.ts.
-      return storeTypedValue(value, column, row);
+      return storeTypedValue(value, column, row, ctx.timeZone);
   }
 }

@@ -7,8 +7,9 @@
  * `storeValue` (table.ts) calls this; non-strict statements turn the errors into
  * warnings (src/sql/exec/write_convert.ts). Also: ON UPDATE CURRENT_TIMESTAMP. Pure.
  */
-import { type DateTime, type TemporalResult, type Value, normalizeJsonText, toDateTimeColumn,
-  toText, toTimeColumn, toYearColumn } from "../../expr/mod.ts";
+import { type DateTime, type TemporalResult, type TimeZone, type Value, normalizeJsonText,
+  toDateTimeColumn, toText, toTimeColumn, toYearColumn, utcTimeZone, zoneToUtc }
+  from "../../expr/mod.ts";
 import type { ColumnInfo } from "../catalog/schema.ts";
 import { ER, MySqlError, formatMySqlMessage, mysqlError } from "../mysql_errors.ts";
 import { toEnumMember, toSetMembers } from "./enum_set.ts";
@@ -48,9 +49,40 @@ export function incorrectValueError(typeName: string, value: Value, column: stri
     ER.TRUNCATED_WRONG_VALUE_FOR_FIELD, [typeName, toText(value) ?? "NULL", column, row]));
 }
 
-/** `value` (not NULL) stored into `column`, whose kind is one of `typedKinds`. */
+/** The earliest and latest TIMESTAMP, in UTC. */
+const timestampMin: DateTime = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 1,
+  microsecond: 0 };
+const timestampMax: DateTime = { year: 2038, month: 1, day: 19, hour: 3, minute: 14,
+  second: 7, microsecond: 999_999 };
+
+function dateTimeOrder(a: DateTime, b: DateTime): number {
+  const keys = ["year", "month", "day", "hour", "minute", "second", "microsecond"] as const;
+  for (const k of keys) if (a[k] !== b[k]) return a[k] - b[k];
+  return 0;
+}
+
+/**
+ * A TIMESTAMP value written in `zone` as the column holds it: in UTC (`utc` set), within
+ * '1970-01-01 00:00:01' … '2038-01-19 03:14:07' UTC; a local time that a daylight-saving
+ * change skips is incorrect, as in MySQL.
+ */
+function timestampResult(local: TemporalResult, zone: TimeZone): TemporalResult {
+  if (!local.ok || local.value === null || local.value.kind !== "datetime") return local;
+  const instant = zoneToUtc(local.value.value, zone);
+  if (instant.kind === "gap") return { ok: false, problem: "incorrect" };
+  const utc = instant.utc;
+  if (dateTimeOrder(utc, timestampMin) < 0 || dateTimeOrder(utc, timestampMax) > 0) {
+    return { ok: false, problem: "incorrect" };
+  }
+  return { ok: true, value: { kind: "datetime", fsp: local.value.fsp, value: utc, utc: true } };
+}
+
+/**
+ * `value` (not NULL) stored into `column`, whose kind is one of `typedKinds`; a TIMESTAMP
+ * is read in `zone` (the session's `time_zone`).
+ */
 export function storeTypedValue(value: Exclude<Value, null>, column: ColumnInfo,
-  row: number): Value {
+  row: number, zone: TimeZone = utcTimeZone): Value {
   const t = column.type;
   const temporal = (result: TemporalResult, typeName: string): Value => {
     if (result.ok) return result.value;
@@ -61,10 +93,15 @@ export function storeTypedValue(value: Exclude<Value, null>, column: ColumnInfo,
     case "date":
       return temporal(toDateTimeColumn(value, "date", 0), "date");
     case "datetime":
-    case "timestamp":
       return temporal(toDateTimeColumn(value, t.kind, t.scale), "datetime");
+    case "timestamp": {
+      // A value already in UTC (a stored TIMESTAMP copied by a cascade) is not converted.
+      const from = value.kind === "datetime" && value.utc === true ? utcTimeZone : zone;
+      return temporal(timestampResult(toDateTimeColumn(value, "datetime", t.scale), from),
+        "datetime");
+    }
     case "time":
-      return temporal(toTimeColumn(value, t.scale), "time");
+      return readStoredValue(column, temporal(toTimeColumn(value, t.scale), "time"));
     case "year": {
       const result = toYearColumn(value);
       if (!result.ok && result.problem === "incorrect") {
@@ -79,7 +116,7 @@ export function storeTypedValue(value: Exclude<Value, null>, column: ColumnInfo,
       const text = t.kind === "enum" ? toEnumMember(value, members)
         : toSetMembers(value, members);
       if (text === null) throw mysqlError(ER.WARN_DATA_TRUNCATED, [column.name, row]);
-      return { kind: "string", value: text };
+      return readStoredValue(column, { kind: "string", value: text });
     }
     case "bit": {
       const bits = toBitValue(value);
@@ -94,24 +131,74 @@ export function storeTypedValue(value: Exclude<Value, null>, column: ColumnInfo,
         throw mysqlError(ER.INVALID_JSON_TEXT,
           [normalized.error.message, normalized.error.position, column.name]);
       }
-      return { kind: "string", value: normalized.text };
+      return { kind: "string", value: normalized.text, tag: { kind: "json" } };
     }
     default:
       throw new Error(`storeTypedValue: column kind ${t.kind}`);
   }
 }
 
+/** The statement time as ON UPDATE CURRENT_TIMESTAMP reads it. */
+export interface StatementClock {
+  /** NOW() in the session's zone. */
+  readonly statementTime: DateTime;
+  /** The session's `time_zone` (absent: UTC). */
+  readonly timeZone?: TimeZone;
+}
+
 /**
- * Sets the `ON UPDATE CURRENT_TIMESTAMP` columns of a row an UPDATE changed to `now`
- * (the statement time, cut to each column's fsp), except those the UPDATE assigns.
+ * Sets the `ON UPDATE CURRENT_TIMESTAMP` columns of a row an UPDATE changed to the
+ * statement time (cut to each column's fsp; a TIMESTAMP in UTC), except those the UPDATE
+ * assigns.
  */
 export function touchOnUpdateColumns(columns: readonly ColumnInfo[], values: Value[],
-  assigned: ReadonlySet<number>, now: DateTime): void {
+  assigned: ReadonlySet<number>, clock: StatementClock): void {
   for (const column of columns) {
     if (column.onUpdateNow !== true || assigned.has(column.offset)) continue;
     const unit = 10 ** (6 - column.type.scale);
-    values[column.offset] = { kind: "datetime", fsp: column.type.scale,
+    const now = clock.statementTime;
+    const local: Value = { kind: "datetime", fsp: column.type.scale,
       value: { ...now, microsecond: Math.floor(now.microsecond / unit) * unit } };
+    const stored = column.type.kind === "timestamp"
+      ? timestampResult({ ok: true, value: local }, clock.timeZone ?? utcTimeZone) : null;
+    values[column.offset] = stored?.ok === true ? stored.value : local;
+  }
+}
+
+/**
+ * A stored value of `column` as rows hold it in memory: a TIMESTAMP marked as UTC, the
+ * text of an ENUM, SET, TIME or JSON with its tag (its index, bits, or kind), so that
+ * expressions compare and sort it as MySQL does. Other values as they are.
+ */
+export function readStoredValue(column: ColumnInfo, value: Value): Value {
+  if (value === null) return null;
+  const t = column.type;
+  if (value.kind === "datetime") {
+    if (t.kind === "date") return { ...value, date: true };
+    return t.kind === "timestamp" ? { ...value, utc: true } : value;
+  }
+  if (value.kind !== "string") return value;
+  switch (t.kind) {
+    case "enum":
+      return { kind: "string", value: value.value,
+        tag: { kind: "enum", index: (t.members ?? []).indexOf(value.value) + 1 } };
+    case "set": {
+      const members = t.members ?? [];
+      let bits = 0n;
+      if (value.value !== "") {
+        for (const part of value.value.split(",")) {
+          const i = members.indexOf(part);
+          if (i >= 0) bits |= 1n << BigInt(i);
+        }
+      }
+      return { kind: "string", value: value.value, tag: { kind: "set", bits } };
+    }
+    case "time":
+      return { kind: "string", value: value.value, tag: { kind: "time" } };
+    case "json":
+      return { kind: "string", value: value.value, tag: { kind: "json" } };
+    default:
+      return value;
   }
 }
 
@@ -126,7 +213,7 @@ function sameStored(a: Value, b: Value): boolean {
  * when any value differs (ON DUPLICATE KEY UPDATE).
  */
 export function touchIfChanged(columns: readonly ColumnInfo[], old: readonly Value[],
-  values: Value[], assigned: ReadonlySet<number>, now: DateTime): void {
+  values: Value[], assigned: ReadonlySet<number>, clock: StatementClock): void {
   if (values.every((v, k) => sameStored(v, old[k] ?? null))) return;
-  touchOnUpdateColumns(columns, values, assigned, now);
+  touchOnUpdateColumns(columns, values, assigned, clock);
 }

@@ -263,7 +263,8 @@ export class MySqlConnection {
       connectionId: this.connectionId,
       user: this.user,
       host: this.conn.remoteAddress,
-      database: this.database,
+      database: this.session?.currentDatabase === undefined ? this.database
+        : this.session.currentDatabase ?? undefined,
       command: this.command,
     };
   }

@@ -209,6 +209,8 @@ export interface Session {
   readonly inTransaction: boolean;
   /** The autocommit setting (SERVER_STATUS_AUTOCOMMIT). */
   readonly autocommit: boolean;
+  /** The current database (after `USE`), for SHOW PROCESSLIST; absent: not tracked. */
+  readonly currentDatabase?: string | null;
   /** The connection closed; release everything. Called exactly once. */
   close(): Promise<void>;
 }

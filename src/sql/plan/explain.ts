@@ -1,0 +1,561 @@
+/**
+ * EXPLAIN and EXPLAIN ANALYZE of queries, in TiDB's row format: columns `id`, `estRows`,
+ * `task`, `access object`, `operator info` (ANALYZE adds `actRows`, `execution info`,
+ * `memory` and `disk`), one row per operator of a tree drawn with `└─` / `├─`.
+ *
+ * The access paths are the ones the executor takes, not a re-derivation: EXPLAIN plans
+ * the query and runs it against a *recording* environment whose reads return no rows
+ * (so nothing is read), which logs each read the FROM clause asks for — a point get, a
+ * range of handles, a range of an index, a full scan — with the key ranges chosen by
+ * `index_access.ts` from the table's statistics. EXPLAIN ANALYZE runs the query for real
+ * through the same recorder, which then also counts rows and times each read; the
+ * SELECT pipeline fills in its own counts (`SelectShape.act`). The operators above the
+ * reads (Selection, HashJoin, HashAgg, Window, Sort / TopN / Limit, Projection, Union)
+ * follow the query's clauses, which the executor runs in that order (`planner.ts`).
+ *
+ * Estimated rows come from the table's statistics (`ANALYZE TABLE`, `src/sql/stats`)
+ * when it has them, else TiDB's pseudo estimates (10,000 rows, `stats:pseudo`); filters,
+ * joins and grouping use simple fixed selectivities. Execution time comes from the
+ * injected clock (`now`), so this file stays pure of I/O.
+ */
+import { stringType } from "../../expr/mod.ts";
+import type { Expr as AstExpr, DeleteStatement, InsertStatement, Query, TableExpr,
+  UpdateStatement } from "../parser/ast.ts";
+import { formatExpr } from "../parser/format.ts";
+import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
+import { ER, mysqlError } from "../mysql_errors.ts";
+import type { ColumnDef } from "../wire/session.ts";
+import { columnOf } from "../session/to_expr.ts";
+import { Frame } from "./scope.ts";
+import { type PlanEnv, type Planned, Planner } from "./planner.ts";
+import type { AccessRecord, PlanTrace, QueryShape, SelectShape } from "./explain_shape.ts";
+
+/** Rows a table is assumed to hold without statistics (TiDB's pseudo count). */
+export const pseudoRowCount = 10_000;
+/** Share of rows a filter is assumed to keep (TiDB's pseudo selectivity). */
+const filterSelectivity = 0.8;
+/** Rows an index range with an equality is assumed to read without statistics. */
+const pseudoEqualRows = 10;
+
+/** `env` with every read logged in `trace` (and answered with no rows when `dry`). */
+export function recordingEnv(env: PlanEnv, trace: PlanTrace, options: { readonly dry: boolean }):
+  PlanEnv {
+  const timed = async <T>(record: AccessRecord, read: () => Promise<T>, count: (t: T) => number,
+    empty: T): Promise<T> => {
+    trace.records.push(record);
+    if (options.dry) return empty;
+    const start = trace.now();
+    const got = await read();
+    record.rows += count(got);
+    record.timeMs += trace.now() - start;
+    return got;
+  };
+  const base = (table: TableInfo, kind: AccessRecord["kind"], extra: Partial<AccessRecord> = {}):
+    AccessRecord => ({ table, kind, index: null, handles: [], pointRange: false, rows: 0,
+    timeMs: 0, calls: 1, ...extra });
+  const noRows = { handles: [], rows: [] };
+  const out: PlanEnv = {
+    ...env,
+    scanTable: (table) => timed(base(table, "full"), () => env.scanTable(table),
+      (t) => t.rows.length, noRows),
+    getRow: (table, handle) => timed(base(table, "point", { handles: [handle] }),
+      () => env.getRow(table, handle), (r) => (r === null ? 0 : 1), null),
+    lockRows: (table, handles) => (options.dry ? Promise.resolve()
+      : env.lockRows(table, handles)),
+  };
+  if (env.scanRows !== undefined) {
+    const scanRows = env.scanRows;
+    out.scanRows = (table, range) => {
+      const lo = handleOfKey(range.start);
+      const hi = range.end.length === range.start.length ? handleOfKey(range.end) : undefined;
+      const point = lo !== undefined && (hi === lo + 1n ||
+        (range.end.length === range.start.length + 1 &&
+          range.end[range.end.length - 1] === 0));
+      return timed(base(table, "handleRange", { handles: lo === undefined ? []
+        : point ? [lo] : hi === undefined ? [lo] : [lo, hi - 1n], pointRange: point }),
+      () => scanRows(table, range), (t) => t.rows.length, noRows);
+    };
+  }
+  if (env.readIndex !== undefined) {
+    const readIndex = env.readIndex;
+    out.readIndex = (table, index, range) => timed(base(table, "indexRange", { index }),
+      () => readIndex(table, index, range), (t) => t.rows.length, noRows);
+  }
+  if (env.virtualTable !== undefined) {
+    const virtualTable = env.virtualTable;
+    out.virtualTable = (name) => {
+      const got = virtualTable(name);
+      if (got === undefined) return undefined;
+      const info = { name, columns: got.columns } as unknown as TableInfo;
+      // Logged when its rows are read (when the query runs, not when it is planned).
+      return { columns: got.columns, get rows() {
+        trace.records.push(base(info, "mem", { rows: options.dry ? 0 : got.rows.length }));
+        return options.dry ? [] : got.rows;
+      } };
+    };
+  }
+  return out;
+}
+
+/** The handle a row key ends with (its last 8 bytes, sign-flipped), if it is one. */
+function handleOfKey(key: Uint8Array): bigint | undefined {
+  if (key.length < 8) return undefined;
+  const view = new DataView(key.buffer, key.byteOffset + key.length - 8, 8);
+  return BigInt.asIntN(64, view.getBigUint64(0) ^ (1n << 63n));
+}
+
+// ---- the operator tree ---------------------------------------------------------------------
+
+/** One operator of the explained plan. */
+export interface PlanNode {
+  readonly op: string;
+  readonly estRows: number;
+  readonly task: "root" | "cop[tikv]";
+  readonly access: string;
+  readonly info: string;
+  readonly children: PlanNode[];
+  /** `(Build)` / `(Probe)` under joins and index lookups. */
+  readonly role?: string;
+  readonly act?: { readonly rows: number; readonly timeMs: number; readonly loops: number;
+    readonly memBytes: number };
+}
+
+/** Statistics' row count of `table`, or undefined (pseudo). */
+export type RowCounts = (table: TableInfo) => number | undefined;
+
+const comparisonNames: Readonly<Record<string, string>> = { "=": "eq", "<>": "ne", "!=": "ne",
+  "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "<=>": "nulleq", AND: "and", OR: "or",
+  "+": "plus", "-": "minus", "*": "mul", "/": "div" };
+
+/** An expression in TiDB's operator-info style: `eq(t.a, 1)`, `and(…)`. */
+export function infoExpr(e: AstExpr): string {
+  switch (e.kind) {
+    case "binary": {
+      const name = comparisonNames[e.op];
+      return name === undefined ? formatExpr(e) : `${name}(${infoExpr(e.left)}, ${
+        infoExpr(e.right)})`;
+    }
+    case "column":
+      return [e.db, e.table, e.column].filter((p) => p !== null).join(".");
+    case "in":
+      return `${e.not ? "not(" : ""}in(${[e.operand, ...e.list].map(infoExpr).join(", ")})${
+        e.not ? ")" : ""}`;
+    case "func":
+      if (e.over !== null) return formatExpr(e);
+      return `${e.name}(${e.args.map(infoExpr).join(", ")})`;
+    default:
+      return formatExpr(e);
+  }
+}
+
+function conjuncts(e: AstExpr | null): AstExpr[] {
+  if (e === null) return [];
+  return e.kind === "binary" && e.op === "AND" ? [...conjuncts(e.left), ...conjuncts(e.right)]
+    : [e];
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function tableLabel(table: TableInfo, index: IndexInfo | null): string {
+  const base = `table:${table.name}`;
+  if (index === null) return base;
+  const cols = index.columns.map((c) => table.columns[c]?.name ?? String(c)).join(", ");
+  return `${base}, index:${index.name}(${cols})`;
+}
+
+/** A reader subtree for one table's reads, with the single-table filter pushed down. */
+function readerTree(records: readonly AccessRecord[], filter: readonly AstExpr[],
+  rowCounts: RowCounts, analyze: boolean): PlanNode {
+  const first = records[0]!;
+  const table = first.table;
+  const counted = rowCounts(table);
+  const total = counted ?? pseudoRowCount;
+  const stats = counted === undefined ? ", stats:pseudo" : "";
+  const rows = records.reduce((n, r) => n + r.rows, 0);
+  const timeMs = records.reduce((n, r) => n + r.timeMs, 0);
+  const act = (n: number, loops = records.length) => (analyze
+    ? { rows: n, timeMs, loops, memBytes: 0 } : undefined);
+  const withAct = (node: Omit<PlanNode, "act">, n: number, loops?: number): PlanNode => {
+    const a = act(n, loops);
+    return a === undefined ? node : { ...node, act: a };
+  };
+  const filterInfo = filter.map(infoExpr).join(", ");
+  const selected = (est: number) => (filter.length > 0 ? est * filterSelectivity : est);
+  if (first.kind === "mem") {
+    return withAct({ op: "MemTableScan", estRows: total, task: "root",
+      access: `table:${table.name.toUpperCase()}`, info: "", children: [] }, rows);
+  }
+  if (first.kind === "point" || (first.kind === "handleRange" &&
+    records.every((r) => r.kind === "handleRange" && r.pointRange))) {
+    const handles = records.flatMap((r) => r.handles);
+    const get: PlanNode = handles.length === 1 && first.kind === "point"
+      ? withAct({ op: "Point_Get", estRows: 1, task: "root", access: tableLabel(table, null),
+        info: `handle:${handles[0]}`, children: [] }, rows)
+      : withAct({ op: "Batch_Point_Get", estRows: handles.length, task: "root",
+        access: tableLabel(table, null),
+        info: `handle:[${handles.join(" ")}], keep order:false, desc:false`, children: [] },
+      rows, 1);
+    return filter.length === 0 ? get : withAct({ op: "Selection", estRows: selected(
+      get.estRows), task: "root", access: "", info: filterInfo, children: [get] }, rows);
+  }
+  const scanOf = (op: string, est: number, access: string, info: string): PlanNode =>
+    withAct({ op, estRows: est, task: "cop[tikv]", access, info: `${info}keep order:false${
+      stats}`, children: [] }, rows);
+  if (first.kind === "indexRange") {
+    const est = counted === undefined ? pseudoEqualRows * records.length : total / 3;
+    const build = { ...scanOf("IndexRangeScan", est, tableLabel(table, first.index),
+      `ranges:${records.length}, `), role: "(Build)" };
+    const rowScan = scanOf("TableRowIDScan", est, tableLabel(table, null), "");
+    const probe: PlanNode = { ...(filter.length === 0 ? rowScan : withAct({ op: "Selection",
+      estRows: selected(est), task: "cop[tikv]", access: "", info: filterInfo,
+      children: [rowScan] }, rows)), role: "(Probe)" };
+    return withAct({ op: "IndexLookUp", estRows: selected(est), task: "root", access: "",
+      info: "", children: [build, probe] }, rows);
+  }
+  const range = first.kind === "handleRange";
+  const est = range ? total / 3 : total;
+  const rangeInfo = range ? `range:${records.map((r) => (r.handles.length === 2
+    ? `[${r.handles[0]},${r.handles[1]}]` : r.pointRange ? `[${r.handles[0]},${r.handles[0]}]`
+      : r.handles.length === 1 ? `[${r.handles[0]},+inf]` : "[-inf,+inf]")).join(", ")}, ` : "";
+  const scan = scanOf(range ? "TableRangeScan" : "TableFullScan", est, tableLabel(table, null),
+    rangeInfo);
+  const cop = filter.length === 0 ? scan : withAct({ op: "Selection", estRows: selected(est),
+    task: "cop[tikv]", access: "", info: filterInfo, children: [scan] }, rows);
+  return withAct({ op: "TableReader", estRows: cop.estRows, task: "root", access: "",
+    info: `data:${cop.op}`, children: [cop] }, rows);
+}
+
+/** The conjuncts of a FROM list's ON clauses. */
+function onConditions(from: readonly TableExpr[]): AstExpr[] {
+  const out: AstExpr[] = [];
+  for (const item of from) {
+    if (item.kind === "join") {
+      out.push(...onConditions([item.left, item.right]), ...conjuncts(item.on));
+    } else if (item.kind === "tableList") {
+      out.push(...onConditions(item.items));
+    }
+  }
+  return out;
+}
+
+/** Tables a FROM list joins with LEFT / RIGHT joins (for the join's kind). */
+function outerJoinKind(from: readonly TableExpr[]): string | null {
+  for (const item of from) {
+    if (item.kind === "join") {
+      if (item.type === "LEFT") return "left outer join";
+      if (item.type === "RIGHT") return "right outer join";
+      const inner = outerJoinKind([item.left, item.right]);
+      if (inner !== null) return inner;
+    }
+  }
+  return null;
+}
+
+/** The tree of one SELECT. */
+/** Whether `outer`'s reads hold `inner`'s (a SELECT registered later holds an equal one). */
+function holds(trace: PlanTrace, outer: SelectShape, inner: SelectShape): boolean {
+  const o = outer.act!;
+  const i = inner.act!;
+  if (o.recordsStart > i.recordsStart || o.recordsEnd < i.recordsEnd) return false;
+  return o.recordsStart < i.recordsStart || o.recordsEnd > i.recordsEnd ||
+    trace.selects.indexOf(outer) > trace.selects.indexOf(inner);
+}
+
+function selectTree(shape: SelectShape, trace: PlanTrace, rowCounts: RowCounts,
+  analyze: boolean): PlanNode {
+  const act = shape.act;
+  const records = trace.records;
+  // A SELECT that never ran read nothing.
+  const start = act?.recordsStart ?? 0;
+  const end = act?.recordsEnd ?? 0;
+  // SELECTs run inside this one's FROM (derived tables, views): their own subtrees.
+  const inside = act === null ? [] : trace.selects.filter((s) => s !== shape &&
+    s.act !== null && s.act.recordsEnd > s.act.recordsStart && holds(trace, shape, s));
+  const direct = inside.filter((s) => !inside.some((o) => o !== s && holds(trace, o, s)));
+  // Reads of one table in a row form one reader (an IN list reads several ranges).
+  const units: (AccessRecord[] | QueryShape)[] = [];
+  for (let i = start; i < end;) {
+    const nested = direct.find((s) => s.act!.recordsStart === i);
+    if (nested !== undefined) {
+      // A subquery's reads (run while WHERE filtered) belong to its own subtree.
+      const unit = nested.compound ?? nested;
+      if (nested.derived === true && !units.includes(unit)) units.push(unit);
+      i = nested.act!.recordsEnd;
+      continue;
+    }
+    const r = records[i++]!;
+    const last = units[units.length - 1];
+    if (Array.isArray(last) && last[0]!.table === r.table && last[0]!.kind === r.kind &&
+      last[0]!.index === r.index) last.push(r);
+    else units.push([r]);
+  }
+  const groups = units.filter((u): u is AccessRecord[] => Array.isArray(u));
+  const all = [...onConditions(shape.from), ...conjuncts(shape.where)];
+  const single = units.length === 1 && groups.length === 1;
+  // A point or batch point get consumes the key's `=` / IN conjuncts.
+  const points = single && (groups[0]![0]!.kind === "point" || groups[0]!.every((r) =>
+    r.pointRange));
+  const pushed = !single ? [] : all.filter((c) => !(points && ((c.kind === "binary" &&
+    c.op === "=") || (c.kind === "in" && !c.not && c.operand.kind === "column"))));
+  const timeMs = act?.timeMs ?? 0;
+  const loops = act?.loops ?? 1;
+  const rootAct = (rows: number, width: number) => (analyze
+    ? { rows, timeMs, loops, memBytes: rows * width * 16 } : undefined);
+  const node = (op: string, estRows: number, info: string, children: PlanNode[], rows: number,
+    role?: string): PlanNode => {
+    const a = rootAct(rows, shape.fields.length);
+    return { op, estRows, task: "root", access: "", info, children,
+      ...(a === undefined ? {} : { act: a }), ...(role === undefined ? {} : { role }) };
+  };
+  let tree: PlanNode;
+  if (units.length === 0) {
+    tree = node("TableDual", 1, "rows:1", [], act?.fromRows ?? 1);
+  } else {
+    const readers = units.map((u) => (Array.isArray(u)
+      ? readerTree(u, single ? pushed : [], rowCounts, analyze)
+      : shapeTree(u, trace, rowCounts, analyze)));
+    tree = readers[0]!;
+    const kind = outerJoinKind(shape.from) ?? "inner join";
+    const equal = all.filter((c) => c.kind === "binary" && c.op === "=" &&
+      c.left.kind === "column" && c.right.kind === "column" &&
+      (c.left.table ?? "") !== (c.right.table ?? ""));
+    for (let i = 1; i < readers.length; i++) {
+      const est = Math.max(tree.estRows, readers[i]!.estRows);
+      const info = i === readers.length - 1 && equal.length > 0
+        ? `${kind}, equal:[${equal.map(infoExpr).join(" ")}]`
+        : `${kind}${equal.length === 0 ? ", CARTESIAN" : ""}`;
+      tree = node("HashJoin", est, info, [{ ...readers[i]!, role: "(Build)" },
+        { ...tree, role: "(Probe)" }], act?.fromRows ?? 0);
+    }
+    const rest = single ? [] : all.filter((c) => !equal.includes(c));
+    if (rest.length > 0) {
+      tree = node("Selection", tree.estRows * filterSelectivity, rest.map(infoExpr).join(", "),
+        [tree], act?.fromRows ?? 0);
+    }
+  }
+  // Subqueries (planned inside, not read as part of FROM): under an Apply, as TiDB shows.
+  const subqueries = shape.nested.filter((s) => s.derived !== true);
+  if (subqueries.length > 0) {
+    tree = node("Apply", tree.estRows, "subqueries", [{ ...tree, role: "(Build)" },
+      ...subqueries.map((s) => ({ ...selectTree(s, trace, rowCounts, analyze),
+        role: "(Probe)" }))], act?.fromRows ?? 0);
+  }
+  let est = tree.estRows;
+  if (shape.grouped) {
+    est = shape.groupBy.length === 0 ? 1 : Math.max(1, est * filterSelectivity);
+    const info = [shape.groupBy.length > 0 ? `group by:${shape.groupBy.map(infoExpr)
+      .join(", ")}` : "", `funcs:${shape.aggregates.join(", ")}`].filter((s) => s !== "")
+      .join(", ");
+    tree = node("HashAgg", est, info, [tree], act?.groups ?? 0);
+  }
+  if (shape.having !== null) {
+    est *= filterSelectivity;
+    tree = node("Selection", est, infoExpr(shape.having), [tree], act?.outRows ?? 0);
+  }
+  if (shape.windows.length > 0) {
+    tree = node("Window", est, shape.windows.join(", "), [tree], act?.outRows ?? 0);
+  }
+  if (shape.distinct) {
+    est = Math.max(1, est * filterSelectivity);
+    tree = node("HashAgg", est, `group by:${shape.fields.join(", ")}`, [tree],
+      act?.outRows ?? 0);
+  }
+  const order = shape.orderBy.map((o) => `${o.text}${o.desc ? ":desc" : ""}`).join(", ");
+  const limitText = shape.limit === null ? null : {
+    count: formatExpr(shape.limit.count),
+    offset: shape.limit.offset === null ? "0" : formatExpr(shape.limit.offset) };
+  const limitCount = limitText === null ? NaN : Number(limitText.count);
+  if (limitText !== null && Number.isFinite(limitCount)) est = Math.min(est, limitCount);
+  if (order !== "" && limitText !== null) {
+    tree = node("TopN", est, `${order}, offset:${limitText.offset}, count:${limitText.count}`,
+      [tree], act?.outRows ?? 0);
+  } else if (order !== "") {
+    tree = node("Sort", est, order, [tree], act?.outRows ?? 0);
+  } else if (limitText !== null) {
+    tree = node("Limit", est, `offset:${limitText.offset}, count:${limitText.count}`, [tree],
+      act?.outRows ?? 0);
+  }
+  if (!shape.plainFields || shape.grouped) {
+    tree = node("Projection", est, shape.fields.join(", "), [tree], act?.outRows ?? 0);
+  }
+  return tree;
+}
+
+function shapeTree(shape: QueryShape | undefined, trace: PlanTrace, rowCounts: RowCounts,
+  analyze: boolean): PlanNode {
+  if (shape === undefined) {
+    return { op: "TableDual", estRows: 1, task: "root", access: "", info: "rows:1",
+      children: [] };
+  }
+  if (shape.kind === "select") return selectTree(shape, trace, rowCounts, analyze);
+  const children = shape.children.map((c) => shapeTree(c, trace, rowCounts, analyze));
+  let tree: PlanNode = children.length === 1 ? children[0]! : { op: shape.op,
+    estRows: children.reduce((n, c) => n + c.estRows, 0), task: "root", access: "", info: "",
+    children };
+  if (shape.orderBy.length > 0 || shape.limit !== null) {
+    const info = [shape.orderBy.join(", "), shape.limit === null ? "" : `offset:${
+      shape.limit.offset === null ? "0" : formatExpr(shape.limit.offset)}, count:${
+      formatExpr(shape.limit.count)}`].filter((s) => s !== "").join(", ");
+    const op = shape.orderBy.length === 0 ? "Limit" : shape.limit === null ? "Sort" : "TopN";
+    const count = shape.limit === null ? NaN : Number(formatExpr(shape.limit.count));
+    tree = { op, estRows: Number.isFinite(count) ? Math.min(count, tree.estRows) : tree.estRows,
+      task: "root", access: "", info, children: [tree] };
+  }
+  return tree;
+}
+
+/** Rows of the tree in TiDB's layout: ids numbered, drawn with tree characters. */
+function layoutRows(root: PlanNode, analyze: boolean, brief: boolean): string[][] {
+  const out: string[][] = [];
+  let next = 1;
+  const ids = new Map<PlanNode, number>();
+  const number = (n: PlanNode): void => {
+    for (const c of n.children) number(c);
+    ids.set(n, next++);
+  };
+  number(root);
+  const walk = (n: PlanNode, prefix: string, branch: string): void => {
+    // FORMAT = 'brief' drops the operator numbers, as TiDB does.
+    const id = `${prefix}${branch}${n.op}${brief ? "" : `_${ids.get(n)}`}${n.role ?? ""}`;
+    const est = Number.isNaN(n.estRows) ? "N/A" : round2(n.estRows).toFixed(2);
+    const info = n.info;
+    if (analyze) {
+      const a = n.act;
+      out.push([id, est, a === undefined ? "0" : String(a.rows), n.task, n.access,
+        a === undefined ? "time:0s, loops:0" : `time:${formatMs(a.timeMs)}, loops:${a.loops}`,
+        info, a === undefined || a.memBytes === 0 ? "N/A" : `${a.memBytes} Bytes`, "N/A"]);
+    } else {
+      out.push([id, est, n.task, n.access, info]);
+    }
+    const childPrefix = prefix + (branch === "" ? "" : branch === "├─" ? "│ " : "  ");
+    n.children.forEach((c, i) => walk(c, childPrefix, i === n.children.length - 1 ? "└─"
+      : "├─"));
+  };
+  walk(root, "", "");
+  return out;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1 ? `${Math.round(ms * 1000)}µs` : ms < 1000 ? `${round2(ms)}ms`
+    : `${round2(ms / 1000)}s`;
+}
+
+/** The result of an EXPLAIN. */
+export interface ExplainOutput {
+  readonly columns: ColumnDef[];
+  readonly rows: string[][];
+}
+
+/**
+ * EXPLAIN [ANALYZE] of `query`: planned (and, for ANALYZE, run) with `env`; `now` is the
+ * clock of execution times in ms.
+ */
+export async function explainQuery(env: PlanEnv, query: Query, options: {
+  readonly analyze: boolean; readonly format: string | null; readonly now: () => number }):
+  Promise<ExplainOutput> {
+  const brief = formatIsBrief(options.format);
+  const { root } = await queryTree(env, query, options);
+  return outputOf(root, options.analyze, brief);
+}
+
+/** Whether FORMAT is `brief` (else `row`); 1918 for a format this EXPLAIN does not print. */
+function formatIsBrief(format: string | null): boolean {
+  const name = format?.toLowerCase() ?? "row";
+  if (name !== "row" && name !== "brief" && name !== "traditional") {
+    throw mysqlError(ER.UNKNOWN_EXPLAIN_FORMAT, [format ?? ""]);
+  }
+  return name === "brief";
+}
+
+function outputOf(root: PlanNode, analyze: boolean, brief: boolean): ExplainOutput {
+  const names = analyze
+    ? ["id", "estRows", "actRows", "task", "access object", "execution info", "operator info",
+      "memory", "disk"]
+    : ["id", "estRows", "task", "access object", "operator info"];
+  return { columns: names.map((n) => columnOf(n, stringType(256, { nullable: false }))),
+    rows: layoutRows(root, analyze, brief) };
+}
+
+async function queryTree(env: PlanEnv, query: Query, options: { readonly analyze: boolean;
+  readonly now: () => number }): Promise<{ root: PlanNode }> {
+  const trace: PlanTrace = { records: [], selects: [], planned: [], now: options.now };
+  const recorded = recordingEnv(env, trace, { dry: !options.analyze });
+  const planner = new Planner(recorded);
+  planner.trace = trace;
+  const plan: Planned = planner.planQuery(query, new Frame(null), null);
+  const start = options.now();
+  const rows = await plan.run();
+  const totalMs = options.now() - start;
+  if (!options.analyze) {
+    // Subqueries the dry run never reached (no outer rows): run each alone, to log reads.
+    for (let i = 0; i < trace.planned.length; i++) {
+      const s = trace.planned[i]!;
+      if (s.act === null && s.run !== undefined) await s.run();
+    }
+  }
+  const rowCounts: RowCounts = (table) => env.tableStats?.(table)?.count;
+  let root = shapeTree(plan.shape, trace, rowCounts, options.analyze);
+  if (options.analyze && root.act !== undefined) {
+    root = { ...root, act: { ...root.act, rows: rows.length, timeMs: totalMs } };
+  }
+  return { root };
+}
+
+/**
+ * EXPLAIN of INSERT, UPDATE or DELETE (not ANALYZE, which would write): the write operator
+ * over what it reads. INSERT … SELECT reads its query; a single-table UPDATE / DELETE
+ * reads as the write executor does (`src/sql/exec/dml.ts`): one point get when WHERE pins
+ * the clustered key to a constant, else a full scan filtered by WHERE.
+ */
+export async function explainWrite(env: PlanEnv, statement: InsertStatement | UpdateStatement |
+  DeleteStatement, options: { readonly analyze: boolean; readonly format: string | null;
+  readonly now: () => number }): Promise<ExplainOutput> {
+  const brief = formatIsBrief(options.format);
+  if (options.analyze) {
+    throw mysqlError(ER.NOT_SUPPORTED_YET, ["EXPLAIN ANALYZE of INSERT, UPDATE and DELETE"]);
+  }
+  const write = (op: string, children: PlanNode[]): PlanNode => ({ op, estRows: NaN,
+    task: "root", access: "", info: "N/A", children });
+  if (statement.kind === "insert") {
+    const children = statement.source.kind === "query"
+      ? [(await queryTree(env, statement.source.query, options)).root] : [];
+    return outputOf(write(statement.replace ? "Replace" : "Insert", children), false, brief);
+  }
+  const items = statement.kind === "update" ? statement.tables : statement.from;
+  const item = items[0];
+  if (items.length !== 1 || item?.kind !== "table" ||
+    (statement.kind === "delete" && statement.targets.length > 0)) {
+    throw mysqlError(ER.NOT_SUPPORTED_YET, ["EXPLAIN of multi-table UPDATE and DELETE"]);
+  }
+  const db = item.name.db ?? env.database;
+  if (db === null) throw mysqlError(ER.NO_DB_ERROR);
+  const table = env.schema.table(db, item.name.name);
+  if (table === undefined) throw mysqlError(ER.NO_SUCH_TABLE, [db, item.name.name]);
+  const alias = item.alias ?? table.name;
+  const where = conjuncts(statement.where);
+  const pk = table.pkHandle === null ? undefined : table.columns[table.pkHandle]!.name;
+  const isPk = (e: AstExpr): boolean => e.kind === "column" && pk !== undefined &&
+    e.column.toLowerCase() === pk.toLowerCase() && (e.table === null ||
+      e.table.toLowerCase() === alias.toLowerCase());
+  const constant = (e: AstExpr): boolean => !JSON.stringify(e).includes("\"kind\":\"column\"");
+  const key = where.find((c) => c.kind === "binary" && c.op === "=" &&
+    ((isPk(c.left) && constant(c.right)) || (isPk(c.right) && constant(c.left))));
+  const rowCounts: RowCounts = (t) => env.tableStats?.(t)?.count;
+  let read: PlanNode;
+  if (key !== undefined && key.kind === "binary") {
+    const value = isPk(key.left) ? key.right : key.left;
+    read = { op: "Point_Get", estRows: 1, task: "root", access: tableLabel(table, null),
+      info: `handle:${formatExpr(value)}`, children: [] };
+    const rest = where.filter((c) => c !== key);
+    if (rest.length > 0) {
+      read = { op: "Selection", estRows: filterSelectivity, task: "root", access: "",
+        info: rest.map(infoExpr).join(", "), children: [read] };
+    }
+  } else {
+    const record: AccessRecord = { table, kind: "full", index: null, handles: [],
+      pointRange: false, rows: 0, timeMs: 0, calls: 1 };
+    read = readerTree([record], where, rowCounts, false);
+  }
+  return outputOf(write(statement.kind === "update" ? "Update" : "Delete", [read]), false,
+    brief);
+}
