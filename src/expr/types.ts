@@ -11,6 +11,10 @@
 
 /** MySQL column type codes this evaluator produces. */
 export const TypeCode = {
+  Tiny: 0x01,
+  Short: 0x02,
+  Long: 0x03,
+  Int24: 0x09,
   Double: 0x05,
   Null: 0x06,
   LongLong: 0x08,
@@ -78,9 +82,11 @@ export function intType(options: {
   readonly length: number;
   readonly unsigned?: boolean;
   readonly nullable?: boolean;
+  /** A column's own code (TINYINT is Tiny …); absent: LongLong, as computed values are. */
+  readonly code?: TypeCode;
 }): FieldType {
   return {
-    kind: "int", code: TypeCode.LongLong, unsigned: options.unsigned ?? false,
+    kind: "int", code: options.code ?? TypeCode.LongLong, unsigned: options.unsigned ?? false,
     nullable: options.nullable ?? true, length: options.length, decimals: 0, precision: 0,
   };
 }

@@ -10,7 +10,8 @@
  * `_tidb_rowid` handle from the auto-id allocator and its primary key (if any) is a
  * unique index named `PRIMARY`. Pure: no I/O.
  */
-import { type FieldType, dateTimeType, decimalType, doubleType, intType, stringType }
+import { type FieldType, TypeCode, dateTimeType, decimalType, doubleType, intType,
+  stringType }
   from "../../expr/mod.ts";
 import type { ColumnDefinition, Expr as AstExpr, TableConstraint, TableOption }
   from "../parser/ast.ts";
@@ -49,6 +50,11 @@ export interface ColumnInfo {
   readonly nullable: boolean;
   /** The DEFAULT as SQL text (`'a'`, `0`, `NULL`), or null when the column has none. */
   readonly defaultText: string | null;
+  /**
+   * A TIMESTAMP's constant DEFAULT is kept in UTC (`defaultText` is its UTC text; see
+   * src/sql/table/timestamp_default.ts); absent: as written.
+   */
+  readonly defaultUtc?: boolean;
   readonly autoIncrement: boolean;
   /** TiDB's AUTO_RANDOM on a BIGINT clustered primary key (auto_random.ts); absent: none. */
   readonly autoRandom?: AutoRandomSpec;
@@ -161,6 +167,12 @@ const intRanges: Readonly<Record<string, { readonly bits: number; readonly width
   BIGINT: { bits: 64, width: 20 },
 };
 
+/** The wire type code of an integer column by its bits (INT is Long, as in MySQL). */
+const intCodes: Readonly<Record<number, TypeCode>> = {
+  8: TypeCode.Tiny, 16: TypeCode.Short, 24: TypeCode.Int24, 32: TypeCode.Long,
+  64: TypeCode.LongLong,
+};
+
 /** The inclusive range of an integer column type. */
 export function intRange(type: ColumnType): { readonly min: bigint; readonly max: bigint } {
   const bits = BigInt(intRanges[type.name]?.bits ?? 64);
@@ -229,7 +241,7 @@ export function fieldTypeOf(column: ColumnInfo): FieldType {
   switch (t.kind) {
     case "int":
       return intType({ length: t.length ?? intRanges[t.name]?.width ?? 20,
-        unsigned: t.unsigned, nullable });
+        unsigned: t.unsigned, nullable, code: intCodes[intRanges[t.name]?.bits ?? 64] ?? TypeCode.LongLong });
     case "decimal":
       return decimalType(t.length ?? 10, { scale: t.scale, nullable, unsigned: t.unsigned });
     case "double":

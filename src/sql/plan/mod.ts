@@ -28,6 +28,7 @@ import { StatsService } from "../stats/mod.ts";
 export { containsSubquery } from "./compile.ts";
 export { type PlanEnv, Planner } from "./planner.ts";
 export { explainQuery } from "./explain.ts";
+export { PointGetCache, type PointGetRunOptions, pointGetShape } from "./point_get_cache.ts";
 export {
   createView,
   dropDatabaseViews,

@@ -91,6 +91,7 @@ import { type DmlContext, deleteRows, hasAggregates, insert, resolveTable, updat
   from "../exec/dml.ts";
 import type { SqlStorage } from "../exec/storage.ts";
 import { loadDataRows, readLoadDataFile, splitLoadData } from "../exec/load_data.ts";
+import { type PointGetRunOptions, PointGetCache } from "../plan/mod.ts";
 import { containsSubquery, createView, describeQuery, dropViews, executeQuery, explainQuery,
   planEnvOf, queryItemTexts, showCreateView } from "../plan/mod.ts";
 import { type OpenTxn, type StatementAccess, TxnControl, type TxnMode, readAccess,
@@ -212,6 +213,10 @@ export class SqlSession implements Session {
   private savepoints: string[] = [];
   private lastInsertId = 0n;
   private readonly sqlPrepared = new Map<string, ParsedStatement>();
+  /** Point-get plans (src/sql/plan/point_get_cache.ts). */
+  private readonly pointGets = new PointGetCache();
+  /** Whether the running statement used a cached plan (`@@last_plan_from_cache` after it). */
+  private planFromCache = false;
   private readonly storage: SqlStorage | undefined;
   /** Transactions on storage (see txn_control.ts); undefined without storage. */
   private readonly txns: TxnControl | undefined;
@@ -425,6 +430,9 @@ export class SqlSession implements Session {
     }
     if (result.kind === "error") run.diagnostics.push(diag("Error", result.error));
     if (!keepsDiagnostics) this.diagnostics = run.diagnostics;
+    // Read during a statement, it tells of the one before (as in TiDB).
+    this.sysVars.setInternal("last_plan_from_cache", this.planFromCache ? 1n : 0n);
+    this.planFromCache = false;
     this.node.record({ parsed: statement, schema: this.database, user: this.options.user,
       startMs, endMs: this.wallMs(), error: result.kind === "error",
       warnings: run.diagnostics.filter((d) => d.level !== "Error").length,
@@ -778,8 +786,14 @@ export class SqlSession implements Session {
       case "parenQuery":
       case "values":
         return this.withTxn(storage, async (open) => {
-          const out = await executeQuery(planEnvOf(this.dmlContext(storage, open, run)),
-            statement, queryItemTexts(parsed.text, statement));
+          const env = planEnvOf(this.dmlContext(storage, open, run));
+          const texts = queryItemTexts(parsed.text, statement);
+          const fast = statement.kind === "select"
+            ? await this.pointGets.tryRun(env, statement,
+              this.pointGetOptions(texts, run.params !== null))
+            : undefined;
+          this.planFromCache = fast?.fromCache ?? false;
+          const out = fast ?? await executeQuery(env, statement, texts);
           return resultSet(out.columns, out.rows, run.diagnostics.length);
         });
       case "createView":
@@ -859,6 +873,22 @@ export class SqlSession implements Session {
       default:
         return this.execute(parsed, run);
     }
+  }
+
+  /** How the point-get fast path (src/sql/plan/point_get_cache.ts) runs now. */
+  private pointGetOptions(fieldTexts: readonly (string | undefined)[] | null,
+    prepared: boolean): PointGetRunOptions {
+    const v = (name: string): string => String(this.sysVars.value(name));
+    return {
+      fieldTexts,
+      // The settings that change what a statement means or shows.
+      settings: [v("sql_mode"), v("time_zone"), v("collation_connection"),
+        v("character_set_results"), v("div_precision_increment")].join("\u0002"),
+      useCache: this.sysVars.value(prepared ? "tidb_enable_prepared_plan_cache"
+        : "tidb_enable_non_prepared_plan_cache") === 1n,
+      capacity: Number(this.sysVars.value("tidb_session_plan_cache_size")),
+      describe: describeQuery,
+    };
   }
 
   /** `@@sql_mode`, upper case. */

@@ -93,6 +93,8 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     v("innodb_lock_wait_timeout", "both", "int", 50n, { min: 1n, max: 1073741824n }),
     v("interactive_timeout", "both", "int", 28800n, { min: 1n, max: 31536000n }),
     v("last_insert_id", "session", "int", 0n, { min: 0n, max: uint64Max }),
+    // TiDB's: whether the last statement on tables ran a cached plan (point_get_cache.ts).
+    v("last_plan_from_cache", "session", "bool", 0n, { readOnly: true }),
     v("license", "global", "string", "Apache-2.0", { readOnly: true }),
     v("lower_case_table_names", "global", "int", 2n, { readOnly: true }),
     v("max_allowed_packet", "global", "int", BigInt(facts.maxAllowedPacket), { readOnly: true }),
@@ -116,7 +118,11 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     v("sql_safe_updates", "both", "bool", 0n),
     v("sql_select_limit", "both", "int", uint64Max, { min: 0n, max: uint64Max }),
     v("system_time_zone", "global", "string", "UTC", { readOnly: true }),
+    // TiDB's plan cache switches and size (src/sql/plan/point_get_cache.ts).
+    v("tidb_enable_non_prepared_plan_cache", "both", "bool", 1n),
+    v("tidb_enable_prepared_plan_cache", "both", "bool", 1n),
     // TiDB's transaction mode: pessimistic (the default) or optimistic; see txn_control.ts.
+    v("tidb_session_plan_cache_size", "both", "int", 100n, { min: 1n, max: 100_000n }),
     v("tidb_txn_mode", "both", "enum", "pessimistic", { values: ["pessimistic", "optimistic"] }),
     v("time_zone", "both", "string", "SYSTEM"),
     v("transaction_isolation", "both", "enum", "REPEATABLE-READ", { values: isolationLevels }),
