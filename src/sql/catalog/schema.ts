@@ -241,7 +241,8 @@ export function fieldTypeOf(column: ColumnInfo): FieldType {
   switch (t.kind) {
     case "int":
       return intType({ length: t.length ?? intRanges[t.name]?.width ?? 20,
-        unsigned: t.unsigned, nullable, code: intCodes[intRanges[t.name]?.bits ?? 64] ?? TypeCode.LongLong });
+        unsigned: t.unsigned, nullable,
+        code: intCodes[intRanges[t.name]?.bits ?? 64] ?? TypeCode.LongLong });
     case "decimal":
       return decimalType(t.length ?? 10, { scale: t.scale, nullable, unsigned: t.unsigned });
     case "double":

@@ -19,8 +19,8 @@
  * the full path's) and, per column, the row offset it reads. Running it evaluates the
  * keys; only whole numbers held exactly (a bound integer, a whole DOUBLE as mysql2 binds
  * JS numbers, an integer literal) take the fast path — anything needing a conversion (a
- * string, a fraction, NULL) goes to the planner, which applies MySQL's comparison rules. Rows come back in handle order, as a range read of
- * the primary key returns them.
+ * string, a fraction, NULL) goes to the planner, which applies MySQL's comparison rules.
+ * Rows come back in handle order, as a range read of the primary key returns them.
  */
 import { type Expr, type Value, columnRef, evaluate } from "../../expr/mod.ts";
 import type { Expr as AstExpr, SelectQuery, TableExpr } from "../parser/ast.ts";
