@@ -357,6 +357,14 @@ export const limits = {
   txnOnePcBytesMax: 1024 * 1024,
   /** Lock TTL a transaction starts with; heartbeats extend it for long transactions. */
   txnLockTtlMsDefault: 3_000,
+  /**
+   * Lock TTL of a SQL node's pessimistic transactions (TiDB's ManagedLockTTL): they hold
+   * locks across client round trips, and a process stalled for a few seconds on a busy
+   * machine must not have its live locks resolved by others (3 s was seen to expire under
+   * CI load: COMMIT then failed with pessimisticLockNotFound). A crashed node's locks
+   * block others this long at most.
+   */
+  sqlPessimisticLockTtlMs: 20_000,
   /** How often a transaction with a primary lock sends a heartbeat. */
   txnHeartbeatIntervalMsDefault: 1_000,
   /** Attempts of one prewrite or lock request after resolvable lock conflicts. */

@@ -319,8 +319,10 @@ export class TxnControl {
   }
 
   private async openWith(characteristics: TxnCharacteristics): Promise<OpenTxn> {
+    const pessimistic = characteristics.mode === "pessimistic";
     const txn = await this.storage.client.begin({
-      pessimistic: characteristics.mode === "pessimistic",
+      pessimistic,
+      ...(pessimistic ? { lockTtlMs: limits.sqlPessimisticLockTtlMs } : {}),
     });
     try {
       // Within the schema lease the loaded schema serves (no version read per statement).
