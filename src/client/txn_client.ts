@@ -72,6 +72,7 @@ export class TxnClient {
   private readonly pending = new Set<Promise<void>>();
   private safePoint = { ts: 0n as Timestamp, atMs: -Infinity };
   private backgroundFailures = 0;
+  private timestampsFetched = 0;
   private readonly ctx: TxnContext;
   /** This client's name among PD's service safe points. */
   readonly serviceId: string;
@@ -149,7 +150,7 @@ export class TxnClient {
 
   /** Starts a transaction at a fresh TSO timestamp. */
   async begin(options: TxnOptions = {}): Promise<Transaction> {
-    const startTs = await this.options.pd.getTimestamp();
+    const startTs = await this.timestamp();
     return this.beginAt(startTs, options);
   }
 
@@ -158,7 +159,13 @@ export class TxnClient {
    * ts or its READ COMMITTED read ts.
    */
   timestamp(): Promise<Timestamp> {
+    this.timestampsFetched++;
     return this.options.pd.getTimestamp();
+  }
+
+  /** Timestamps `begin` and `timestamp` asked PD for so far (for tests and metrics). */
+  get timestampFetches(): number {
+    return this.timestampsFetched;
   }
 
   /**

@@ -5,6 +5,7 @@
  * planner-bound by an `ORDER BY` of the key, which changes no result — over every column
  * type, with a session time zone, NULLs, missing rows, duplicate and unordered IN lists,
  * keys that need a conversion (a string, a decimal) and negative keys of an unsigned key;
+ * an autocommit point get reads the latest committed version without fetching a start ts;
  * `@@last_plan_from_cache` tells a cached plan; an ALTER TABLE re-plans; two databases
  * with a table `t` never share a plan; switched off, no plan is cached.
  */
@@ -127,6 +128,45 @@ describe("point-get fast path and plan cache", { timeout: 120_000 }, () => {
     await c.query("ROLLBACK");
     const [after] = await c.execute("SELECT v FROM own WHERE id = ?", [1]);
     assert.deepEqual(after, []);
+  });
+
+  it("reads one key's latest committed version without a start ts", async () => {
+    const c = await connect("pg1");
+    const writer = await connect("pg1");
+    await c.query("CREATE TABLE latest (id INT PRIMARY KEY, v INT)");
+    await c.query("INSERT INTO latest VALUES (1, 10), (2, 20)");
+    const before = node.storage.client.timestampFetches;
+    for (let i = 0; i < 50; i++) {
+      const [rows] = await c.execute("SELECT v FROM latest WHERE id = ?", [1]);
+      assert.deepEqual(rows, [{ v: 10 }]);
+    }
+    // The schema lease's reloads may fetch a few; the 50 statements fetched none.
+    const fetched = node.storage.client.timestampFetches - before;
+    assert.ok(fetched < 10, `${fetched} timestamps for 50 autocommit point gets`);
+    // A row locked by a live transaction reads as last committed, at once; its commit
+    // shows in the next read; two keys are one snapshot (a start ts again).
+    await writer.query("BEGIN");
+    await writer.query("UPDATE latest SET v = 11 WHERE id = 1");
+    await writer.query("UPDATE latest SET v = 19 WHERE id = 2");
+    const [locked] = await c.execute("SELECT v FROM latest WHERE id = ?", [1]);
+    assert.deepEqual(locked, [{ v: 10 }]);
+    await writer.query("COMMIT");
+    const [committed] = await c.execute("SELECT v FROM latest WHERE id = ?", [1]);
+    assert.deepEqual(committed, [{ v: 11 }]);
+    const [both] = await c.query("SELECT v FROM latest WHERE id IN (1, 2)");
+    assert.deepEqual(both, [{ v: 11 }, { v: 19 }]);
+    // Inside a transaction, point gets read its snapshot.
+    await c.query("BEGIN");
+    const [snapshot] = await c.execute("SELECT v FROM latest WHERE id = ?", [2]);
+    await writer.query("UPDATE latest SET v = 30 WHERE id = 2");
+    const [again] = await c.execute("SELECT v FROM latest WHERE id = ?", [2]);
+    assert.deepEqual(again, snapshot);
+    await c.query("COMMIT");
+    const [after] = await c.execute("SELECT v FROM latest WHERE id = ?", [2]);
+    assert.deepEqual(after, [{ v: 30 }]);
+    // A key needing a conversion takes the planner, on a start ts.
+    const [converted] = await c.execute("SELECT v FROM latest WHERE id = ?", ["2"]);
+    assert.deepEqual(converted, [{ v: 30 }]);
   });
 
   it("reports a cached plan and re-plans after ALTER TABLE", async () => {

@@ -10,7 +10,8 @@
  * single thread runs "install memory locks, compute min commit ts" without interleaving,
  * so no key guard is needed beyond that ordering.
  */
-import { type Timestamp, limits, maxOfTimestamps, zeroTimestamp } from "../../base/mod.ts";
+import { type Timestamp, limits, maxOfTimestamps, maxTimestamp, zeroTimestamp }
+  from "../../base/mod.ts";
 import { compareBytes } from "../mvcc/bytes.ts";
 import type { Lock } from "../mvcc/lock.ts";
 import { type LockedKey, type ReadOptions, lockBlocksRead } from "../mvcc/snapshot_read.ts";
@@ -46,6 +47,9 @@ export class ConcurrencyManager {
 
   /** Raises the max read ts; readers call this before reading. */
   updateMaxTs(ts: Timestamp): void {
+    // A read at the maximum ts reads the latest committed version (an autocommit point
+    // get): it has no snapshot for later commits to stay above, and would pin max ts.
+    if (ts === maxTimestamp) return;
     this.maxTs = maxOfTimestamps(this.maxTs, ts);
   }
 

@@ -91,7 +91,7 @@ import { type DmlContext, deleteRows, hasAggregates, insert, resolveTable, updat
   from "../exec/dml.ts";
 import type { SqlStorage } from "../exec/storage.ts";
 import { loadDataRows, readLoadDataFile, splitLoadData } from "../exec/load_data.ts";
-import { type PointGetRunOptions, PointGetCache } from "../plan/mod.ts";
+import { type PointGetRunOptions, PointGetCache, pointGetShape } from "../plan/mod.ts";
 import { containsSubquery, createView, describeQuery, dropViews, executeQuery, explainQuery,
   planEnvOf, queryItemTexts, showCreateView } from "../plan/mod.ts";
 import { type OpenTxn, type StatementAccess, TxnControl, type TxnMode, readAccess,
@@ -785,17 +785,27 @@ export class SqlSession implements Session {
       case "setOp":
       case "parenQuery":
       case "values":
-        return this.withTxn(storage, async (open) => {
-          const env = planEnvOf(this.dmlContext(storage, open, run));
-          const texts = queryItemTexts(parsed.text, statement);
-          const fast = statement.kind === "select"
-            ? await this.pointGets.tryRun(env, statement,
-              this.pointGetOptions(texts, run.params !== null))
-            : undefined;
+      {
+        const texts = queryItemTexts(parsed.text, statement);
+        const fastPath = async (open: OpenTxn): Promise<StatementResult | undefined> => {
+          if (statement.kind !== "select") return undefined;
+          const fast = await this.pointGets.tryRun(planEnvOf(this.dmlContext(storage, open,
+            run)), statement, this.pointGetOptions(texts, run.params !== null));
           this.planFromCache = fast?.fromCache ?? false;
-          const out = fast ?? await executeQuery(env, statement, texts);
+          return fast === undefined ? undefined
+            : resultSet(fast.columns, fast.rows, run.diagnostics.length);
+        };
+        // One key: read its latest committed version, no start ts (TiDB's max-ts PointGet).
+        const oneKey = statement.kind === "select" &&
+          pointGetShape(statement)?.keys.length === 1;
+        return this.withTxn(storage, async (open) => {
+          const fast = await fastPath(open);
+          if (fast !== undefined) return fast;
+          const out = await executeQuery(planEnvOf(this.dmlContext(storage, open, run)),
+            statement, texts);
           return resultSet(out.columns, out.rows, run.diagnostics.length);
-        });
+        }, oneKey ? fastPath : undefined);
+      }
       case "createView":
         await this.implicitCommit();
         return note(await createView(storage, dbOf(statement.name), statement,
@@ -992,7 +1002,9 @@ export class SqlSession implements Session {
    * deadlock (1213) rolled back the whole transaction, which ends BEGIN as in MySQL.
    */
   private async withTxn(_storage: SqlStorage,
-    body: (open: OpenTxn) => Promise<StatementResult>): Promise<StatementResult> {
+    body: (open: OpenTxn) => Promise<StatementResult>,
+    readLatest?: (open: OpenTxn) => Promise<StatementResult | undefined>):
+    Promise<StatementResult> {
     const explicit = this.transaction || !this.autocommit;
     const { access, run } = this.current;
     this.current = { access: readAccess, run: null };
@@ -1000,7 +1012,7 @@ export class SqlSession implements Session {
     try {
       return await this.txns!.statement({ explicit, access, body, onRetry: () => {
         if (run !== null) run.diagnostics.length = mark;
-      } });
+      }, ...(readLatest === undefined ? {} : { readLatest }) });
     } catch (error: unknown) {
       if (error instanceof MySqlError && error.errno === ER.LOCK_DEADLOCK.errno) {
         this.transaction = false;

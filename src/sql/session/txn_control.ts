@@ -38,7 +38,8 @@
  * and the characteristics BEGIN or SET TRANSACTION chose for the next one. Calls never
  * overlap.
  */
-import { ErrorCode, TesseraError, type Timestamp, limits } from "../../base/mod.ts";
+import { ErrorCode, TesseraError, type Timestamp, limits, maxTimestamp }
+  from "../../base/mod.ts";
 import type { BufferCheckpoint, Transaction } from "../../client/mod.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
 import type { SqlStorage } from "../exec/storage.ts";
@@ -161,6 +162,15 @@ export interface StatementRun<R> {
   readonly body: (open: OpenTxn) => Promise<R>;
   /** Called before a rerun (the session drops the failed attempt's warnings). */
   readonly onRetry: () => void;
+  /**
+   * For an autocommit read of one key (a point get): the statement, run first on a
+   * transaction that reads the latest committed version (read ts = the maximum
+   * timestamp, TiDB's max-ts PointGet) without fetching a start ts from PD. One key has
+   * no snapshot to keep consistent, and a read of the latest committed version is
+   * linearizable: a lock in the way is resolved first, as any reader's. Undefined from
+   * it: the statement needs a snapshot after all, and `body` runs it as usual.
+   */
+  readonly readLatest?: (open: OpenTxn) => Promise<R | undefined>;
 }
 
 /** A session's transactions; see the file comment. */
@@ -318,12 +328,31 @@ export class TxnControl {
     return this.openTxn;
   }
 
-  private async openWith(characteristics: TxnCharacteristics): Promise<OpenTxn> {
+  /** `StatementRun.readLatest`: `body` on a read-only transaction at the maximum ts. */
+  private async readLatest<R>(body: (open: OpenTxn) => Promise<R | undefined>,
+    chars: TxnCharacteristics): Promise<R | undefined> {
+    const open = await this.openWith({ ...chars, mode: "optimistic" }, maxTimestamp);
+    this.openTxn = open;
+    try {
+      open.txn.setStatementOptions({ readTs: maxTimestamp,
+        lockWaitTimeoutMs: this.settings().lockWaitTimeoutMs });
+      return await body(open);
+    } catch (error: unknown) {
+      throw error instanceof MySqlError ? error : this.mapped(error, open, readAccess);
+    } finally {
+      if (this.openTxn === open) await this.finish({ commit: false });
+    }
+  }
+
+  private async openWith(characteristics: TxnCharacteristics,
+    startTs?: Timestamp): Promise<OpenTxn> {
     const pessimistic = characteristics.mode === "pessimistic";
-    const txn = await this.storage.client.begin({
+    const options = {
       pessimistic,
       ...(pessimistic ? { lockTtlMs: limits.sqlPessimisticLockTtlMs } : {}),
-    });
+    };
+    const txn = startTs === undefined ? await this.storage.client.begin(options)
+      : await this.storage.client.beginAt(startTs, options);
     try {
       // Within the schema lease the loaded schema serves (no version read per statement).
       const schema = (this.storage.ddl.syncer.leaseValid()
@@ -401,6 +430,11 @@ export class TxnControl {
   /** An autocommit statement: its own transaction, rerun after a commit conflict. */
   private async autocommit<R>(run: StatementRun<R>): Promise<R> {
     const chars = this.takeCharacteristics();
+    if (run.readLatest !== undefined && run.access.kind === "read") {
+      const latest = await this.readLatest(run.readLatest, chars);
+      if (latest !== undefined) return latest;
+      run.onRetry();
+    }
     // A locking read in its own transaction has nothing to keep locked: a plain read.
     const access = run.access.kind === "lockingRead" ? readAccess : run.access;
     let mode: TxnMode = "optimistic";
