@@ -6,6 +6,7 @@
  * type, with a session time zone, NULLs, missing rows, duplicate and unordered IN lists,
  * keys that need a conversion (a string, a decimal) and negative keys of an unsigned key;
  * an autocommit point get reads the latest committed version without fetching a start ts;
+ * unique indexes (one column or several, integer and string keys, case-insensitive);
  * `@@last_plan_from_cache` tells a cached plan; an ALTER TABLE re-plans; two databases
  * with a table `t` never share a plan; switched off, no plan is cached.
  */
@@ -106,6 +107,40 @@ describe("point-get fast path and plan cache", { timeout: 120_000 }, () => {
     assert.deepEqual(await same(c, "SELECT vc FROM types WHERE id = 99999999999999999999",
       "id"), []);
     assert.deepEqual(await same(c, "SELECT vc FROM types WHERE id = NULL", "id"), []);
+  });
+
+  it("reads by unique index as the planner does", async () => {
+    const c = await connect("pg1");
+    await c.query(`CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(40) NOT NULL,
+      code INT UNSIGNED, a INT, b VARCHAR(10), nick VARCHAR(10) COLLATE utf8mb4_bin,
+      UNIQUE KEY (email), UNIQUE KEY (code), UNIQUE KEY ab (a, b), UNIQUE KEY (nick))`);
+    await c.query(`INSERT INTO users VALUES (3, 'alice@x', 7, 1, 'p', 'Al'),
+      (1, 'bob@x', 4000000000, 1, 'q', 'Bo'), (2, 'carol@x', NULL, 2, 'p', NULL),
+      (4, 'dave@x', 0, NULL, NULL, 'da ')`);
+    for (const [sql, params] of [
+      ["SELECT * FROM users WHERE email = ?", ["alice@x"]],
+      ["SELECT id FROM users WHERE email = ?", ["ALICE@X"]],
+      ["SELECT id FROM users WHERE email = ?", ["alice@x   "]],
+      ["SELECT id FROM users WHERE email = 'Bob@x'", []],
+      ["SELECT id, email FROM users WHERE email IN (?, ?, ?)", ["carol@x", "bob@x", "nobody"]],
+      ["SELECT id FROM users WHERE code = ?", [4000000000]],
+      ["SELECT id FROM users WHERE code = ?", [-1]],
+      ["SELECT id FROM users WHERE code = ?", ["7"]],
+      ["SELECT id FROM users WHERE code IN (0, 7)", []],
+      ["SELECT id FROM users WHERE a = ? AND b = ?", [1, "Q"]],
+      ["SELECT id FROM users WHERE b = ? AND a = ?", ["p", 2]],
+      ["SELECT id FROM users WHERE a = ? AND b = ?", [3, "p"]],
+      ["SELECT id FROM users WHERE nick = ?", ["al"]],
+      ["SELECT id FROM users WHERE nick = ?", ["da"]],
+      ["SELECT id FROM users WHERE email = ?", [5]],
+    ] as const) {
+      await same(c, sql, "id", [...params]);
+    }
+    // A cached plan over a unique index.
+    await c.execute("SELECT id FROM users WHERE email = ?", ["bob@x"]);
+    const [rows] = await c.execute("SELECT id FROM users WHERE email = ?", ["bob@x"]);
+    assert.deepEqual(rows, [{ id: 1 }]);
+    assert.equal(await fromCache(c), 1);
   });
 
   it("finds no row for a negative key of an unsigned key", async () => {

@@ -1,33 +1,43 @@
 /**
- * The point-get fast path and its plan cache: a SELECT that reads rows of one table by
- * its clustered integer primary key (`SELECT c FROM t WHERE id = ?`, `… WHERE id IN (?,
- * ?)`, with literals or `?`) skips the planner. TiDB calls these PointGet and
- * BatchPointGet plans and caches them per session; so does this file.
+ * The point-get fast path and its plan cache: a SELECT that reads rows of one table by a
+ * key (`SELECT c FROM t WHERE id = ?`, `… WHERE id IN (?, ?)`, `… WHERE email = ?` on a
+ * unique index, `… WHERE a = ? AND b = ?` on a unique index of (a, b)) skips the
+ * planner. TiDB calls these PointGet and BatchPointGet plans and caches them per
+ * session; so does this file.
  *
  * `pointGetShape` recognizes the statement from its syntax alone: one base table (no
  * join, partition or index hint), a select list of plain columns or a lone `*`, a WHERE
- * that is `pk = key` or `pk IN (keys…)` with each key a `?` or an integer literal, and no
- * other clause (GROUP BY, HAVING, ORDER BY, LIMIT, DISTINCT, locking, windows, WITH,
- * select options or optimizer hints). Its cache key is the statement's shape with the
- * literal values left out (the digest), plus the current database and the settings that
- * change a statement's meaning (`sql_mode`, `time_zone`, `collation_connection` …, given
- * by the session), so two databases with a table `t` never share a plan. An entry also
+ * that is `col = key`, a conjunction of such equalities on distinct columns, or
+ * `col IN (keys…)`, each key a `?`, an integer or a string literal, and no other clause
+ * (GROUP BY, HAVING, ORDER BY, LIMIT, DISTINCT, locking, windows, WITH, select options or
+ * optimizer hints). Its cache key is the statement's shape with the literal values left
+ * out (the digest), plus the current database and the settings that change a
+ * statement's meaning (`sql_mode`, `time_zone`, `collation_connection` …, given by the
+ * session), so two databases with a table `t` never share a plan. An entry also
  * remembers the schema version it was planned at, and is used only at that version: a
  * plan made before an ALTER is re-planned and replaced after it.
  *
  * A plan holds the result columns (from `describeQuery`, so names and types are exactly
- * the full path's) and, per column, the row offset it reads. Running it evaluates the
- * keys; only whole numbers held exactly (a bound integer, a whole DOUBLE as mysql2 binds
- * JS numbers, an integer literal) take the fast path — anything needing a conversion (a
- * string, a fraction, NULL) goes to the planner, which applies MySQL's comparison rules.
- * Rows come back in handle order, as a range read of the primary key returns them.
+ * the full path's), per column the row offset it reads, and the access: the row handle
+ * (the clustered integer primary key) or a public unique index whose columns are exactly
+ * the WHERE's. Running it evaluates the keys; only values whose comparison with the
+ * column needs no conversion take the fast path — whole numbers held exactly (a bound
+ * integer, a whole DOUBLE as mysql2 binds JS numbers, an integer literal) for integer
+ * columns, strings for non-binary string columns — and anything else (a string against a
+ * number, a fraction, NULL) goes to the planner, which applies MySQL's comparison rules.
+ * A unique index narrows the rows to read, as the planner's index read does, and the
+ * WHERE is still evaluated on them. Rows come back in handle order, as the planner's
+ * reads return them.
  */
-import { type Expr, type Value, columnRef, evaluate } from "../../expr/mod.ts";
+import { type Expr, type Value, columnRef, evaluate, isTrue } from "../../expr/mod.ts";
+import { prefixNext } from "../../codec/mod.ts";
 import type { Expr as AstExpr, SelectQuery, TableExpr } from "../parser/ast.ts";
 import type { ColumnDef, SqlValue } from "../wire/session.ts";
 import { sqlValueOf, translate } from "../session/to_expr.ts";
-import { type ColumnInfo, type TableInfo, fieldTypeOf } from "../catalog/schema.ts";
-import { integralValue } from "../table/table.ts";
+import { type ColumnInfo, type IndexInfo, type TableInfo, fieldTypeOf }
+  from "../catalog/schema.ts";
+import { indexEntry, integralValue } from "../table/table.ts";
+import type { TranslateScope } from "../session/to_expr.ts";
 import { withRow } from "./compile.ts";
 import type { PlanEnv } from "./planner.ts";
 
@@ -39,10 +49,13 @@ export interface PointGetShape {
   readonly qualifier: string;
   /** The select list: one entry per item, or null for a lone `*`. */
   readonly fields: readonly { readonly column: string }[] | null;
-  /** The key column named in WHERE. */
-  readonly keyColumn: string;
-  /** The keys: `pk = k` has one, `pk IN (…)` one per list item. */
-  readonly keys: readonly AstExpr[];
+  /**
+   * The WHERE as key conditions on distinct columns (lower case): one per equality of a
+   * conjunction, or one with the list of `col IN (…)`.
+   */
+  readonly conds: readonly { readonly column: string; readonly keys: readonly AstExpr[] }[];
+  /** The WHERE itself, evaluated on the rows a unique index gives. */
+  readonly where: AstExpr;
   /** The digest: the shape with literal values left out. */
   readonly digest: string;
 }
@@ -55,6 +68,10 @@ interface PointGetPlan {
   readonly columns: readonly ColumnDef[];
   /** Per result column: the column reference evaluated on the table's row. */
   readonly outputs: readonly Expr[];
+  /** How rows are found: by handle, or by a unique index (`offsets`: per condition). */
+  readonly access:
+    | { readonly kind: "handle" }
+    | { readonly kind: "unique"; readonly index: IndexInfo; readonly offsets: readonly number[] };
 }
 
 /** The result of a query run on the fast path. */
@@ -105,41 +122,51 @@ export function pointGetShape(query: SelectQuery): PointGetShape | undefined {
   }
   const where = query.where;
   if (where === null) return undefined;
-  let keyColumn: string | undefined;
-  let keys: readonly AstExpr[];
-  if (where.kind === "binary" && where.op === "=") {
-    const left = names(where.left);
-    const right = names(where.right);
-    if (left !== undefined && isKey(where.right)) {
-      keyColumn = left;
-      keys = [where.right];
-    } else if (right !== undefined && isKey(where.left)) {
-      keyColumn = right;
-      keys = [where.left];
-    } else {
-      return undefined;
-    }
-  } else if (where.kind === "in" && !where.not && where.list.length > 0 &&
-    where.list.every(isKey)) {
-    keyColumn = names(where.operand);
-    keys = where.list;
+  const conds: { column: string; keys: readonly AstExpr[] }[] = [];
+  if (where.kind === "in") {
+    const column = names(where.operand);
+    if (where.not || column === undefined || where.list.length === 0 ||
+      !where.list.every(isKey)) return undefined;
+    conds.push({ column, keys: where.list });
   } else {
-    return undefined;
+    for (const conjunct of conjunctsOf(where)) {
+      if (conjunct.kind !== "binary" || conjunct.op !== "=") return undefined;
+      const left = names(conjunct.left);
+      const right = names(conjunct.right);
+      if (left !== undefined && isKey(conjunct.right)) {
+        conds.push({ column: left, keys: [conjunct.right] });
+      } else if (right !== undefined && isKey(conjunct.left)) {
+        conds.push({ column: right, keys: [conjunct.left] });
+      } else {
+        return undefined;
+      }
+    }
+    if (new Set(conds.map((c) => c.column)).size !== conds.length) return undefined;
   }
-  if (keyColumn === undefined) return undefined;
   const digest = [db ?? "", from.name.name.toLowerCase(), qualifier,
     fields === null ? "*" : fields.map((f, i) => `${f.column} ${query.fields[i]!.alias ?? ""}`)
       .join(","),
-    where.kind === "in" ? "in" : "=", keyColumn,
-    keys.map((k) => (k.kind === "param" ? "?" : "#")).join(","),
+    where.kind === "in" ? "in" : "=",
+    conds.map((c) => `${c.column}:${c.keys.map(keyKind).join(",")}`).join(";"),
     // Field names as written (case, spacing) are the result columns' names.
     query.fields.map((f) => f.alias ?? "").join(",")].join("\u0000");
-  return { db, table: from.name.name, qualifier, fields, keyColumn, keys, digest };
+  return { db, table: from.name.name, qualifier, fields, conds, where, digest };
 }
 
-/** `?` or an unsigned integer literal. */
+/** The conjuncts of an AND tree. */
+function conjunctsOf(e: AstExpr): AstExpr[] {
+  return e.kind === "binary" && e.op === "AND" ? [...conjunctsOf(e.left), ...conjunctsOf(e.right)]
+    : [e];
+}
+
+/** A key's kind in the digest: `?`, `#` (integer literal) or `'` (string literal). */
+function keyKind(e: AstExpr): string {
+  return e.kind === "param" ? "?" : e.kind === "int" ? "#" : "'";
+}
+
+/** `?`, an unsigned integer literal or a string literal without an introducer. */
 function isKey(e: AstExpr): boolean {
-  return e.kind === "param" || e.kind === "int";
+  return e.kind === "param" || e.kind === "int" || (e.kind === "string" && e.charset === null);
 }
 
 /**
@@ -161,21 +188,34 @@ function isExactKey(value: Value): boolean {
   }
 }
 
-/** A column a statement may name: public (not being added or dropped by online DDL). */
-function isPublic(column: ColumnInfo): boolean {
-  return column.state === undefined || column.state === "public";
+/** A column or index a statement may use: public (not being added or dropped). */
+function isPublic(item: { readonly state?: string }): boolean {
+  return item.state === undefined || item.state === "public";
 }
 
 /**
- * The plan of `shape` on `table`, or undefined when the table's primary key is not the
- * key column or a named column is not there (the planner then answers, errors included).
+ * The plan of `shape` on `table`, or undefined when its key columns are neither the
+ * clustered integer primary key nor exactly the columns of a public unique index, or a
+ * named column is not there (the planner then answers, errors included).
  */
 function planOf(env: PlanEnv, shape: PointGetShape, table: TableInfo, query: SelectQuery,
   fieldTexts: readonly (string | undefined)[] | null,
   describe: DescribeQuery): PointGetPlan | undefined {
-  if (table.pkHandle === null) return undefined;
-  const pk = table.columns[table.pkHandle]!;
-  if (pk.name.toLowerCase() !== shape.keyColumn || !isPublic(pk)) return undefined;
+  const offsetOf = (name: string): number => table.columns.findIndex((c) =>
+    isPublic(c) && c.name.toLowerCase() === name);
+  const keyOffsets = shape.conds.map((c) => offsetOf(c.column));
+  if (keyOffsets.some((o) => o < 0)) return undefined;
+  let access: PointGetPlan["access"];
+  if (keyOffsets.length === 1 && keyOffsets[0] === table.pkHandle) {
+    access = { kind: "handle" };
+  } else {
+    const index = table.indexes.find((i) => i.unique && isPublic(i) &&
+      i.columns.length === keyOffsets.length && i.columns.every((o) => keyOffsets.includes(o)));
+    if (index === undefined || !keyOffsets.every((o) => keyKindOf(table.columns[o]!))) {
+      return undefined;
+    }
+    access = { kind: "unique", index, offsets: keyOffsets };
+  }
   const offsets: number[] = [];
   if (shape.fields === null) {
     table.columns.forEach((c, offset) => {
@@ -183,8 +223,7 @@ function planOf(env: PlanEnv, shape: PointGetShape, table: TableInfo, query: Sel
     });
   } else {
     for (const field of shape.fields) {
-      const offset = table.columns.findIndex((c) =>
-        isPublic(c) && c.name.toLowerCase() === field.column);
+      const offset = offsetOf(field.column);
       if (offset < 0) return undefined;
       offsets.push(offset);
     }
@@ -195,7 +234,33 @@ function planOf(env: PlanEnv, shape: PointGetShape, table: TableInfo, query: Sel
     const column = table.columns[offset]!;
     return columnRef(offset, column.name, fieldTypeOf(column));
   });
-  return { schemaVersion: env.schema.version, table, columns, outputs };
+  return { schemaVersion: env.schema.version, table, columns, outputs, access };
+}
+
+/**
+ * What keys of a unique index's column can be looked up as they are: integers for an
+ * integer column, strings for a string column under a non-binary collation (its key is
+ * the collation's sort key, as the evaluator compares). Other columns: none (undefined).
+ */
+function keyKindOf(column: ColumnInfo): "int" | "string" | undefined {
+  if (column.type.kind === "int") return "int";
+  if (column.type.kind === "string" && !column.type.binaryCollation) return "string";
+  return undefined;
+}
+
+/**
+ * The value of `key` as column `column` stores it, for an index key; undefined when the
+ * comparison needs a conversion (the planner's), null when no row can hold it.
+ */
+function storedKey(column: ColumnInfo, key: Value): Value | undefined {
+  if (keyKindOf(column) === "string") {
+    return key !== null && key.kind === "string" ? key : undefined;
+  }
+  if (!isExactKey(key)) return undefined;
+  const n = integralValue(key);
+  if (n === undefined) return undefined;
+  if (!column.type.unsigned) return { kind: "int", value: n };
+  return n < 0n ? null : { kind: "uint", value: n };
 }
 
 /** `describeQuery` of `mod.ts`, passed in (it imports this file). */
@@ -213,6 +278,11 @@ export interface PointGetRunOptions {
   /** Plans kept at most. */
   readonly capacity: number;
   readonly describe: DescribeQuery;
+  /**
+   * The transaction reads the latest committed versions, not a snapshot: only a lookup
+   * of one key by handle may run on it (a unique index then row read would be two).
+   */
+  readonly latestRead?: boolean;
 }
 
 /** One session's point-get plans, least recently used first. */
@@ -246,14 +316,14 @@ export class PointGetCache {
       if (plan === undefined) return undefined;
       if (options.useCache) this.remember(cacheKey, plan, options.capacity);
     }
-    const pk = plan!.table.columns[plan!.table.pkHandle!]!;
-    const handles = this.handles(env, shape.keys, pk.type.kind === "int" && pk.type.unsigned);
-    if (handles === undefined) return undefined;
-    const rows = await Promise.all(handles.map((h) => env.getRow(plan!.table, h)));
+    if (options.latestRead === true && plan!.access.kind !== "handle") return undefined;
+    const rows = plan!.access.kind === "handle"
+      ? await this.byHandle(env, plan!, shape)
+      : await this.byUniqueIndex(env, plan!, plan!.access, shape);
+    if (rows === undefined) return undefined;
     const base = env.evalContext();
     const out: SqlValue[][] = [];
     for (const row of rows) {
-      if (row === null) continue;
       const ctx = withRow(base, row);
       out.push(plan!.outputs.map((e, i) => {
         const column = plan!.columns[i]!;
@@ -281,25 +351,86 @@ export class PointGetCache {
     }
   }
 
-  /**
-   * The distinct handles the keys name, ascending; undefined when a key is not a whole
-   * number held exactly (`isExactKey`) or is past BIGINT (the planner converts and
-   * compares it).
-   */
-  private handles(env: PlanEnv, keys: readonly AstExpr[], unsigned: boolean):
-    bigint[] | undefined {
+  /** The rows whose handles the keys name, in handle order; undefined: ask the planner. */
+  private async byHandle(env: PlanEnv, plan: PointGetPlan, shape: PointGetShape):
+    Promise<(readonly Value[])[] | undefined> {
+    const pk = plan.table.columns[plan.table.pkHandle!]!;
     const scope = env.scope("where clause");
     const ctx = env.evalContext();
     const found = new Set<bigint>();
-    for (const key of keys) {
-      const value: Value = evaluate(translate(key, scope), ctx);
-      if (!isExactKey(value)) return undefined;
-      const handle = integralValue(value);
-      // Outside BIGINT's range: no row has it, but let the planner say so.
-      if (handle === undefined) return undefined;
-      // A negative key names no row of an unsigned key (its handles are its values).
-      if (!(unsigned && handle < 0n)) found.add(handle);
+    for (const key of shape.conds[0]!.keys) {
+      const value = storedKey(pk, evaluate(translate(key, scope), ctx));
+      if (value === undefined) return undefined;
+      // Handles are the key's values as signed 64-bit integers.
+      const handle = value === null ? undefined : integralValue(value);
+      if (value !== null && handle === undefined) return undefined;
+      if (handle !== undefined) found.add(handle);
     }
-    return [...found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const handles = [...found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const rows = await Promise.all(handles.map((h) => env.getRow(plan.table, h)));
+    return rows.filter((row) => row !== null);
   }
+
+  /**
+   * The rows of the unique index entries the keys name that satisfy the WHERE, in handle
+   * order; undefined: ask the planner.
+   */
+  private async byUniqueIndex(env: PlanEnv, plan: PointGetPlan,
+    access: Extract<PointGetPlan["access"], { kind: "unique" }>, shape: PointGetShape):
+    Promise<(readonly Value[])[] | undefined> {
+    const readIndex = env.readIndex;
+    if (readIndex === undefined) return undefined;
+    const table = plan.table;
+    const scope = env.scope("where clause");
+    const ctx = env.evalContext();
+    // One tuple of key values per lookup: the IN list's items, or the equalities'.
+    const tuples: Value[][] = [];
+    const evaluated = shape.conds.map((c) => c.keys.map((k) => evaluate(translate(k, scope),
+      ctx)));
+    if (shape.conds.length === 1) {
+      for (const value of evaluated[0]!) tuples.push([value]);
+    } else {
+      tuples.push(evaluated.map((values) => values[0]!));
+    }
+    const ranges: { start: Uint8Array; end: Uint8Array }[] = [];
+    for (const tuple of tuples) {
+      const values: Value[] = table.columns.map(() => null);
+      let possible = true;
+      for (let i = 0; i < tuple.length; i++) {
+        const column = table.columns[access.offsets[i]!]!;
+        const stored = storedKey(column, tuple[i]!);
+        if (stored === undefined) return undefined;
+        if (stored === null) possible = false;
+        values[access.offsets[i]!] = stored;
+      }
+      if (!possible) continue;
+      const key = indexEntry(table, access.index, { values, handle: 0n }).key;
+      ranges.push({ start: key, end: prefixNext(key) });
+    }
+    const byHandle = new Map<bigint, readonly Value[]>();
+    for (const range of ranges) {
+      const read = await readIndex.call(env, table, access.index, range);
+      read.handles.forEach((h, i) => byHandle.set(h, read.rows[i]!));
+    }
+    // The index narrows; the WHERE decides, as on the planner's index read.
+    const where = translate(shape.where, rowScope(scope, table, shape.qualifier));
+    return [...byHandle].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, row]) => row)
+      .filter((row) => isTrue(evaluate(where, withRow(ctx, row)), ctx.warn) === true);
+  }
+}
+
+/** `scope` resolving the public columns of `table` (qualified by `qualifier`) on its row. */
+function rowScope(scope: TranslateScope, table: TableInfo, qualifier: string): TranslateScope {
+  return {
+    ...scope,
+    column: (name, table_) => {
+      if (table_ !== null && table_.toLowerCase() !== qualifier) return undefined;
+      const offset = table.columns.findIndex((c) => isPublic(c) &&
+        c.name.toLowerCase() === name.toLowerCase());
+      if (offset < 0) return undefined;
+      const column = table.columns[offset]!;
+      return columnRef(offset, column.name, fieldTypeOf(column));
+    },
+  };
 }

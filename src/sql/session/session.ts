@@ -787,24 +787,26 @@ export class SqlSession implements Session {
       case "values":
       {
         const texts = queryItemTexts(parsed.text, statement);
-        const fastPath = async (open: OpenTxn): Promise<StatementResult | undefined> => {
+        const fastPath = async (open: OpenTxn, latestRead: boolean):
+          Promise<StatementResult | undefined> => {
           if (statement.kind !== "select") return undefined;
           const fast = await this.pointGets.tryRun(planEnvOf(this.dmlContext(storage, open,
-            run)), statement, this.pointGetOptions(texts, run.params !== null));
+            run)), statement, { ...this.pointGetOptions(texts, run.params !== null),
+            latestRead });
           this.planFromCache = fast?.fromCache ?? false;
           return fast === undefined ? undefined
             : resultSet(fast.columns, fast.rows, run.diagnostics.length);
         };
         // One key: read its latest committed version, no start ts (TiDB's max-ts PointGet).
-        const oneKey = statement.kind === "select" &&
-          pointGetShape(statement)?.keys.length === 1;
+        const shape = statement.kind === "select" ? pointGetShape(statement) : undefined;
+        const oneKey = shape?.conds.length === 1 && shape.conds[0]!.keys.length === 1;
         return this.withTxn(storage, async (open) => {
-          const fast = await fastPath(open);
+          const fast = await fastPath(open, false);
           if (fast !== undefined) return fast;
           const out = await executeQuery(planEnvOf(this.dmlContext(storage, open, run)),
             statement, texts);
           return resultSet(out.columns, out.rows, run.diagnostics.length);
-        }, oneKey ? fastPath : undefined);
+        }, oneKey ? (open) => fastPath(open, true) : undefined);
       }
       case "createView":
         await this.implicitCommit();
