@@ -330,7 +330,14 @@ export const limits = {
    * Attempts one KV client request makes (re-routing after not-leader, epoch and
    * shard errors, backing off on busy stores) before `CLIENT:Route:RetriesExhausted`.
    */
-  clientKvAttemptsMax: 20,
+  clientKvAttemptsMax: 100,
+  /**
+   * Milliseconds one KV client request may sleep between attempts in all: long enough to
+   * wait out the election of a new shard's leader after a split or a leader's crash
+   * (inserts right after a split failed after 20 quick attempts), short enough that a
+   * dead cluster fails the request in seconds.
+   */
+  clientKvBackoffBudgetMs: 10_000,
   /** Backoff between KV client attempts: doubles (with jitter) from the minimum to the max. */
   clientKvBackoffMsMin: 2,
   clientKvBackoffMsMax: 1_000,

@@ -7,7 +7,8 @@
  * Delays double from `baseMs` up to `capMs`; each is drawn uniformly from the upper half of
  * the current step ("equal jitter"), so concurrent clients spread out but none retries
  * faster than half the step. `next()` returns `null` once `attemptsMax` delays were handed
- * out: the caller must then give up with a typed error.
+ * out, or `totalMsMax` milliseconds of them: the caller must then give up with a typed
+ * error.
  */
 import type { Random } from "../env/mod.ts";
 
@@ -19,6 +20,12 @@ export interface BackoffOptions {
   readonly capMs: number;
   /** Delays handed out at most. */
   readonly attemptsMax: number;
+  /**
+   * Milliseconds of delay handed out at most (absent: no bound but `attemptsMax`): a
+   * budget in time, as TiKV's client gives each request, so waiting out an election
+   * does not depend on how many quick failures came first.
+   */
+  readonly totalMsMax?: number;
 }
 
 /** One retry loop's backoff state; see the file comment. */
@@ -46,6 +53,9 @@ export class Backoff {
   /** The next delay in milliseconds, or null when the bound is reached. */
   next(): number | null {
     if (this.attempts >= this.options.attemptsMax) return null;
+    if (this.options.totalMsMax !== undefined && this.totalMs >= this.options.totalMsMax) {
+      return null;
+    }
     const step = Math.min(
       this.options.capMs,
       this.options.baseMs * 2 ** Math.min(this.attempts, 30),

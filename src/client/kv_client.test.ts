@@ -38,6 +38,14 @@ test("Backoff doubles up to its cap and stops after attemptsMax", opts, () => {
   assert.equal(backoff.attemptsUsed, 5);
 });
 
+test("Backoff stops once its time budget is handed out", opts, () => {
+  const backoff = new Backoff(half, { baseMs: 10, capMs: 50, attemptsMax: 100, totalMsMax: 60 });
+  const delays = [];
+  for (let d = backoff.next(); d !== null; d = backoff.next()) delays.push(d);
+  assert.deepEqual(delays, [7.5, 15, 30, 37.5]);
+  assert.equal(backoff.totalDelayMs, 90);
+});
+
 test("groupKeysByShard groups keys by the shard holding each", opts, async () => {
   const shards = [shard(1, "", "m"), shard(2, "m", "")];
   const located: string[] = [];
@@ -201,6 +209,28 @@ test("KvClient backs off on serverIsBusy and gives up with a typed error", opts,
   );
   assert.equal(calls.length, 5, "one try and four retries");
   assert.equal(kv.stats.serverBusy, 5);
+});
+
+test("KvClient waits out a shard without a leader within its time budget", opts, async () => {
+  // A new shard electing its first leader after a split answers notLeader without a hint.
+  const s1 = shard(1, "", "");
+  const router = new FakeRouter([{ shard: s1, leader: s1.peers[0] as PeerMeta }]);
+  let leaderless = 40;
+  const noLeader = (): KvReply => (leaderless-- > 0
+    ? { routeError: { kind: "notLeader", shardId: 1 } } : {});
+  const client = (budgetMs: number): KvClient => new KvClient(createNodeEnv(), {
+    router,
+    transport: { call: () => Promise.resolve(noLeader()), close: () => Promise.resolve() },
+    backoffMsMin: 1, backoffMsMax: 2, backoffBudgetMs: budgetMs,
+  });
+  // 40 failures are more attempts than a count of 20 allowed, well inside 1 s of sleep.
+  const [served] = await client(1_000).sendKeys([b("k")], "kv.Get", () => ({}));
+  assert.equal(served?.reply.routeError, undefined);
+  assert.equal(leaderless, -1);
+  // Leaderless for good: the budget ends it, with the time slept in the message.
+  leaderless = Infinity;
+  await assert.rejects(client(50).sendKeys([b("k")], "kv.Get", () => ({})), (e: unknown) =>
+    hasErrorCode(e, ErrorCode.ClientRouteRetriesExhausted) && /ms of backoff/.test(e.message));
 });
 
 test("KvClient marks exhaustion ambiguous after a lost reply", opts, async () => {

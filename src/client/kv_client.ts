@@ -15,7 +15,8 @@
  *   backoff; `serverIsBusy`: retry after a backoff.
  * Transport failures (connect refused, connection lost, deadline) drop the store's address
  * and the route and retry after a backoff. Every request's attempts are bounded
- * (`attemptsMax`, backoff from `limits.clientKvBackoffMs{Min,Max}`); past the bound it fails
+ * (`attemptsMax`, backoff from `limits.clientKvBackoffMs{Min,Max}`, at most
+ * `limits.clientKvBackoffBudgetMs` of sleep in all); past the bound it fails
  * with `CLIENT:Route:RetriesExhausted`, the last error as cause, `ambiguous` when some
  * attempt may have reached the store (so a commit's caller knows it cannot tell): a lost
  * reply, or `staleCommand`, a write the store had proposed when its leadership ended,
@@ -131,6 +132,8 @@ export interface KvClientOptions {
   readonly transport: StoreTransport;
   /** Default `limits.clientKvAttemptsMax`. */
   readonly attemptsMax?: number;
+  /** Milliseconds of backoff one request may sleep; default `limits.clientKvBackoffBudgetMs`. */
+  readonly backoffBudgetMs?: number;
   /** Defaults `limits.clientKvBackoffMs{Min,Max}`. */
   readonly backoffMsMin?: number;
   readonly backoffMsMax?: number;
@@ -240,6 +243,8 @@ export async function groupKeysByShard(
 /** Shared retry state of one request (and the groups it splits into). */
 interface Attempts {
   readonly backoff: Backoff;
+  /** Retries sent at once (a new route to try), counted against `attemptsMax` too. */
+  immediate: number;
   ambiguous: boolean;
   lastError: unknown;
 }
@@ -250,6 +255,7 @@ export class KvClient {
   private readonly router: ShardRouter;
   private readonly transport: StoreTransport;
   private readonly attemptsMax: number;
+  private readonly backoffBudgetMs: number;
   private readonly backoffMsMin: number;
   private readonly backoffMsMax: number;
   private readonly concurrencyMax: number;
@@ -270,6 +276,7 @@ export class KvClient {
     this.router = options.router;
     this.transport = options.transport;
     this.attemptsMax = options.attemptsMax ?? limits.clientKvAttemptsMax;
+    this.backoffBudgetMs = options.backoffBudgetMs ?? limits.clientKvBackoffBudgetMs;
     this.backoffMsMin = options.backoffMsMin ?? limits.clientKvBackoffMsMin;
     this.backoffMsMax = options.backoffMsMax ?? limits.clientKvBackoffMsMax;
     this.concurrencyMax = options.concurrencyMax ?? limits.clientKvConcurrencyMax;
@@ -317,7 +324,9 @@ export class KvClient {
         baseMs: this.backoffMsMin,
         capMs: this.backoffMsMax,
         attemptsMax: this.attemptsMax,
+        totalMsMax: this.backoffBudgetMs,
       }),
+      immediate: 0,
       ambiguous: false,
       lastError: undefined,
     };
@@ -472,15 +481,22 @@ export class KvClient {
     }
   }
 
-  /** Counts an immediate retry against the bound (no sleep). */
+  /**
+   * Counts an immediate retry against the attempt bound (no sleep, and the backoff's
+   * step and time budget stay as they are).
+   */
   private countRetry(attempts: Attempts): void {
     this.counters.retries++;
-    if (attempts.backoff.next() === null) throw this.exhausted(attempts);
+    attempts.immediate++;
+    if (attempts.immediate + attempts.backoff.attemptsUsed > this.attemptsMax) {
+      throw this.exhausted(attempts);
+    }
   }
 
   private async backOff(attempts: Attempts): Promise<void> {
     this.counters.retries++;
-    const delay = attempts.backoff.next();
+    const delay = attempts.immediate + attempts.backoff.attemptsUsed >= this.attemptsMax ? null
+      : attempts.backoff.next();
     if (delay === null) throw this.exhausted(attempts);
     await this.env.timers.sleep(delay);
   }
@@ -488,7 +504,8 @@ export class KvClient {
   private exhausted(attempts: Attempts): TesseraError {
     return new TesseraError(
       ErrorCode.ClientRouteRetriesExhausted,
-      `KV request failed after ${attempts.backoff.attemptsUsed} retries: ` +
+      `KV request failed after ${attempts.backoff.attemptsUsed + attempts.immediate} ` +
+        `retries (${Math.round(attempts.backoff.totalDelayMs)} ms of backoff): ` +
         describeError(attempts.lastError),
       { cause: attempts.lastError, ambiguous: attempts.ambiguous },
     );

@@ -268,6 +268,10 @@ export const ER = {
     "Statement aborted because lock(s) could not be acquired immediately and NOWAIT is set."),
   /** TiDB's error for a transaction past its size limits (keys or bytes buffered). */
   TXN_TOO_LARGE: spec("ER_TXN_TOO_LARGE", 8004, "HY000", "Transaction is too large, size: %d"),
+  // TiDB's: a pessimistic lock was gone at prewrite (it expired and was resolved); the
+  // transaction is rolled back.
+  LOCK_EXPIRE: spec("ER_LOCK_EXPIRE", 8229, "HY000", "TTL manager has timed out, pessimistic " +
+    "locks may expire, please commit or rollback this transaction"),
   INVALID_JSON_TEXT: spec(
     "ER_INVALID_JSON_TEXT", 3140, "22032",
     "Invalid JSON text: \"%s\" at position %u in value for column '%s'."),

@@ -49,6 +49,7 @@ test("storageError() maps storage failures to MySQL's errors and passes others t
       [ErrorCode.KvTxnDeadlock, 1213, /^Deadlock found when trying to get lock/],
       [ErrorCode.KvTxnLockWaitTimeout, 1205, /^Lock wait timeout exceeded/],
       [ErrorCode.ClientTxnLockResolveTimeout, 1205, /^Lock wait timeout exceeded/],
+      [ErrorCode.KvTxnPessimisticLockNotFound, 8229, /^TTL manager has timed out/],
     ];
     for (const [code, errno, message] of cases) {
       const mapped = storageError(new TesseraError(code, "boom"), 42n);

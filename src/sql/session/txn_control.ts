@@ -142,6 +142,8 @@ export function storageError(error: unknown, startTs: bigint): unknown {
       return mysqlError(ER.WRITE_CONFLICT, [startTs, 0, 0, error.message]);
     case ErrorCode.KvTxnDeadlock:
       return mysqlError(ER.LOCK_DEADLOCK);
+    case ErrorCode.KvTxnPessimisticLockNotFound:
+      return mysqlError(ER.LOCK_EXPIRE);
     case ErrorCode.KvTxnLockWaitTimeout:
     case ErrorCode.ClientTxnLockResolveTimeout:
       return mysqlError(ER.LOCK_WAIT_TIMEOUT);
