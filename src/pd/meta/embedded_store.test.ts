@@ -106,6 +106,61 @@ test("EmbeddedMetaStore cuts a torn log tail and keeps what came before", opts, 
   }
 });
 
+test("EmbeddedMetaStore: a lease whose expiry began cannot be renewed, even on a slow disk",
+  opts, async () => {
+    // Disk syncs wait on `gate` while it is set: the expiry's log writes then take as long
+    // as the test wants, as an fsync under load may. A keepAlive in that window used to
+    // succeed (the lease left the table only after its keys' deletion was logged), so its
+    // holder believed it kept keys that were being deleted.
+    let gate: Promise<void> | undefined;
+    let release = (): void => {};
+    let gatedSyncs = 0;
+    type Fn = (...args: unknown[]) => unknown;
+    const gated = <T extends object>(target: T, wrap: (name: string, fn: Fn) =>
+      Fn | undefined): T => new Proxy(target, {
+      get(t, name) {
+        const value = Reflect.get(t, name) as unknown;
+        if (typeof value !== "function") return value;
+        const bound = (value as Fn).bind(t);
+        return wrap(String(name), bound) ?? bound;
+      },
+    });
+    const slowFs = gated(env.fs, (name, fn) => name !== "open" ? undefined
+      : async (...args: unknown[]) => gated(await fn(...args) as object, (method, call) =>
+        method !== "sync" ? undefined : async () => {
+          if (gate !== undefined) {
+            gatedSyncs++;
+            await gate;
+          }
+          return call();
+        }));
+    const store = await EmbeddedMetaStore.open({ ...env, fs: slowFs }, { dir: freshDir() });
+    try {
+      const lease = await store.grantLease(200);
+      await store.put("/leased", v("x"), { leaseId: lease.leaseId });
+      gate = new Promise((resolve) => {
+        release = resolve;
+      });
+      const deadline = performance.now() + 15_000;
+      while (gatedSyncs === 0) {
+        assert.ok(performance.now() < deadline, "the lease never began to expire");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await assert.rejects(store.keepAlive(lease.leaseId), (e: unknown) =>
+        hasErrorCode(e, ErrorCode.PdMetaLeaseNotFound));
+      gate = undefined;
+      release();
+      while ((await store.get("/leased")) !== undefined) {
+        assert.ok(performance.now() < deadline, "the leased key was never deleted");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } finally {
+      gate = undefined;
+      release();
+      await store.close();
+    }
+  });
+
 test(
   "EmbeddedMetaStore compacts its log into a snapshot and recovers from both",
   opts,

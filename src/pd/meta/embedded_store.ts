@@ -353,6 +353,10 @@ export class EmbeddedMetaStore implements MetaStore {
   private async dropLease(leaseId: LeaseId): Promise<void> {
     const lease = this.leases.get(leaseId);
     if (lease === undefined) return;
+    // Gone for keepAlive and put at once, before the log writes wait on the disk: a lease
+    // whose keys are being deleted must not be renewed (its holder would believe it still
+    // held them). A crash before the drop is logged brings it back, to expire again.
+    this.applyDrop(leaseId);
     const rev = this.revision + 1;
     const dels = [...lease.keys].sort();
     if (dels.length > 0) {
@@ -360,7 +364,6 @@ export class EmbeddedMetaStore implements MetaStore {
       this.applyTxn(rev, [], dels);
     }
     await this.append({ t: "drop", seq: this.seq + 1, id: leaseId });
-    this.applyDrop(leaseId);
   }
 
   /** (Re)starts a lease's expiry timer for its full TTL. */
