@@ -57,6 +57,8 @@ export interface CommitOptions {
   /** Fresh TSO min commit ts for 1PC and async commit. */
   readonly linearizable: boolean;
   readonly lockTtlMs: number;
+  /** Give up the prewrite at once on a live lock (`TxnOptions.failOnLiveLocks`). */
+  readonly failOnLiveLocks: boolean;
 }
 
 /** What the committer needs from its surroundings. */
@@ -288,7 +290,8 @@ async function prewrite(
       return { kind: "ok", minCommitTs: maxMinCommitTs, onePcCommitTs, fellBack };
     }
     const resolved = await ctx.resolver.resolve(locks, 0n as Timestamp);
-    const delay = backoff.next();
+    const delay = input.options.failOnLiveLocks && resolved.msBeforeExpired > 0 ? null
+      : backoff.next();
     if (delay === null) {
       return {
         kind: "failed",

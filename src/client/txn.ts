@@ -78,6 +78,13 @@ export interface TxnOptions {
   readonly enableAsyncCommit?: boolean;
   /** A fresh TSO min commit ts for 1PC and async commit (default true). */
   readonly linearizable?: boolean;
+  /**
+   * The prewrite gives up at once (keyIsLocked) on a live lock of another transaction
+   * instead of waiting for it to end or expire: for an autocommit statement's optimistic
+   * first attempt, which the SQL layer reruns pessimistically, waiting on the lock then
+   * with its lock wait timeout. Default false.
+   */
+  readonly failOnLiveLocks?: boolean;
   /** Write buffer bounds (defaults `limits.txnBuffer{Bytes,Keys}Max`). */
   readonly bufferBytesMax?: number;
   readonly bufferKeysMax?: number;
@@ -478,6 +485,7 @@ export class Transaction {
       enableAsyncCommit: this.options.enableAsyncCommit ?? true,
       linearizable: this.options.linearizable ?? true,
       lockTtlMs: this.lockTtlMs(),
+      failOnLiveLocks: this.options.failOnLiveLocks ?? false,
     };
   }
 

@@ -176,6 +176,24 @@ describe("pessimistic transactions (the default)", { timeout: 60_000 }, () => {
         [{ id: 1, n: 0 }, { id: 2, n: 5 }]);
     });
 
+  // Its first, optimistic attempt used to wait on the lock at prewrite for the whole
+  // backoff (about 34 s, the holder's heartbeats keeping the lock alive) before the
+  // pessimistic rerun that honours the timeout: the test's own deadline catches that.
+  it("answers 1205 to an autocommit UPDATE of a locked row after the lock wait timeout",
+    { timeout: 25_000 }, async () => {
+      const a = await node.connect("test");
+      const b = await node.connect("test");
+      const t = await counterTable(a, [1]);
+      await b.query("SET SESSION innodb_lock_wait_timeout = 1");
+      await a.query("BEGIN");
+      await a.query(`SELECT n FROM ${t} WHERE id = 1 FOR UPDATE`);
+      await rejects(b.query(`UPDATE ${t} SET n = n + 1 WHERE id = 1`), 1205,
+        /^Lock wait timeout exceeded; try restarting transaction$/);
+      await a.query(`UPDATE ${t} SET n = 7 WHERE id = 1`);
+      await a.query("COMMIT");
+      assert.deepEqual(await rows(b, `SELECT id, n FROM ${t}`), [{ id: 1, n: 7 }]);
+    });
+
   it("fails a locking read with NOWAIT at once with 3572 while the row is locked", async () => {
     const a = await node.connect("test");
     const b = await node.connect("test");

@@ -347,11 +347,12 @@ export class TxnControl {
   }
 
   private async openWith(characteristics: TxnCharacteristics,
-    startTs?: Timestamp): Promise<OpenTxn> {
+    startTs?: Timestamp, failOnLiveLocks = false): Promise<OpenTxn> {
     const pessimistic = characteristics.mode === "pessimistic";
     const options = {
       pessimistic,
       ...(pessimistic ? { lockTtlMs: limits.sqlPessimisticLockTtlMs } : {}),
+      ...(failOnLiveLocks ? { failOnLiveLocks } : {}),
     };
     const txn = startTs === undefined ? await this.storage.client.begin(options)
       : await this.storage.client.beginAt(startTs, options);
@@ -441,7 +442,11 @@ export class TxnControl {
     const access = run.access.kind === "lockingRead" ? readAccess : run.access;
     let mode: TxnMode = "optimistic";
     for (let attempt = 0; ; attempt++) {
-      const open = await this.openWith({ ...chars, mode });
+      // In pessimistic mode the optimistic first attempt must not wait on another
+      // transaction's lock (that could be as long as the lock's TTL): it fails at once and
+      // the pessimistic rerun waits, bounded by innodb_lock_wait_timeout.
+      const open = await this.openWith({ ...chars, mode }, undefined,
+        mode === "optimistic" && chars.mode === "pessimistic");
       this.openTxn = open;
       try {
         const result = await this.inTxn(open, { ...run, access });
