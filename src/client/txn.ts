@@ -277,6 +277,10 @@ export class Transaction {
       reverse,
       readTs: this.readTsOf(options),
     });
+    // Nothing of ours in the range (a read-only transaction): the snapshot as it is.
+    if (buffered.length === 0) {
+      return snapshot.length > limit ? snapshot.slice(0, limit) : snapshot;
+    }
     const mine = new Map(buffered.map((e) => [hexOf(e.key), e.op]));
     const merged: KvPair[] = [];
     for (const pair of snapshot) {

@@ -24,7 +24,9 @@
  * interval the node asks PD about the stores its shards have peers on and wakes the groups
  * with a peer on a store PD no longer reports `up` (TiKV's awakened regions); a Raft
  * message that cannot be delivered does the same at once (at most once a second per
- * store) and refreshes that store's address.
+ * store) and refreshes that store's address. The transport, store, detector, scheduler,
+ * KV service and this liveness round are assembled by `openKvNode` / `startStoreWork`
+ * (src/kv/server/kv_node.ts), which the simulator runs too.
  *
  * Address stability: PD refuses a store that comes back at another address, so the bound
  * RPC address is recorded in `store.json`; when `--addr` asks for port 0 on a restart, the
@@ -51,31 +53,22 @@ import {
 import { PdClient } from "../client/mod.ts";
 import { type Env, createNodeEnv } from "../env/mod.ts";
 import {
-  CoprocessorRegistry,
-  ForwardingDeadlockService,
-  KvService,
+  type KvService,
   LmdbEngine,
-  LocalDeadlockService,
-  MultiRaftStore,
-  PdWorker,
-  RaftShardOperations,
-  RpcRaftTransport,
+  type MultiRaftStore,
+  type PdWorker,
+  type RpcRaftTransport,
   type ShardContext,
   type StoreShards,
-  TxnScheduler,
+  type TxnScheduler,
   type WriteOp,
-  serveRaft,
+  openKvNode,
+  startStoreWork,
   wholeKeySpaceShard,
 } from "../kv/mod.ts";
-import {
-  type DetectReply,
-  KvMethod,
-  type ShardMeta,
-  type StoreInfoReply,
-  type StoreMeta,
-} from "../proto/mod.ts";
+import type { ShardMeta, StoreMeta } from "../proto/mod.ts";
 import { type RaftOptions, defaultRaftOptions } from "../raft/mod.ts";
-import { RpcClient, RpcServer } from "../rpc/mod.ts";
+import type { RpcServer } from "../rpc/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import {
   type ConfigOf,
@@ -342,48 +335,15 @@ async function startKv(
   }
   const storeId = ident.storeId;
 
-  // Raft transport: store addresses come from PD, looked up on first use and refreshed
-  // by the liveness check and after failed deliveries.
-  const addresses = new Map<number, { host: string; port: number }>();
-  const lookups = new Set<number>();
-  const storeRef: { current: MultiRaftStore | undefined } = { current: undefined };
-  const learnStore = (info: StoreInfoReply): void => {
-    const parsed = splitAddress(info.address);
-    if (typeof parsed !== "string") addresses.set(info.id, parsed);
-    if (info.state !== "up") storeRef.current?.storeUnreachable(info.id);
-  };
-  const lookUp = (id: number): void => {
-    if (lookups.has(id)) return;
-    lookups.add(id);
-    pd.invalidateStore(id);
-    pd.getStore(id)
-      .then(learnStore, (error: unknown) => {
-        logger.debug({ storeId: id, err: describeError(error) }, "store lookup failed");
-      })
-      .finally(() => lookups.delete(id));
-  };
-  const lastUnreachable = new Map<number, number>();
-  const transport = new RpcRaftTransport(env, {
-    logger,
-    addressOf: (id) => {
-      const known = addresses.get(id);
-      if (known === undefined) lookUp(id);
-      return known;
-    },
-    onUnreachable: (id) => {
-      const now = env.clock.monotonicMs();
-      if (now - (lastUnreachable.get(id) ?? -Infinity) < unreachableWakeIntervalMs) return;
-      lastUnreachable.set(id, now);
-      storeRef.current?.storeUnreachable(id);
-      lookUp(id);
-    },
-  });
-  lifecycle.onStop("raft-transport", () => transport.close());
-  const store = await MultiRaftStore.open({
+  // The serving core, as the simulator assembles it too (src/kv/server/kv_node.ts).
+  const timedRef: { current?: TimedStoreShards } = {};
+  const node = await openKvNode({
     env,
     engine,
+    pd,
+    clusterId,
     storeId,
-    transport,
+    logger,
     raft: raftOptionsOf(config),
     logGcCountMax: config.logGcCountMax,
     onFatal: (error) => {
@@ -393,58 +353,11 @@ async function startKv(
         throw error;
       });
     },
+    onStop: (name, stop) => lifecycle.onStop(name, stop),
+    schedulerShards: (shards) => (timedRef.current = new TimedStoreShards(shards)),
   });
-  storeRef.current = store;
-  lifecycle.onStop("store", () => store.close());
-  const timed = new TimedStoreShards(store);
-
-  // The cluster's deadlock detector runs on the leader of the first shard.
-  const local = new LocalDeadlockService(env.clock);
-  const isDetector = (): boolean =>
-    store.shards().some((s) => s.isLeader && s.shard.startKey.length === 0);
-  const detectorClients = new Map<string, RpcClient>();
-  lifecycle.onStop("detector-clients", async () => {
-    await Promise.all([...detectorClients.values()].map((c) => c.close()));
-  });
-  const deadlock = new ForwardingDeadlockService({
-    local,
-    isDetector,
-    forward: async (entry) => {
-      const route = await pd.getShardByKey(new Uint8Array(0));
-      const leaderStore = route?.leader?.storeId;
-      if (leaderStore === undefined) return { result: { kind: "notDetector" } };
-      const target = (await pd.getStore(leaderStore)).address;
-      let client = detectorClients.get(target);
-      if (client === undefined) {
-        const where = address(target, "detector");
-        client = new RpcClient(env, { ...where, logger });
-        detectorClients.set(target, client);
-      }
-      return (await client.call(KvMethod.detect, { header: { clusterId }, entry })) as DetectReply;
-    },
-    onError: (error) => logger.warn({ err: error }, "deadlock detector call failed"),
-  });
-  const scheduler = new TxnScheduler({
-    store: timed,
-    clock: env.clock,
-    timers: env.timers,
-    deadlock,
-    coprocessor: new CoprocessorRegistry(),
-    onBackgroundError: (message) => logger.warn({}, message),
-    // Each new shard leadership syncs max read ts from the TSO before async commit / 1PC.
-    maxTsSource: () => pd.getTimestamp(),
-  });
-  lifecycle.onStop("scheduler", () => Promise.resolve(scheduler.close()));
-  const operations = new RaftShardOperations({ store, allocIds: (n) => pd.allocIds(n) });
-  const service = new KvService({
-    clusterId: () => clusterId,
-    scheduler,
-    operations,
-    detector: { local, isDetector },
-  });
-  const rpc = new RpcServer(env, { logger });
-  service.register(rpc);
-  serveRaft(rpc, (envelopes) => store.receive(envelopes));
+  const { store, transport, scheduler, service, rpc } = node;
+  const timed = timedRef.current ?? new TimedStoreShards(store);
   const bound = await listenRpc(rpc, parts.rpcAddress, ident, identPath);
   lifecycle.onStop("rpc", () => rpc.close());
   const boundText = `${bound.host}:${bound.port}`;
@@ -481,35 +394,15 @@ async function startKv(
   }
   await pd.putStore(storeMeta);
 
-  const worker = new PdWorker({
+  // PD heartbeats and operator steps, and the liveness round of our shards' peer stores.
+  workerRef.current = startStoreWork(node, {
+    env,
     pd,
-    timers: env.timers,
-    storeId,
-    store,
-    operations,
     logger,
     storeHeartbeatIntervalMs: config.storeHeartbeatInterval,
     shardHeartbeatIntervalMs: config.shardHeartbeatInterval,
     storeStats: () => storeStats(dataDir, engine),
-    shardStats: (shard) => store.shardStats(shard.id, env.clock.monotonicMs()),
-    pendingPeerIds: (shard) => store.pendingPeerIds(shard.id),
-    onGcSafePoint: (safePoint) => scheduler.observeGcSafePoint(safePoint),
-  });
-  workerRef.current = worker;
-  worker.start();
-  lifecycle.onStop("pd-worker", () => worker.stop());
-
-  // Liveness of the stores our shards have peers on, as PD sees it.
-  let livenessRound: Promise<void> | undefined;
-  const liveness = env.timers.setInterval(config.storeHeartbeatInterval, () => {
-    if (livenessRound !== undefined) return;
-    livenessRound = checkPeerStores(store, pd, learnStore, logger).finally(() => {
-      livenessRound = undefined;
-    });
-  });
-  lifecycle.onStop("liveness", async () => {
-    liveness.cancel();
-    await livenessRound;
+    onStop: (name, stop) => lifecycle.onStop(name, stop),
   });
   lifecycle.onStop("transfer-leaders", () =>
     transferLeadersAway(env, store, { timeoutMs: config.leaderTransferTimeout, logger }),
@@ -525,9 +418,6 @@ async function startKv(
     })}\n`,
   );
 }
-
-/** Wakes of groups after failed deliveries to one store, at most one per this interval. */
-const unreachableWakeIntervalMs = 1_000;
 
 /** Raft tunables from the `[raft]` options; clock drift scales with the tick. */
 function raftOptionsOf(config: ConfigOf<typeof kvConfig>): Partial<RaftOptions> {
@@ -611,27 +501,6 @@ async function bootstrapCluster(parts: {
     logger.info({}, "another store bootstrapped the cluster first");
   }
   await writeIdent(identPath, { ...ident, bootstrapShard: undefined });
-}
-
-/** Asks PD about every store our shards have peers on; wakes groups of stores not up. */
-async function checkPeerStores(
-  store: MultiRaftStore,
-  pd: PdClient,
-  learn: (info: StoreInfoReply) => void,
-  logger: Logger,
-): Promise<void> {
-  const ids = new Set<number>();
-  for (const { shard } of store.shards()) {
-    for (const p of shard.peers) if (p.storeId !== store.storeId) ids.add(p.storeId);
-  }
-  for (const id of ids) {
-    pd.invalidateStore(id);
-    try {
-      learn(await pd.getStore(id));
-    } catch (error) {
-      logger.debug({ storeId: id, err: describeError(error) }, "store liveness check failed");
-    }
-  }
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   binaryCollation,
   collationByName,
   generalCiCollation,
+  generalCiKeyString,
   generalCiWeight,
   utf8mb4BinCollation,
 } from "./collation.ts";
@@ -141,6 +142,25 @@ test("utf8mb4_general_ci gives case variants and padded copies one sort key", { 
   fc.assert(
     fc.property(variant, ([original, changed]) => {
       assert.deepEqual(generalCiCollation.sortKey(changed), generalCiCollation.sortKey(original));
+    }),
+    propertyRuns,
+  );
+});
+
+test("compare orders strings as their sort keys, and generalCiKeyString groups them", {
+  timeout }, () => {
+  // Lone surrogates (UTF-8 writes U+FFFD), trailing spaces and mixed case included.
+  const text = fc.oneof(collationString, fc.string({ unit: "binary", maxLength: 6 }).map(
+    (s) => `${s}${"\ud800 \udfff\ufffd\ue000 ".slice(s.length % 4)}`));
+  fc.assert(
+    fc.property(text, text, (a, b) => {
+      for (const collation of [binaryCollation, utf8mb4BinCollation, generalCiCollation]) {
+        assert.equal(collation.compare(a, b), compareUnder(collation, a, b), collation.name);
+        assert.equal(collation.compare(a, a), 0);
+      }
+      assert.equal(generalCiKeyString(a) === generalCiKeyString(b),
+        compareUnder(generalCiCollation, a, b) === 0);
+      assert.equal(generalCiKeyString(`${a}  `), generalCiKeyString(a));
     }),
     propertyRuns,
   );

@@ -36,6 +36,11 @@ export interface Collation {
    * bytewise ordered as the collation orders the strings.
    */
   sortKey(value: string): Uint8Array;
+  /**
+   * Compares two strings as their sort keys compare (-1, 0, 1), without building them
+   * (sorting and grouping compare strings often).
+   */
+  compare(a: string, b: string): number;
 }
 
 const utf8 = new TextEncoder();
@@ -47,16 +52,53 @@ function trimTrailingSpaces(value: string): string {
   return end === value.length ? value : value.slice(0, end);
 }
 
+/** The length of `value` without its trailing spaces. */
+function trimmedLength(value: string): number {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === space) end--;
+  return end;
+}
+
+/**
+ * Compares `a[0, aEnd)` and `b[0, bEnd)` code point by code point, each mapped by
+ * `weight` (a shorter string that is a prefix sorts first): the order of sort keys that
+ * write each code point's weight in a fixed width, or of UTF-8 bytes.
+ */
+function compareByCodePoints(a: string, aEnd: number, b: string, bEnd: number,
+  weight: (codePoint: number) => number): number {
+  let i = 0;
+  let j = 0;
+  while (i < aEnd && j < bEnd) {
+    const ca = a.codePointAt(i)!;
+    const cb = b.codePointAt(j)!;
+    if (ca !== cb) {
+      const wa = weight(ca);
+      const wb = weight(cb);
+      if (wa !== wb) return wa < wb ? -1 : 1;
+    }
+    i += ca > 0xffff ? 2 : 1;
+    j += cb > 0xffff ? 2 : 1;
+  }
+  return (i < aEnd ? 1 : 0) - (j < bEnd ? 1 : 0);
+}
+
+/** A code point as UTF-8 orders it: a lone surrogate is encoded as U+FFFD. */
+function utf8Weight(codePoint: number): number {
+  return codePoint >= 0xd800 && codePoint <= 0xdfff ? 0xfffd : codePoint;
+}
+
 /** Binary comparison of the UTF-8 bytes, no padding (`binary`). */
 export const binaryCollation: Collation = {
   name: "binary",
   sortKey: (value) => utf8.encode(value),
+  compare: (a, b) => compareByCodePoints(a, a.length, b, b.length, utf8Weight),
 };
 
 /** Binary comparison of the UTF-8 bytes with trailing spaces ignored (`utf8mb4_bin`). */
 export const utf8mb4BinCollation: Collation = {
   name: "utf8mb4_bin",
   sortKey: (value) => utf8.encode(trimTrailingSpaces(value)),
+  compare: (a, b) => compareByCodePoints(a, trimmedLength(a), b, trimmedLength(b), utf8Weight),
 };
 
 /**
@@ -150,7 +192,27 @@ export const generalCiCollation: Collation = {
     }
     return used === key.length ? key : key.slice(0, used);
   },
+  compare: (a, b) => compareByCodePoints(a, trimmedLength(a), b, trimmedLength(b),
+    generalCiWeight),
 };
+
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * A string equal for two values exactly when their `utf8mb4_general_ci` sort keys are
+ * equal (one UTF-16 unit per character weight), for hash keys of grouping and joins.
+ */
+export function generalCiKeyString(value: string): string {
+  const trimmed = trimTrailingSpaces(value);
+  // ASCII weighs as its upper case.
+  if (isAscii(trimmed)) return trimmed.toUpperCase();
+  let out = "";
+  for (const char of trimmed) out += String.fromCharCode(generalCiWeight(char.codePointAt(0)!));
+  return out;
+}
 
 const collations: ReadonlyMap<string, Collation> = new Map(
   [binaryCollation, utf8mb4BinCollation, generalCiCollation].map((c) => [c.name, c]),

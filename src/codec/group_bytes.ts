@@ -16,7 +16,7 @@
  * Decoding accepts exactly what encoding produces (padding must be 0x00, the marker in
  * range), so each byte string has a single encoding and corrupt input is detected.
  */
-import { ByteReader, ByteWriter, corrupt } from "./bytes.ts";
+import { type ByteReader, ByteWriter, corrupt } from "./bytes.ts";
 
 const groupSize = 8;
 const marker = 0xff;
@@ -86,7 +86,32 @@ export function decodeGroupBytes(
   data: Uint8Array,
   offset: number,
 ): { value: Uint8Array; next: number } {
-  const input = new ByteReader(data, offset);
-  const value = readGroupBytes(input);
-  return { value, next: input.offset };
+  // `readGroupBytes` without a reader: find the end (checking it), then copy the groups.
+  let at = offset;
+  let total = 0;
+  for (;;) {
+    if (data.length - at < groupSize + 1) corrupt("truncated byte group", at);
+    const groupMarker = data[at + groupSize]!;
+    if (groupMarker === marker) {
+      total += groupSize;
+      at += groupSize + 1;
+      continue;
+    }
+    const padCount = marker - groupMarker;
+    if (padCount > groupSize) corrupt(`bad group marker ${groupMarker}`, at + groupSize);
+    const realCount = groupSize - padCount;
+    for (let i = realCount; i < groupSize; i++) {
+      if (data[at + i] !== pad) corrupt("non-zero group padding", at + i);
+    }
+    total += realCount;
+    at += groupSize + 1;
+    break;
+  }
+  const value = new Uint8Array(total);
+  let used = 0;
+  for (let group = offset; used < total; group += groupSize + 1) {
+    const n = Math.min(groupSize, total - used);
+    for (let i = 0; i < n; i++) value[used++] = data[group + i]!;
+  }
+  return { value, next: at };
 }

@@ -10,6 +10,7 @@ export {
   binaryCollation,
   collationByName,
   generalCiCollation,
+  generalCiKeyString,
   utf8mb4BinCollation,
 } from "./collation.ts";
 export {

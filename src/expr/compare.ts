@@ -17,7 +17,7 @@
  * string by its text. ORDER BY sorts ENUM by index and SET by bits (`compareForSort`),
  * while comparisons, MIN and MAX use the text, as MySQL does.
  */
-import { type Collation, compareBytes, generalCiCollation } from "../codec/mod.ts";
+import { type Collation, generalCiCollation } from "../codec/mod.ts";
 import { compareJson } from "./json_compare.ts";
 import { parseDateTimeText, parseTimeText } from "./temporal.ts";
 import {
@@ -42,7 +42,7 @@ function compareBigInts(a: bigint, b: bigint): number {
 
 /** Compares two strings under `collation`: -1, 0 or 1. */
 export function compareStrings(a: string, b: string, collation: Collation): number {
-  return sign(compareBytes(collation.sortKey(a), collation.sortKey(b)));
+  return collation.compare(a, b);
 }
 
 /** Compares `a` and `b` as MySQL does: -1, 0, 1, or null when either is NULL. */
@@ -77,6 +77,9 @@ export function compareValues(
   }
   const exactA = a.kind === "int" || a.kind === "uint" || a.kind === "decimal";
   const exactB = b.kind === "int" || b.kind === "uint" || b.kind === "decimal";
+  if (a.kind !== "decimal" && b.kind !== "decimal" && exactA && exactB) {
+    return compareBigInts(a.value, b.value);
+  }
   if (exactA && exactB) {
     const [ua, sa] = a.kind === "decimal" ? [a.unscaled, a.scale] : [a.value, 0];
     const [ub, sb] = b.kind === "decimal" ? [b.unscaled, b.scale] : [b.value, 0];

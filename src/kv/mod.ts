@@ -174,3 +174,11 @@ export {
 } from "./store/rpc_raft_transport.ts";
 export type { RaftEnvelope } from "./shard/codec.ts";
 export { RaftShardOperations } from "./server/raft_shard_operations.ts";
+export {
+  type KvNode,
+  type KvNodeLogger,
+  type KvNodeOptions,
+  type StoreWorkOptions,
+  openKvNode,
+  startStoreWork,
+} from "./server/kv_node.ts";

@@ -363,6 +363,12 @@ export const ER = {
   FIELD_IN_GROUPING_NOT_GROUP_BY: spec(
     "ER_FIELD_IN_GROUPING_NOT_GROUP_BY", 3602, "HY000",
     "Argument #%u of GROUPING function is not in GROUP BY"),
+  MEM_EXCEED_FOR_QUERY: spec(
+    "ER_MEM_EXCEED_FOR_QUERY", 8175, "HY000",
+    "Your query has been cancelled due to exceeding the allowed memory limit for a single " +
+      "SQL query. Please try narrowing your query scope or increase the " +
+      "tidb_mem_quota_query limit and try again.[conn=%d]"),
+  INVALID_DEFAULT: spec("ER_INVALID_DEFAULT", 1067, "42000", "Invalid default value for '%s'"),
 } as const;
 
 /** MySQL's own bound on an error message's length in bytes (`MYSQL_ERRMSG_SIZE` - 1). */

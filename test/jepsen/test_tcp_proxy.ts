@@ -10,7 +10,7 @@ import { type Server, type Socket, createConnection, createServer } from "node:n
 /** A forwarding TCP proxy; see the file comment. */
 export class TcpProxy {
   private readonly server: Server;
-  private readonly target: { host: string; port: number };
+  private target: { host: string; port: number };
   private readonly sockets = new Set<Socket>();
   private cut = false;
   /** Connections accepted and forwarded so far. */
@@ -53,6 +53,14 @@ export class TcpProxy {
 
   heal(): void {
     this.cut = false;
+  }
+
+  /**
+   * Forwards new connections to `target` from now on (open ones keep theirs): for a
+   * process whose port is known only after it started behind this proxy.
+   */
+  retarget(target: { host: string; port: number }): void {
+    this.target = target;
   }
 
   private accept(client: Socket): void {

@@ -4,13 +4,16 @@
  *   node test/slt/cli.ts [--host H --port P --user U --password W] [--mariadb | --tessera]
  *        [--json out.json] [--max-records N] [--jobs N] [--record-timeout-ms MS]
  *        [--file-budget-ms MS] [--failures N] [--baseline FILE [--require-all]]
- *        [--write-baseline FILE] [--strict] [--quiet] FILES_OR_DIRS…
+ *        [--write-baseline FILE] [--strict] [--quiet] [--cluster-per-file] FILES_OR_DIRS…
  *
  * Runs every `.test`/`.slt` file under the given paths as engine `mysql` against the
  * server (default 127.0.0.1:4000, user root) or, with `--mariadb`, against a temporary
  * MariaDB started for the run and stopped after it, or, with `--tessera`, against an
  * in-process Tessera cluster (PD, two KV stores, one SQL node on free ports;
- * `test/sql/sql_cluster.ts`) started for the run and stopped after it. Prints one line
+ * `test/sql/sql_cluster.ts`) started for the run and stopped after it — or, adding
+ * `--cluster-per-file`, a fresh one for each file (its memory engine keeps every MVCC
+ * version, with no GC, so one cluster for a whole-corpus run grows to millions of
+ * versions and every write slows down with it). Prints one line
  * per file, totals per directory and overall, and the first failures. Exit status: 1 when
  * `--baseline` finds a drop (or a missing file with `--require-all`), or with `--strict`
  * when any record failed or a file could not run; 2 on bad usage; 0 otherwise.
@@ -27,7 +30,14 @@ import {
   type Baseline,
 } from "./ratchet.ts";
 import { countsLine, failureBlocks, fileLine, totalsByGroup } from "./report.ts";
-import { defaultRunOptions, listScripts, runFiles, totalsOf } from "./runner.ts";
+import {
+  type FileResult,
+  type RunFilesOptions,
+  defaultRunOptions,
+  listScripts,
+  runFiles,
+  totalsOf,
+} from "./runner.ts";
 import { mysqlServer, type MysqlAddress } from "./session.ts";
 import type { TesseraServer } from "../sql/sql_cluster.ts";
 
@@ -37,7 +47,7 @@ const repoRoot = resolve(import.meta.dirname, "../..");
 const usage = `usage: node test/slt/cli.ts [--host H] [--port P] [--user U] [--password W]
   [--mariadb | --tessera] [--json out.json] [--max-records N] [--jobs N]
   [--record-timeout-ms MS] [--file-budget-ms MS] [--failures N] [--baseline FILE [--require-all]]
-  [--write-baseline FILE] [--strict] [--quiet] FILES_OR_DIRS...`;
+  [--write-baseline FILE] [--strict] [--quiet] [--cluster-per-file] FILES_OR_DIRS...`;
 
 async function main(): Promise<number> {
   let parsed;
@@ -62,6 +72,7 @@ async function main(): Promise<number> {
         "write-baseline": { type: "string" },
         strict: { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
+        "cluster-per-file": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     });
@@ -89,6 +100,9 @@ async function main(): Promise<number> {
     if (v.mariadb === true && v.tessera === true) {
       throw new UsageError("--mariadb and --tessera exclude each other");
     }
+    if (v["cluster-per-file"] === true && v.tessera !== true) {
+      throw new UsageError("--cluster-per-file needs --tessera");
+    }
     paths = listScripts(positionals);
     options = {
       ...defaultRunOptions,
@@ -114,12 +128,17 @@ async function main(): Promise<number> {
 
   let mariadb: MariadbHandle | null = null;
   let tessera: TesseraServer | null = null;
+  /** Clusters started for single files (`--cluster-per-file`) and not stopped yet. */
+  const perFile = new Set<TesseraServer>();
   const stopServers = async (): Promise<void> => {
     const [m, t] = [mariadb, tessera];
     mariadb = null;
     tessera = null;
     if (m !== null) await m.stop();
     if (t !== null) await t.stop();
+    const started = [...perFile];
+    perFile.clear();
+    for (const s of started) await s.stop();
   };
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`slt: ${signal}, stopping\n`);
@@ -139,9 +158,10 @@ async function main(): Promise<number> {
       address = mariadb.address;
       process.stderr.write(`slt: started MariaDB pid ${mariadb.pid} on port ${address.port}\n`);
     }
-    if (v.tessera === true) {
-      // Loaded only here: the cluster pulls in the whole of src/ and runs in this process.
-      const { startTesseraServer } = await import("../sql/sql_cluster.ts");
+    // Loaded only here: the cluster pulls in the whole of src/ and runs in this process.
+    const { startTesseraServer } = v.tessera === true ? await import("../sql/sql_cluster.ts")
+      : { startTesseraServer: null };
+    if (startTesseraServer !== null && v["cluster-per-file"] !== true) {
       tessera = await startTesseraServer();
       address = { host: tessera.host, port: tessera.port, user: "root", password: "" };
       process.stderr.write(`slt: started an in-process Tessera on port ${address.port}\n`);
@@ -151,12 +171,21 @@ async function main(): Promise<number> {
     const server = mysqlServer(address);
     const files = paths.map((path) => ({ path, file: relative(repoRoot, resolve(path)) }));
     const started = performance.now();
-    const results = await runFiles(server, files, {
+    const runOptions = {
       ...options,
-      onFile: (r) => {
+      onFile: (r: FileResult) => {
         if (v.quiet !== true) process.stdout.write(`${fileLine(r)}\n`);
       },
-    });
+    };
+    const results = startTesseraServer === null || v["cluster-per-file"] !== true
+      ? await runFiles(server, files, runOptions)
+      : await runEachOnItsOwnCluster(files, runOptions, async () => {
+        const s = await startTesseraServer();
+        perFile.add(s);
+        return s;
+      }, async (s) => {
+        if (perFile.delete(s)) await s.stop();
+      });
     const seconds = (performance.now() - started) / 1000;
 
     const blocks = failureBlocks(results, failuresShown);
@@ -167,10 +196,12 @@ async function main(): Promise<number> {
     }
     const totals = totalsOf(results);
     process.stdout.write(`\n${countsLine(`TOTAL ${totals.files} files`, totals)}`);
-    process.stdout.write(` in ${seconds.toFixed(1)} s against ${server.description}\n`);
+    const against = startTesseraServer !== null && v["cluster-per-file"] === true
+      ? "a fresh in-process Tessera per file" : server.description;
+    process.stdout.write(` in ${seconds.toFixed(1)} s against ${against}\n`);
 
     if (v.json !== undefined) {
-      const report = { server: server.description, seconds, totals, files: results };
+      const report = { server: against, seconds, totals, files: results };
       await writeFile(v.json, `${JSON.stringify(report, null, 1)}\n`);
     }
     let status = 0;
@@ -194,6 +225,37 @@ async function main(): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/**
+ * Runs each file on a cluster `start` gives for it alone and `stop` stops after it,
+ * `options.jobs` files at a time. Results come back in the order of `files`.
+ */
+async function runEachOnItsOwnCluster(
+  files: readonly { readonly file: string; readonly path: string }[],
+  options: RunFilesOptions,
+  start: () => Promise<TesseraServer>,
+  stop: (server: TesseraServer) => Promise<void>,
+): Promise<FileResult[]> {
+  const results: FileResult[] = new Array<FileResult>(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const index = next++;
+      const cluster = await start();
+      try {
+        const server = mysqlServer({ host: cluster.host, port: cluster.port, user: "root",
+          password: "" });
+        const [result] = await runFiles(server, [files[index] as (typeof files)[number]],
+          { ...options, jobs: 1 });
+        results[index] = result as FileResult;
+      } finally {
+        await stop(cluster);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, worker));
+  return results;
+}
 
 async function readBaselineOrEmpty(path: string): Promise<Baseline> {
   try {

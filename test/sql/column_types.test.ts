@@ -7,10 +7,11 @@
  * values. Expected results are what MySQL 8 (and MariaDB, where they agree) return.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type mysql from "mysql2/promise";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { ClientProcesses, rejects } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -22,51 +23,12 @@ before(async () => {
   c = await node.connect("test");
 }, { timeout: 30_000 });
 
-const children = new Set<number>();
+const clients = new ClientProcesses();
 
 after(async () => {
-  for (const pid of children) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // already exited
-    }
-  }
+  clients.killAll();
   await cluster.close();
 }, { timeout: 30_000 });
-
-/** Runs a client in its own process group, feeding `input` on stdin. */
-function runClient(command: string, args: readonly string[], input = ""):
-  Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { detached: true, stdio: ["pipe", "pipe", "pipe"] });
-  const pid = child.pid;
-  if (pid !== undefined) children.add(pid);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdin.end(input);
-  return new Promise((resolve) => {
-    child.on("error", (error) => resolve({ code: -1, stdout, stderr: error.message }));
-    child.on("exit", (code) => {
-      if (pid !== undefined) children.delete(pid);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function rejects(promise: Promise<unknown>, errno: number, message?: string):
-  Promise<void> {
-  await assert.rejects(promise, (error: { errno?: number; message?: string }) => {
-    assert.equal(error.errno, errno, error.message);
-    if (message !== undefined) assert.equal(error.message, message);
-    return true;
-  });
-}
 
 /** Rows as arrays of strings, as the text protocol sends them (no type casting). */
 async function textRows(sql: string): Promise<unknown[][]> {
@@ -316,10 +278,10 @@ describe("column types", opts, () => {
       `'{"k": [1, "it''s"]}', 0x0141, TRUE), ` +
       "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
     const connArgs = ["-h", "127.0.0.1", "-P", String(node.server.port), "-u", "root"];
-    const dump = await runClient("mariadb-dump", [...connArgs, "typesrc"]);
+    const dump = await clients.run("mariadb-dump", [...connArgs, "typesrc"]);
     assert.equal(dump.code, 0, dump.stderr);
     assert.match(dump.stdout, /'2024-02-29','2024-02-29 01:02:03.456'/);
-    const load = await runClient("mysql", [...connArgs, "typedst"], dump.stdout);
+    const load = await clients.run("mysql", [...connArgs, "typedst"], dump.stdout);
     assert.equal(load.code, 0, load.stderr);
     const select = async (db: string): Promise<string[]> => {
       const [result] = await c.query({ sql: `SELECT * FROM ${db}.all_types ORDER BY id`,

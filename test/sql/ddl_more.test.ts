@@ -12,6 +12,7 @@ import type { DdlJob } from "../../src/sql/mod.ts";
 import { readSchemaVersion } from "../../src/sql/ddl/meta.ts";
 import { droppedRange } from "../../src/sql/ddl/backfill.ts";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { rejects, rows } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -67,18 +68,6 @@ async function tableKeyCount(id: number): Promise<number> {
   } finally {
     await txn.rollback();
   }
-}
-
-async function rejects(promise: Promise<unknown>, errno: number): Promise<void> {
-  await assert.rejects(promise, (error: { errno?: number; message?: string }) => {
-    assert.equal(error.errno, errno, error.message);
-    return true;
-  });
-}
-
-async function rows(c: mysql.Connection, sql: string): Promise<Record<string, unknown>[]> {
-  const [result] = await c.query(sql);
-  return result as Record<string, unknown>[];
 }
 
 /**

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type mysql from "mysql2/promise";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { ok, rejects, rows, warnings } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -23,37 +24,6 @@ before(async () => {
 after(async () => {
   await cluster.close();
 }, { timeout: 30_000 });
-
-async function rejects(promise: Promise<unknown>, errno: number, message?: string):
-  Promise<void> {
-  await assert.rejects(promise, (error: { errno?: number; message?: string }) => {
-    assert.equal(error.errno, errno, error.message);
-    if (message !== undefined) assert.equal(error.message, message);
-    return true;
-  });
-}
-
-async function rows(c: mysql.Connection, sql: string): Promise<Record<string, unknown>[]> {
-  const [result] = await c.query(sql);
-  return result as Record<string, unknown>[];
-}
-
-interface Ok {
-  readonly affectedRows: number;
-  readonly insertId: number;
-  readonly info: string;
-  readonly warningStatus: number;
-}
-
-async function ok(c: mysql.Connection, sql: string): Promise<Ok> {
-  const [result] = await c.query(sql);
-  return result as Ok;
-}
-
-async function warnings(c: mysql.Connection): Promise<[string, number, string][]> {
-  return (await rows(c, "SHOW WARNINGS")).map((w) =>
-    [String(w.Level), Number(w.Code), String(w.Message)]);
-}
 
 async function fresh(name: string): Promise<mysql.Connection> {
   const c = await node.connect();

@@ -12,13 +12,14 @@
  * CI=true it fails.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { ClientProcesses } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
-const children = new Set<number>();
+const clients = new ClientProcesses();
 
 before(async () => {
   cluster = await startSqlCluster();
@@ -26,44 +27,9 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of children) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // already exited
-    }
-  }
+  clients.killAll();
   await cluster.close();
 });
-
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a client in its own process group, feeding `input` on stdin. */
-function runClient(command: string, args: readonly string[], input = ""): Promise<Ran> {
-  const child = spawn(command, args, { detached: true, stdio: ["pipe", "pipe", "pipe"] });
-  const pid = child.pid;
-  if (pid !== undefined) children.add(pid);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdin.end(input);
-  return new Promise((resolve) => {
-    child.on("error", (error) => resolve({ code: -1, stdout, stderr: error.message }));
-    child.on("exit", (code) => {
-      if (pid !== undefined) children.delete(pid);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const tables = ["kinds", "texts", "empty_one", "child"];
 const views = ["kinds_view"];
@@ -103,7 +69,7 @@ test("mariadb-dump dumps a database and the dump loads back into another", { tim
       "FROM kinds k JOIN child c ON c.kind = k.id");
 
     const connArgs = ["-h", "127.0.0.1", "-P", String(node.server.port), "-u", "root"];
-    const dump = await runClient("mariadb-dump", [...connArgs, "src"]);
+    const dump = await clients.run("mariadb-dump", [...connArgs, "src"]);
     assert.equal(dump.code, 0, dump.stderr);
     assert.equal(dump.stderr, "");
     assert.match(dump.stdout, /^\/\*M!999999\\- enable the sandbox mode \*\//);
@@ -111,7 +77,7 @@ test("mariadb-dump dumps a database and the dump loads back into another", { tim
     assert.match(dump.stdout, /LOCK TABLES `texts` WRITE/);
     assert.match(dump.stdout, /-- Dump completed/);
 
-    const load = await runClient("mysql", [...connArgs, "dst"], dump.stdout);
+    const load = await clients.run("mysql", [...connArgs, "dst"], dump.stdout);
     assert.equal(load.code, 0, load.stderr);
     assert.equal(load.stderr, "");
 

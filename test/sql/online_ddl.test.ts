@@ -12,6 +12,7 @@ import type mysql from "mysql2/promise";
 import type { DdlJob } from "../../src/sql/mod.ts";
 import { indexEntry } from "../../src/sql/table/table.ts";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { rejects, rows } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let first: SqlNodeHandle;
@@ -32,18 +33,6 @@ before(async () => {
 after(async () => {
   await cluster.close();
 }, { timeout: 30_000 });
-
-async function rejects(promise: Promise<unknown>, errno: number): Promise<void> {
-  await assert.rejects(promise, (error: { errno?: number; message?: string }) => {
-    assert.equal(error.errno, errno, error.message);
-    return true;
-  });
-}
-
-async function rows(c: mysql.Connection, sql: string): Promise<Record<string, unknown>[]> {
-  const [result] = await c.query(sql);
-  return result as Record<string, unknown>[];
-}
 
 /** Errors a concurrent writer retries: schema changed/expired, conflicts, lock waits. */
 const retryable = new Set([8027, 8028, 9007, 1213, 1205]);

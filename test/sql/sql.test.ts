@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type mysql from "mysql2/promise";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { rejects, rows } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -20,22 +20,6 @@ before(async () => {
 after(async () => {
   await cluster.close();
 }, { timeout: 30_000 });
-
-async function rejects(promise: Promise<unknown>, errno: number, message?: string | RegExp):
-  Promise<void> {
-  await assert.rejects(promise, (error: { errno?: number; message?: string }) => {
-    assert.equal(error.errno, errno, error.message);
-    if (typeof message === "string") assert.equal(error.message, message);
-    else if (message !== undefined) assert.match(error.message ?? "", message);
-    return true;
-  });
-}
-
-async function rows(c: mysql.Connection, sql: string, params: unknown[] = []):
-  Promise<Record<string, unknown>[]> {
-  const [result] = await c.query(sql, params);
-  return result as Record<string, unknown>[];
-}
 
 describe("SQL node on storage", { timeout: 60_000 }, () => {
   it("bootstraps the test database once and lists it", async () => {

@@ -18,6 +18,7 @@ import mysql from "mysql2/promise";
 import { Prng } from "../../src/base/mod.ts";
 import { type Child, Children } from "../../src/cmd/test_child.ts";
 import { LoopbackCluster, waitFor } from "../kv/cluster_harness.ts";
+import { rows } from "./test_sql_helpers.ts";
 
 const launcher = join(import.meta.dirname, "..", "..", "bin", "tessera.js");
 const accounts = 8;
@@ -60,11 +61,6 @@ async function connect(port: number): Promise<mysql.Connection> {
   c.on("error", (error: Error) => connectionErrors.push(error.message));
   connections.push(c);
   return c;
-}
-
-async function rows(c: mysql.Connection, sql: string): Promise<Record<string, unknown>[]> {
-  const [result] = await c.query(sql);
-  return result as Record<string, unknown>[];
 }
 
 async function sumOfBalances(c: mysql.Connection): Promise<number> {

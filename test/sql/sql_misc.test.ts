@@ -21,32 +21,13 @@ import { after, before, test } from "node:test";
 import { Readable } from "node:stream";
 import type mysql from "mysql2/promise";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { errnoOf, ok, rows } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
 let conn: mysql.Connection;
 
-type Rows = Record<string, unknown>[];
 const opts = { timeout: 30_000 };
-
-async function rows(c: mysql.Connection, sql: string): Promise<Rows> {
-  const [result] = await c.query(sql);
-  return result as Rows;
-}
-
-async function errnoOf(c: mysql.Connection, sql: string): Promise<number | undefined> {
-  try {
-    await c.query(sql);
-  } catch (error: unknown) {
-    return (error as { errno?: number }).errno;
-  }
-  return undefined;
-}
-
-async function ok(c: mysql.Connection, sql: string): Promise<mysql.ResultSetHeader> {
-  const [result] = await c.query(sql);
-  return result as mysql.ResultSetHeader;
-}
 
 async function warnings(c: mysql.Connection): Promise<[unknown, unknown][]> {
   return (await rows(c, "SHOW WARNINGS")).map((r) => [r["Level"], r["Code"]]);

@@ -13,6 +13,7 @@ import mysql from "mysql2/promise";
 import { createMySqlServer, createSessionFactory, openSqlStorage, serverVersionDefault }
   from "../../src/sql/mod.ts";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
+import { rejects, rows } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -26,20 +27,6 @@ before(async () => {
 after(async () => {
   await cluster.close();
 }, { timeout: 30_000 });
-
-async function rows(c: mysql.Connection, sql: string): Promise<Record<string, unknown>[]> {
-  const [result] = await c.query(sql);
-  return result as Record<string, unknown>[];
-}
-
-async function rejects(promise: Promise<unknown>, errno: number, message?: RegExp):
-  Promise<void> {
-  await assert.rejects(promise, (error: { errno?: number; message?: string }) => {
-    assert.equal(error.errno, errno, error.message);
-    if (message !== undefined) assert.match(error.message ?? "", message);
-    return true;
-  });
-}
 
 /** A fresh table `name` (id INT PRIMARY KEY, n INT) with rows (id, 0) for `ids`. */
 async function counterTable(c: mysql.Connection, ids: readonly number[]): Promise<string> {

@@ -322,6 +322,15 @@ interface Syncable {
   sync(callback: (error: unknown) => void): void;
 }
 
+/**
+ * A value lmdb-js returned as a plain `Uint8Array`: its own copy when it has a buffer of
+ * its own (lmdb-js slices values out of its read buffer), a new copy otherwise.
+ */
+function ownedValue(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? new Uint8Array(bytes.buffer, 0, bytes.byteLength) : copyBytes(bytes);
+}
+
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -352,7 +361,7 @@ function* scanDb(
     ...(transaction === undefined ? {} : { transaction }),
   });
   for (const { key, value } of iterable) {
-    yield { key: copyBytes(key), value: copyBytes(value) };
+    yield { key: copyBytes(key), value: ownedValue(value) };
   }
 }
 

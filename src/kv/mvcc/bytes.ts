@@ -114,6 +114,15 @@ export class ByteReader {
     return value;
   }
 
+  /** `bytes`, as a view into the record (for records nobody changes, read from the engine). */
+  bytesView(): Uint8Array {
+    const length = this.u32();
+    this.need(length);
+    const value = this.data.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
+
   /** Fails unless the whole record was consumed. */
   end(): void {
     if (!this.done) {

@@ -33,9 +33,24 @@ const kindTags: Record<WriteKind, number> = {
   rollback: 0x52,
 };
 
-function kindOfTag(tag: number): WriteKind {
-  for (const [kind, t] of Object.entries(kindTags)) if (t === tag) return kind as WriteKind;
-  throw new TesseraError(ErrorCode.CodecCorrupt, `unknown write kind tag ${tag}`);
+function kindOfTag(tag: number | undefined): WriteKind {
+  switch (tag) {
+    case kindTags.put:
+      return "put";
+    case kindTags.delete:
+      return "delete";
+    case kindTags.lock:
+      return "lock";
+    case kindTags.rollback:
+      return "rollback";
+    default:
+      throw new TesseraError(ErrorCode.CodecCorrupt, `unknown write kind tag ${tag}`);
+  }
+}
+
+/** The kind of an encoded write record, without decoding the rest (scans skip most). */
+export function writeKindOf(data: Uint8Array): WriteKind {
+  return kindOfTag(data[0]);
 }
 
 /** A write record with defaults for the optional fields. */
@@ -64,13 +79,16 @@ export function encodeWrite(write: Write): Uint8Array {
   return w.finish();
 }
 
-/** Parses a record written by `encodeWrite`. */
+/**
+ * Parses a record written by `encodeWrite`. The short value is a view into `data` (records
+ * come from the engine, whose arrays are the reader's own and never changed).
+ */
 export function decodeWrite(data: Uint8Array): Write {
   const r = new ByteReader(data, "write");
   const kind = kindOfTag(r.u8());
   const flags = r.u8();
   const startTs = r.ts();
-  const shortValue = (flags & flagShortValue) !== 0 ? r.bytes() : undefined;
+  const shortValue = (flags & flagShortValue) !== 0 ? r.bytesView() : undefined;
   r.end();
   return {
     kind,

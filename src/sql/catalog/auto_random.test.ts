@@ -3,14 +3,16 @@
  * bits, sequential part) for signed and unsigned columns and other range bits, the shard
  * taken from the start ts, TiDB's rules on where AUTO_RANDOM may be (8216) and
  * SHARD_ROW_ID_BITS on a table keyed by its integer primary key (8200), what ALTER TABLE
- * may do to an AUTO_RANDOM column, and the SHOW CREATE TABLE forms.
+ * may do to an AUTO_RANDOM column and to SHARD_ROW_ID_BITS, and the SHOW CREATE TABLE
+ * forms.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MySqlError } from "../mysql_errors.ts";
+import type { TableOption } from "../parser/ast.ts";
 import { parse } from "../parser/parse.ts";
-import { checkAutoRandomAlter, incrementalBits, incrementalPart, rowIdLayout, shardOf,
-  shardedId } from "./auto_random.ts";
+import { checkAutoRandomAlter, hasShardOption, incrementalBits, incrementalPart, rowIdLayout,
+  shardOf, shardRowIdAlterOf, shardedId } from "./auto_random.ts";
 import { type TableInfo, showCreateTable, tableInfoOf } from "./schema.ts";
 
 const opts = { timeout: 10_000 };
@@ -135,4 +137,26 @@ test("ALTER TABLE may not add, drop or change AUTO_RANDOM (8216)", opts, () => {
     "modifying the auto_random column type is not supported");
   assert.equal(messageOf(null, "w BIGINT AUTO_RANDOM"),
     "unsupported add column 'w' constraint AUTO_RANDOM when altering 'd.t'");
+});
+
+test("ALTER TABLE SHARD_ROW_ID_BITS: new bits, capped, unchanged, refused (8200)", opts, () => {
+  const option = (name: string, value: string): TableOption =>
+    ({ name, value, quoted: false });
+  const heap = table("CREATE TABLE t (v INT)");
+  assert.equal(shardRowIdAlterOf([option("shard_row_id_bits", "4")], heap), 4);
+  assert.equal(shardRowIdAlterOf([option("SHARD_ROW_ID_BITS", "99")], heap), 15);
+  // The same bits as now, or no such option: nothing to change.
+  assert.equal(shardRowIdAlterOf([option("SHARD_ROW_ID_BITS", "0")], heap), undefined);
+  assert.equal(shardRowIdAlterOf([option("ENGINE", "InnoDB")], heap), undefined);
+  const keyed = table("CREATE TABLE t (id INT PRIMARY KEY)");
+  assert.throws(() => shardRowIdAlterOf([option("SHARD_ROW_ID_BITS", "2")], keyed),
+    (e: unknown) => e instanceof MySqlError && e.errno === 8200 &&
+      e.message === "Unsupported shard_row_id_bits for table with primary key as row id");
+  assert.equal(shardRowIdAlterOf([option("SHARD_ROW_ID_BITS", "0")], keyed), undefined);
+  // TiDB takes PRE_SPLIT_REGIONS only in CREATE TABLE.
+  assert.throws(() => shardRowIdAlterOf([option("PRE_SPLIT_REGIONS", "2")], heap),
+    (e: unknown) => e instanceof MySqlError && e.errno === 8200 &&
+      e.message === "This type of ALTER TABLE is currently unsupported");
+  assert.ok(hasShardOption([option("pre_split_regions", "1")]));
+  assert.ok(!hasShardOption([option("COMMENT", "'x'")]));
 });

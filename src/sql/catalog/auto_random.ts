@@ -14,11 +14,12 @@
  * The rules and errors are TiDB's (8216 `Invalid auto random: …`, 8200 for shard bits on a
  * table whose primary key is the handle, 8228 when the auto-increment part is used up),
  * as are the SHOW CREATE TABLE forms `/*T![auto_rand] AUTO_RANDOM(5) *\/` and
- * `/*T! SHARD_ROW_ID_BITS=4 *\/`. `PRE_SPLIT_REGIONS` is kept and shown, capped by the
- * shard bits as TiDB caps it; regions are not split ahead of time. Pure: no I/O.
+ * `/*T! SHARD_ROW_ID_BITS=4 *\/`; ALTER TABLE changes the shard bits of row ids allocated
+ * later. `PRE_SPLIT_REGIONS` is kept and shown, capped by the shard bits as TiDB caps
+ * it; regions are not split ahead of time (PD splits by size and load). Pure: no I/O.
  */
 import type { ColumnDefinition, TableOption } from "../parser/ast.ts";
-import { ER, mysqlError } from "../mysql_errors.ts";
+import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import type { ColumnInfo, TableInfo } from "./schema.ts";
 
 /** An AUTO_RANDOM column's layout. */
@@ -129,6 +130,36 @@ export function shardOptionsOf(options: readonly TableOption[], table: TableInfo
     preSplitCap);
   return { ...(shardRowIdBits > 0 ? { shardRowIdBits } : {}),
     ...(preSplitRegions > 0 ? { preSplitRegions } : {}) };
+}
+
+/** Whether ALTER TABLE's options have a change `shardRowIdAlterOf` handles. */
+export function hasShardOption(options: readonly TableOption[]): boolean {
+  return options.some((o) => ["SHARD_ROW_ID_BITS", "PRE_SPLIT_REGIONS"]
+    .includes(o.name.toUpperCase()));
+}
+
+/**
+ * `ALTER TABLE t SHARD_ROW_ID_BITS = N` as TiDB runs it: the new shard bits (capped at
+ * 15), or undefined when they do not change; 8200 on a table whose integer primary key is
+ * the handle, and for PRE_SPLIT_REGIONS, which TiDB takes only in CREATE TABLE. Only row
+ * ids allocated later get the new bits.
+ */
+export function shardRowIdAlterOf(options: readonly TableOption[], table: TableInfo):
+  number | undefined {
+  if (options.some((o) => o.name.toUpperCase() === "PRE_SPLIT_REGIONS")) {
+    // TiDB's ErrUnsupportedAlterTableOption: 8200 with a message of its own.
+    throw new MySqlError(ER.UNSUPPORTED_DDL_OPERATION,
+      "This type of ALTER TABLE is currently unsupported");
+  }
+  const requested = numericOption(options, "SHARD_ROW_ID_BITS");
+  if (requested === undefined) return undefined;
+  const bits = Math.min(requested, shardBitsMax);
+  if (bits === (table.shardRowIdBits ?? 0)) return undefined;
+  if (bits > 0 && table.pkHandle !== null) {
+    throw mysqlError(ER.UNSUPPORTED_DDL_OPERATION,
+      ["shard_row_id_bits for table with primary key as row id"]);
+  }
+  return bits;
 }
 
 /** How many low bits of an id are its auto-increment part. */

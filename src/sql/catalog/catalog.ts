@@ -24,7 +24,8 @@
  *
  * `Catalog` owns the node's cache: the `InfoSchema` of the last version it loaded. A
  * statement asks for the schema at its transaction's snapshot (`schemaAt`), which reads
- * the version key there and reloads everything when it differs. Bootstrap runs once per
+ * the version key there and, when it differs, patches the cache with the diffs of the
+ * versions in between (`schema_diff.ts`) or reloads everything. Bootstrap runs once per
  * cluster: its transaction `insert`s the bootstrap key, so of two nodes starting at once
  * one commits and the other fails, re-reads, and finds the catalog bootstrapped.
  */
@@ -33,6 +34,7 @@ import type { Transaction, TxnClient } from "../../client/mod.ts";
 import { encodeMetaKey, prefixNext } from "../../codec/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import type { DatabaseInfo, TableInfo, ViewInfo } from "./schema.ts";
+import { SchemaEditsRecorder, applyEdits, editsOf } from "./schema_diff.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -42,6 +44,8 @@ const b = (s: string): Uint8Array => utf8.encode(s);
 export const bootstrapVersionCurrent = 1;
 /** Databases every cluster starts with (MySQL creates `test` too). */
 export const bootstrapDatabases: readonly string[] = ["mysql", "test"];
+/** A cached schema at most this many versions old is patched by diffs, not reloaded. */
+const schemaDiffsApplied = 64n;
 /** How many times a DDL or bootstrap retries a conflicting transaction. */
 const ddlRetriesMax = 20;
 
@@ -96,6 +100,11 @@ export class InfoSchema {
     this.databases = databases;
   }
 
+  /** The databases by lower-case name (`schema_diff.ts` patches a copy). */
+  get databaseMap(): ReadonlyMap<string, SchemaDatabase> {
+    return this.databases;
+  }
+
   database(name: string): SchemaDatabase | undefined {
     return this.databases.get(name.toLowerCase());
   }
@@ -145,16 +154,48 @@ export interface DdlTxn {
   deleteDatabase(info: DatabaseInfo): void;
   putTable(info: TableInfo): void;
   deleteTable(info: TableInfo): void;
+  /** What the transaction edited, for its schema diff (absent: not recorded). */
+  readonly edits?: SchemaEditsRecorder;
 }
 
 /** Stores view `info` in the DDL's transaction (CREATE [OR REPLACE] VIEW). */
 export function putView(ddl: DdlTxn, info: ViewInfo): void {
+  ddl.edits?.view(info.dbId, info.id);
   ddl.txn.set(hashFieldKey(viewKey(info.dbId), info.id), json(info));
 }
 
 /** Deletes view `info` in the DDL's transaction (DROP VIEW, DROP DATABASE). */
 export function deleteView(ddl: DdlTxn, info: ViewInfo): void {
+  ddl.edits?.view(info.dbId, info.id);
   ddl.txn.delete(hashFieldKey(viewKey(info.dbId), info.id));
+}
+
+/**
+ * The schema at `version` made from `cached` (an older version) by applying the diffs in
+ * between (`schema_diff.ts`), or null when one of them does not allow it.
+ */
+async function loadBySchemaDiffs(txn: Transaction, cached: InfoSchema, version: bigint):
+  Promise<InfoSchema | null> {
+  if (version - cached.version > schemaDiffsApplied) return null;
+  const tables = new Map<string, readonly [number, number]>();
+  const views = new Map<string, readonly [number, number]>();
+  for (let v = cached.version + 1n; v <= version; v++) {
+    const value = await txn.get(schemaDiffKey(v));
+    const edits = value === null ? null : editsOf(JSON.parse(fromUtf8.decode(value)));
+    if (edits === null || edits.databases) return null;
+    for (const t of edits.tables) tables.set(`${t[0]}:${t[1]}`, t);
+    for (const t of edits.views) views.set(`${t[0]}:${t[1]}`, t);
+  }
+  const read = async <T>(key: string, [dbId, id]: readonly [number, number]) => {
+    const value = await txn.get(hashFieldKey(key, id));
+    return { dbId, id, info: value === null ? null : JSON.parse(fromUtf8.decode(value)) as T };
+  };
+  const tableInfos = await Promise.all([...tables.values()].map((t) =>
+    read<TableInfo>(dbKey(t[0]), t)));
+  const viewInfos = await Promise.all([...views.values()].map((t) =>
+    read<ViewInfo>(viewKey(t[0]), t)));
+  const databases = applyEdits(cached.databaseMap, tableInfos, viewInfos);
+  return databases === null ? null : new InfoSchema(version, databases);
 }
 
 /**
@@ -162,9 +203,11 @@ export function deleteView(ddl: DdlTxn, info: ViewInfo): void {
  * the schema version). Used by `runDdl` and by the online DDL worker (`src/sql/ddl`).
  */
 export function openDdlTxn(txn: Transaction, schema: InfoSchema):
-  DdlTxn & { readonly touchedTableIds: ReadonlySet<number> } {
+  DdlTxn & { readonly touchedTableIds: ReadonlySet<number>;
+    readonly edits: SchemaEditsRecorder } {
   let nextId: bigint | null = null;
   const touchedTableIds = new Set<number>();
+  const edits = new SchemaEditsRecorder();
   return {
     touchedTableIds,
     schema,
@@ -176,23 +219,32 @@ export function openDdlTxn(txn: Transaction, schema: InfoSchema):
       txn.set(nextGlobalIdKey, b(nextId.toString()));
       return Number(id);
     },
-    putDatabase: (info) => txn.set(hashFieldKey(dbsKey, info.id), json(info)),
-    deleteDatabase: (info) => txn.delete(hashFieldKey(dbsKey, info.id)),
+    putDatabase: (info) => {
+      edits.database();
+      txn.set(hashFieldKey(dbsKey, info.id), json(info));
+    },
+    deleteDatabase: (info) => {
+      edits.database();
+      txn.delete(hashFieldKey(dbsKey, info.id));
+    },
     putTable: (info) => {
       touchedTableIds.add(info.id);
+      edits.table(info.dbId, info.id);
       txn.set(hashFieldKey(dbKey(info.dbId), info.id), json(info));
     },
     deleteTable: (info) => {
       touchedTableIds.add(info.id);
+      edits.table(info.dbId, info.id);
       txn.delete(hashFieldKey(dbKey(info.dbId), info.id));
     },
+    edits,
   };
 }
 
 /**
  * The meta key recording what the DDL that made schema `version` changed: JSON
- * `{ tableIds, compatible }` (see `src/sql/ddl/syncer.ts`, which lets a transaction commit
- * across DDL on tables it did not write).
+ * `{ tableIds, compatible, edits }` (see `src/sql/ddl/syncer.ts`, which lets a transaction
+ * commit across DDL on tables it did not write, and `schema_diff.ts` for `edits`).
  */
 export function schemaDiffKey(version: bigint): Uint8Array {
   return encodeMetaKey({ key: b(`SchemaDiff:${version}`) });
@@ -205,6 +257,7 @@ export class Catalog {
   /** The snapshot `cached` was loaded at: it is the schema of every snapshot from there. */
   private cachedAtTs: Timestamp | null = null;
   private loads = 0;
+  private diffLoads = 0;
   private versionReads = 0;
 
   constructor(client: TxnClient) {
@@ -219,6 +272,11 @@ export class Catalog {
   /** How many times the cache was (re)loaded, for tests. */
   get loadCount(): number {
     return this.loads;
+  }
+
+  /** How many of those loads patched an older schema with diffs, for tests. */
+  get diffLoadCount(): number {
+    return this.diffLoads;
   }
 
   /** Writes the bootstrap once per cluster; a no-op when it already ran. */
@@ -257,8 +315,11 @@ export class Catalog {
     const version = readBigInt(await txn.get(schemaVersionKey)) ?? 0n;
     const cached = this.cached;
     if (cached !== null && cached.version === version) return cached;
-    const loaded = await loadInfoSchema(txn, version);
+    const patched = cached !== null && cached.version < version
+      ? await loadBySchemaDiffs(txn, cached, version) : null;
+    const loaded = patched ?? await loadInfoSchema(txn, version);
     this.loads++;
+    if (patched !== null) this.diffLoads++;
     if (this.cached === null || this.cached.version < version) {
       this.cached = loaded;
       this.cachedAtTs = txn.startTs;
@@ -300,7 +361,8 @@ export class Catalog {
         const result = await change(ddl);
         txn.set(schemaVersionKey, b((schema.version + 1n).toString()));
         txn.set(schemaDiffKey(schema.version + 1n),
-          json({ tableIds: [...ddl.touchedTableIds], compatible: false }));
+          json({ tableIds: [...ddl.touchedTableIds], compatible: false,
+            edits: ddl.edits.edits() }));
         await txn.commit();
         return result;
       } catch (error: unknown) {

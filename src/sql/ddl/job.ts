@@ -29,6 +29,7 @@ import type { ColumnInfo, ForeignKeyAction, ForeignKeyInfo, IndexInfo, SchemaSta
   from "../catalog/schema.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import { addConstraintStep, dropConstraintStep } from "./job_constraints.ts";
+import { withoutUtcDefault } from "../table/timestamp_default.ts";
 
 /** A table named by database and table name. */
 export interface QualifiedName {
@@ -71,7 +72,8 @@ export type DdlJobArgs =
     /** The columns the expression names (each must exist: 3820). */
     readonly columns: readonly string[]; readonly enforced: boolean;
     readonly checkName?: string }
-  | { readonly kind: "dropCheck"; readonly name: string };
+  | { readonly kind: "dropCheck"; readonly name: string }
+  | { readonly kind: "shardRowId"; readonly shardRowIdBits: number };
 
 /** A foreign key as ALTER TABLE ADD FOREIGN KEY gives it (names, not offsets). */
 export interface ForeignKeySpec {
@@ -395,6 +397,8 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
       return dropConstraintStep(started, args, ddl);
     case "renameIndex":
       return renameIndexStep(started, args, ddl);
+    case "shardRowId":
+      return shardRowIdStep(started, args, ddl);
   }
 }
 
@@ -496,6 +500,24 @@ function renameIndexStep(job: DdlJob, args: ArgsOf<"renameIndex">, ddl: DdlTxn):
     throw mysqlError(ER.DUP_KEYNAME, [args.newName]);
   }
   ddl.putTable(withIndex(table, index.id, { ...index, name: args.newName }));
+  return { job: finish(job, { tableId: table.id, dbId: table.dbId, schemaState: "public" }),
+    change: { tableIds: [table.id], compatible: true }, reorg: null };
+}
+
+/**
+ * ALTER TABLE … SHARD_ROW_ID_BITS (checked by auto_random.ts): one compatible step, since
+ * only row ids allocated afterwards take the new bits.
+ */
+function shardRowIdStep(job: DdlJob, args: ArgsOf<"shardRowId">, ddl: DdlTxn): StepResult {
+  const table = jobTable(job, ddl.schema);
+  if (args.shardRowIdBits > 0 && table.pkHandle !== null) {
+    throw mysqlError(ER.UNSUPPORTED_DDL_OPERATION,
+      ["shard_row_id_bits for table with primary key as row id"]);
+  }
+  const next: { shardRowIdBits?: number } = { ...table };
+  if (args.shardRowIdBits > 0) next.shardRowIdBits = args.shardRowIdBits;
+  else delete next.shardRowIdBits;
+  ddl.putTable(next as TableInfo);
   return { job: finish(job, { tableId: table.id, dbId: table.dbId, schemaState: "public" }),
     change: { tableIds: [table.id], compatible: true }, reorg: null };
 }
@@ -768,8 +790,9 @@ function modifyColumnStep(job: DdlJob, args: ArgsOf<"modifyColumn">, ddl: DdlTxn
   if (args.column.autoIncrement !== column.autoIncrement) {
     throw mysqlError(ER.NOT_SUPPORTED_YET, ["adding or removing AUTO_INCREMENT"]);
   }
-  const next: ColumnInfo = { ...column, name: args.column.name, type: args.column.type,
-    nullable: args.column.nullable, defaultText: args.column.defaultText };
+  const next: ColumnInfo = { ...withoutUtcDefault(column), name: args.column.name,
+    type: args.column.type, nullable: args.column.nullable, defaultText: args.column.defaultText,
+    ...(args.column.defaultUtc === true ? { defaultUtc: true } : {}) };
   ddl.putTable(withColumn(table, column.id, next));
   return { job: finish(job, { tableId: table.id, dbId: table.dbId, schemaState: "public" }),
     change: { tableIds: [table.id], compatible: false }, reorg: null };

@@ -18,6 +18,7 @@ import { ErrorCode, type Timestamp, decomposeTimestamp, hasErrorCode } from "../
 import type { Transaction } from "../../client/mod.ts";
 import { encodeMetaKey, prefixNext } from "../../codec/mod.ts";
 import { schemaDiffKey, schemaVersionKey } from "../catalog/catalog.ts";
+import type { SchemaEdits } from "../catalog/schema_diff.ts";
 import type { DdlJob, SchemaChange } from "./job.ts";
 
 const utf8 = new TextEncoder();
@@ -72,9 +73,12 @@ export async function readSchemaVersion(txn: Transaction): Promise<bigint> {
   return value === null ? 0n : BigInt(fromUtf8.decode(value));
 }
 
-/** Writes the next schema version and the change that made it. */
-export function writeSchemaVersion(txn: Transaction, version: bigint, change: SchemaChange):
-  void {
+/**
+ * Writes the next schema version and the change that made it, with the catalog objects
+ * it edited (nodes load the version by applying them: `catalog/schema_diff.ts`).
+ */
+export function writeSchemaVersion(txn: Transaction, version: bigint,
+  change: SchemaChange & { readonly edits: SchemaEdits }): void {
   txn.set(schemaVersionKey, b(version.toString()));
   txn.set(schemaDiffKey(version), json(change));
 }
@@ -118,10 +122,16 @@ export async function readHistoryJob(txn: Transaction, id: number): Promise<DdlJ
   return value === null ? null : parse<DdlJob>(value);
 }
 
-/** The first `limit` queued jobs in id order. */
-export async function readQueue(txn: Transaction, limit: number): Promise<DdlJob[]> {
+/**
+ * The first `limit` queued jobs in id order, from job `fromId` on. Finished jobs leave
+ * deleted keys behind in the queue (until MVCC GC), so a caller that knows every job
+ * below some id has finished passes it and the scan skips them.
+ */
+export async function readQueue(txn: Transaction, limit: number, fromId = 0):
+  Promise<DdlJob[]> {
   const range = hashRange(queueHash);
-  const pairs = await txn.scan(range.start, range.end, { limit });
+  const start = fromId > 0 ? field(queueHash, jobField(fromId)) : range.start;
+  const pairs = await txn.scan(start, range.end, { limit });
   return pairs.map((p) => parse<DdlJob>(p.value));
 }
 
@@ -204,10 +214,15 @@ export function deleteDeleteRange(txn: Transaction, record: DeleteRangeRecord): 
   txn.delete(field(deleteRangeHash, rangeField(record)));
 }
 
-/** The first `limit` ranges left to delete, oldest job first. */
-export async function readDeleteRanges(txn: Transaction, limit: number):
+/**
+ * The first `limit` ranges left to delete, oldest job first, from range `from` on (a
+ * caller that knows every range before it is done skips their deleted keys).
+ */
+export async function readDeleteRanges(txn: Transaction, limit: number,
+  from: { readonly jobId: number; readonly seq: number } | null = null):
   Promise<DeleteRangeRecord[]> {
   const range = hashRange(deleteRangeHash);
-  const pairs = await txn.scan(range.start, range.end, { limit });
+  const start = from === null ? range.start : field(deleteRangeHash, rangeField(from));
+  const pairs = await txn.scan(start, range.end, { limit });
   return pairs.map((p) => parse<DeleteRangeRecord>(p.value));
 }

@@ -72,8 +72,9 @@ export class SchemaSyncer {
   private again = false;
   private ticking = false;
   private tickRun: Promise<void> | null = null;
-  /** The `oldestCommitting` of the last record written. */
+  /** The `oldestCommitting` and `version` of the last record written. */
   private writtenOldest = -1n;
+  private writtenVersion = -1n;
   private closed = false;
   /** Reloads that failed (the next one tries again), for tests and diagnostics. */
   failedReloads = 0;
@@ -97,8 +98,8 @@ export class SchemaSyncer {
   }
 
   /**
-   * The periodic work: a full reload and record write every quarter lease, or sooner when
-   * the oldest committing version moved or the schema version key changed (a cheap read).
+   * The periodic work: a reload and record write every quarter lease, or sooner when the
+   * oldest committing version moved or the schema version key moved past the record's.
    */
   private async tick(): Promise<void> {
     if (this.closed || this.running !== null || this.ticking) return;
@@ -116,7 +117,9 @@ export class SchemaSyncer {
       } finally {
         await rollbackQuietly(txn);
       }
-      if (version !== this.catalog.cachedVersion) await this.reload();
+      // Against the record, not the cache: a statement may have loaded the new version
+      // already, and the owner waits for the record.
+      if (version !== this.writtenVersion) await this.reload();
     } catch (error: unknown) {
       this.failedReloads++;
       this.lastError = error;
@@ -167,6 +170,7 @@ export class SchemaSyncer {
         expiresMs: physicalMs(txn.startTs) + this.leaseMs });
       await txn.commit();
       this.writtenOldest = oldest;
+      this.writtenVersion = version;
     } catch (error: unknown) {
       await rollbackQuietly(txn);
       throw error;
@@ -230,14 +234,18 @@ export class SchemaSyncer {
    */
   async waitForVersion(version: bigint, signal?: AbortSignal): Promise<void> {
     for (let delayMs = 2; ; delayMs = Math.min(delayMs * 2, this.leaseMs / 8)) {
+      // This node is judged by what it runs, not by its record (which says the same or
+      // less): reloaded at once when behind, so a wait on a lone node costs no sleep.
+      if (!this.runsAtLeast(version)) await this.reload();
       const txn = await this.client.begin();
       let pending: string[];
       try {
         const nowMs = physicalMs(txn.startTs);
         const records = await readSyncers(txn);
-        pending = records.filter((r) => r.expiresMs > nowMs &&
+        pending = records.filter((r) => r.nodeId !== this.nodeId && r.expiresMs > nowMs &&
           (BigInt(r.version) < version || BigInt(r.oldestCommitting) < version))
           .map((r) => r.nodeId);
+        if (!this.runsAtLeast(version)) pending.push(this.nodeId);
         // Records of nodes gone for long (crashed, never deregistered) are removed.
         const gone = records.filter((r) => r.expiresMs < nowMs - goneLeases * this.leaseMs);
         for (const r of gone) deleteSyncer(txn, r.nodeId);
@@ -253,10 +261,18 @@ export class SchemaSyncer {
         await rollbackQuietly(txn);
       }
       if (pending.length === 0) return;
-      // This node's own record is refreshed at once rather than at its next interval.
-      if (pending.includes(this.nodeId)) await this.reload();
       await this.env.timers.sleep(delayMs, signal);
     }
+  }
+
+  /**
+   * Whether this node has loaded `version` and has no transaction of an older version
+   * committing, and its record says so (a reload writes both; a failed record write
+   * leaves the record behind, and then this node still counts as behind).
+   */
+  private runsAtLeast(version: bigint): boolean {
+    return this.catalog.cachedVersion >= version && this.oldest() >= version &&
+      this.writtenVersion >= version;
   }
 
   /**

@@ -152,6 +152,15 @@ export class DdlService {
   private syncedVersion = 0n;
   /** The job the worker is running (or last ran). */
   private currentJob: number | null = null;
+  /**
+   * Every job below this id has finished (the queue head seen last): queue scans start
+   * here instead of walking the deleted keys finished jobs left. Ids commit in id order
+   * (`allocJobId` reads and bumps one key, so a later id's transaction conflicts with an
+   * earlier one still open), so no job below a head once seen can appear later.
+   */
+  private queueFloor = 0;
+  /** Every delete-range record before this one is done (the first one seen last). */
+  private deleteRangeFloor: { readonly jobId: number; readonly seq: number } | null = null;
   /** The last error the worker or a campaign hit (they retry), for diagnostics. */
   lastError: unknown = null;
   /** Steps this node ran as owner, for tests. */
@@ -272,11 +281,12 @@ export class DdlService {
       const txn = await this.client.begin();
       let head: DdlJob | undefined;
       try {
-        head = (await readQueue(txn, 1))[0];
+        head = (await readQueue(txn, 1, this.queueFloor))[0];
       } finally {
         await rollbackQuietly(txn);
       }
       if (head === undefined) return;
+      this.queueFloor = head.id;
       await this.runJob(head);
     }
   }
@@ -294,10 +304,14 @@ export class DdlService {
     const txn = await this.client.begin();
     let records;
     try {
-      records = await readDeleteRanges(txn, deleteRangeBatchesMax);
+      records = await readDeleteRanges(txn, deleteRangeBatchesMax, this.deleteRangeFloor);
     } finally {
       await rollbackQuietly(txn);
     }
+    // Records are written by job steps, which run one at a time in id order: none can
+    // appear before the first one seen.
+    const first = records[0];
+    if (first !== undefined) this.deleteRangeFloor = { jobId: first.jobId, seq: first.seq };
     let batches = 0;
     for (const record of records) {
       const version = BigInt(record.version);
@@ -491,8 +505,9 @@ export class DdlService {
         const job: DdlJob = { ...queued, startMs: queued.startMs ?? nowMs };
         const schema = await this.catalog.schemaAt(txn);
         let result;
+        const ddl = openDdlTxn(txn, schema);
         try {
-          result = await runStep(job, openDdlTxn(txn, schema));
+          result = await runStep(job, ddl);
         } catch (error: unknown) {
           if (!(error instanceof MySqlError)) throw error;
           await rollbackQuietly(txn);
@@ -503,7 +518,7 @@ export class DdlService {
         let version: bigint | null = null;
         if (result.change !== null) {
           version = schema.version + 1n;
-          writeSchemaVersion(txn, version, result.change);
+          writeSchemaVersion(txn, version, { ...result.change, edits: ddl.edits.edits() });
         }
         recordDropped(txn, job.id, result.dropped ?? [], version ?? schema.version);
         const finished = isFinished(result.job);
@@ -587,7 +602,7 @@ export class DdlService {
   async jobs(): Promise<DdlJob[]> {
     const txn = await this.client.begin();
     try {
-      return [...await readQueue(txn, queueJobsShown),
+      return [...await readQueue(txn, queueJobsShown, this.queueFloor),
         ...await readHistory(txn, historyJobsShown)];
     } finally {
       await rollbackQuietly(txn);

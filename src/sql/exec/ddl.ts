@@ -10,7 +10,10 @@
  * Also here: ADMIN CHECK TABLE / INDEX and ADMIN SHOW DDL JOBS.
  */
 import type { Transaction } from "../../client/mod.ts";
-import { type EvalContext, type Value, evaluate } from "../../expr/mod.ts";
+import { type EvalContext, type TimeZone, type Value, evaluate, utcTimeZone }
+  from "../../expr/mod.ts";
+import { defaultToUtc, utcDefaultValue, withoutUtcDefault }
+  from "../table/timestamp_default.ts";
 import type { AlterSpec, ColumnDefinition, IndexPart, TableConstraint, TableName }
   from "../parser/ast.ts";
 import { parseExpression } from "../parser/parse.ts";
@@ -21,7 +24,8 @@ import { formatExpr } from "../parser/format.ts";
 import { type PlannedJob, simulateJobs } from "../ddl/multi.ts";
 import { foreignKeyCreateError } from "./write_fk_ddl.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
-import { checkAutoRandomAlter } from "../catalog/auto_random.ts";
+import { checkAutoRandomAlter, hasShardOption, shardRowIdAlterOf }
+  from "../catalog/auto_random.ts";
 import { type TranslateScope, translate } from "../session/to_expr.ts";
 import { encodeOriginDefault, storeValue } from "../table/table.ts";
 import { checkIndex } from "../ddl/backfill.ts";
@@ -58,9 +62,13 @@ export function createTable(
   target: Target,
   statement: { readonly ifNotExists: boolean; readonly columns: readonly ColumnDefinition[];
     readonly constraints: readonly TableConstraint[] },
+  options: { readonly timeZone?: TimeZone } = {},
 ): Promise<DdlOutcome> {
-  // Ids are the owner's to allocate; the definition is checked here.
-  const table = tableInfoOf(target.name, statement, { tableId: 0, dbId: 0 });
+  // Ids are the owner's to allocate; the definition is checked here. TIMESTAMP defaults
+  // are read in the session's zone.
+  const defined = tableInfoOf(target.name, statement, { tableId: 0, dbId: 0 });
+  const table = { ...defined, columns: defined.columns.map((c) =>
+    defaultToUtc(c, options.timeZone ?? utcTimeZone)) };
   return runJob(storage, { kind: "createTable", table, ifNotExists: statement.ifNotExists },
     { db: target.db, table: target.name });
 }
@@ -124,6 +132,11 @@ export interface DefaultContext {
   readonly foreignKeyChecks?: boolean;
 }
 
+/** The session's time zone, which TIMESTAMP defaults are read in. */
+function zoneOf(ctx: DefaultContext): TimeZone {
+  return ctx.evalContext().timeZone ?? utcTimeZone;
+}
+
 /** The `ColumnInfo` of a column definition (ids and offsets are the owner's). */
 function columnInfoOf(def: ColumnDefinition): ColumnInfo {
   if (def.options.some((o) => o.kind === "primaryKey" || o.kind === "unique" ||
@@ -158,6 +171,8 @@ function originDefault(column: ColumnInfo, ctx: DefaultContext): Value {
           ["adding a NOT NULL date column without a DEFAULT"]);
     }
   }
+  const utc = utcDefaultValue(column);
+  if (utc !== undefined) return storeValue(utc, { column, row: 1 }, ctx.evalContext());
   const parsed = parseExpression(column.defaultText);
   if (parsed.kind === "error") throw parsed.error;
   const value = evaluate(translate(parsed.expr, ctx.scope("field list")), ctx.evalContext());
@@ -171,7 +186,8 @@ function originDefault(column: ColumnInfo, ctx: DefaultContext): Value {
  */
 export async function alterTable(storage: SqlStorage, target: Target,
   specs: readonly AlterSpec[], ctx: DefaultContext): Promise<DdlOutcome> {
-  const real = specs.filter((s) => s.kind !== "options" && s.kind !== "keys");
+  const real = specs.filter((s) => (s.kind === "options" ? hasShardOption(s.options)
+    : s.kind !== "keys"));
   const schema = await latestSchema(storage);
   if (real.length === 0) {
     // ENGINE=, CHARSET=, DISABLE/ENABLE KEYS: nothing to change, but the table must exist.
@@ -214,7 +230,7 @@ function jobsOfSpec(schema: InfoSchema, target: Target, spec: AlterSpec, ctx: De
         // REFERENCES is parsed and ignored, as MySQL does.
         const options = def.options.filter((o) => o.kind !== "primaryKey" &&
           o.kind !== "unique" && o.kind !== "check" && o.kind !== "references");
-        const column = columnInfoOf({ ...def, options });
+        const column = defaultToUtc(columnInfoOf({ ...def, options }), zoneOf(ctx));
         if (column.autoIncrement) {
           throw mysqlError(ER.NOT_SUPPORTED_YET, ["adding an AUTO_INCREMENT column"]);
         }
@@ -245,7 +261,7 @@ function jobsOfSpec(schema: InfoSchema, target: Target, spec: AlterSpec, ctx: De
       if (spec.position !== null) {
         throw mysqlError(ER.NOT_SUPPORTED_YET, ["MODIFY/CHANGE COLUMN with FIRST/AFTER"]);
       }
-      const column = columnInfoOf(spec.column);
+      const column = defaultToUtc(columnInfoOf(spec.column), zoneOf(ctx));
       if (column.defaultText !== null) originDefault(column, ctx);
       const oldName = spec.kind === "changeColumn" ? spec.oldName : spec.column.name;
       const before = schema.table(target.db, target.name)?.columns.find((c) =>
@@ -297,9 +313,14 @@ function jobsOfSpec(schema: InfoSchema, target: Target, spec: AlterSpec, ctx: De
       const current = currentColumn(schema, target, oldName);
       const column: ColumnInfo = spec.kind === "renameColumn"
         ? { ...current, name: spec.newName }
-        : { ...current, defaultText: spec.value === null ? null : defaultTextOf(spec.value) };
+        : defaultToUtc({ ...withoutUtcDefault(current), defaultText: spec.value === null ? null
+          : defaultTextOf(spec.value) }, zoneOf(ctx));
       if (column.defaultText !== null) originDefault(column, ctx);
       return [{ kind: "modifyColumn", oldName, column }];
+    }
+    case "options": {
+      const bits = shardRowIdAlterOf(spec.options, adminTable(schema, target));
+      return bits === undefined ? [] : [{ kind: "shardRowId", shardRowIdBits: bits }];
     }
     default:
       throw mysqlError(ER.NOT_SUPPORTED_YET, [`ALTER TABLE ${spec.kind}`]);
@@ -416,6 +437,7 @@ const jobTypeNames: Readonly<Record<DdlJobArgs["kind"], string>> = {
   dropForeignKey: "drop foreign key", addCheck: "add check constraint",
   renameIndex: "rename index",
   dropCheck: "drop check constraint",
+  shardRowId: "shard row ID",
 };
 
 const schemaStateNames: Readonly<Record<DdlJob["schemaState"], string>> = {

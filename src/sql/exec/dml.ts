@@ -53,11 +53,12 @@ import {
 import type { SqlStorage } from "./storage.ts";
 import { stateOf } from "../table/index_writes.ts";
 import { touchOnUpdateColumns } from "../table/typed_store.ts";
+import { utcDefaultValue } from "../table/timestamp_default.ts";
 import { implicitDefault, storeValueFor, writeEvalContext } from "./write_convert.ts";
 import { type AutoIdContext, autoRandomColumn, fillAutoRandom, newRowId } from "./auto_ids.ts";
 import { onDuplicateUpdater } from "./write_on_duplicate.ts";
 import { bindAllSubqueries, containsSubquery, evaluateWithSubqueries, filterWithSubqueries,
-  planEnvOf, queryValues } from "../plan/mod.ts";
+  planEnvOf, queryValues, refuseRowIdTarget, rowIdRef, withHandle } from "../plan/mod.ts";
 import {
   type NewRow,
   type RowChange,
@@ -177,11 +178,15 @@ function hasColumns(node: unknown): boolean {
 /** The handle a WHERE pins with `pk = constant`, or undefined when it does not. */
 function pointHandle(ctx: DmlContext, table: TableInfo, alias: string, where: AstExpr | null):
   bigint | undefined {
-  if (where === null || table.pkHandle === null) return undefined;
+  if (where === null) return undefined;
+  // The clustered integer key, or else the hidden `_tidb_rowid`, is the handle.
+  const pk = table.pkHandle;
+  const isHandle = (e: AstExpr): boolean => (pk !== null ? isColumnOf(e, table, alias, pk)
+    : e.kind === "column" && e.db === null &&
+      rowIdRef(table, alias, e.column, e.table) !== undefined);
   for (const c of conjuncts(where)) {
     if (c.kind !== "binary" || c.op !== "=") continue;
-    const other = isColumnOf(c.left, table, alias, table.pkHandle) ? c.right
-      : isColumnOf(c.right, table, alias, table.pkHandle) ? c.left : undefined;
+    const other = isHandle(c.left) ? c.right : isHandle(c.right) ? c.left : undefined;
     if (other === undefined || hasColumns(other)) continue;
     const value = evaluate(translate(other, ctx.scope("where clause")), ctx.evalContext());
     const handle = integralValue(value);
@@ -225,10 +230,19 @@ async function matchingRows(ctx: DmlContext, table: TableInfo, alias: string,
     const keep = await filterWithSubqueries(planEnvOf(ctx), table, alias, all, whereAst);
     return all.filter((_, i) => keep[i]);
   }
-  const where = whereAst === null ? null
-    : translate(whereAst, rowScope(ctx, table, alias, "where clause"));
+  const scope = rowScope(ctx, table, alias, "where clause");
+  let rowIdUsed = false; // `_tidb_rowid` is read from the row's handle
+  const where = whereAst === null ? null : translate(whereAst, { ...scope,
+    column: (name, qual) => {
+      const found = scope.column?.(name, qual);
+      if (found !== undefined) return found;
+      const ref = rowIdRef(table, alias, name, qual);
+      rowIdUsed ||= ref !== undefined;
+      return ref;
+    } });
   const rows = await candidateRows(ctx, table, alias, whereAst);
-  return rows.filter((row) => matches(where, rowContext(ctx, row.values)));
+  return rows.filter((row) => matches(where, rowContext(ctx,
+    rowIdUsed ? withHandle(row.values, row.handle) : row.values)));
 }
 
 // ---- SELECT ------------------------------------------------------------------------------
@@ -292,6 +306,8 @@ function defaultValue(ctx: DmlContext, table: TableInfo, offset: number, row: nu
     if (column.nullable || column.autoIncrement || column.autoRandom !== undefined) return null;
     throw mysqlError(ER.NO_DEFAULT_FOR_FIELD, [column.name]);
   }
+  const utc = utcDefaultValue(column); // a TIMESTAMP's instant, kept in UTC
+  if (utc !== undefined) return storeValue(utc, { column, row }, ctx.evalContext());
   const parsed = parseExpression(column.defaultText);
   if (parsed.kind === "error") throw new Error(`bad stored default ${column.defaultText}`);
   const value = evaluate(translate(parsed.expr, ctx.scope("field list")), ctx.evalContext());
@@ -346,6 +362,7 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
   const visible = table.columns.filter((c) => stateOf(c) === "public");
   const offsets = (names: readonly string[]): number[] => names.map((name) => {
     const c = visible.find((col) => col.name.toLowerCase() === name.toLowerCase());
+    if (c === undefined) refuseRowIdTarget(table, name);
     if (c === undefined) throw mysqlError(ER.BAD_FIELD_ERROR, [name, "field list"]);
     return c.offset;
   });
@@ -503,6 +520,7 @@ export async function update(ctx: DmlContext, statement: UpdateStatement):
     }
     const c = table.columns.find((col) => stateOf(col) === "public" &&
       col.name.toLowerCase() === a.column.column.toLowerCase());
+    if (c === undefined) refuseRowIdTarget(table, a.column.column);
     if (c === undefined) throw mysqlError(ER.BAD_FIELD_ERROR, [a.column.column, "field list"]);
     const value = bound.asts[i]!;
     return { column: c, value: value.kind === "default" ? null : translate(value, scope) };

@@ -11,7 +11,7 @@
  * transaction sees. Pure: no I/O; the node state it reads (connections, the statements
  * summary) is handed in by the session.
  */
-import type { Value } from "../../expr/mod.ts";
+import type { TimeZone, Value } from "../../expr/mod.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
 import type { ColumnInfo, TableInfo } from "../catalog/schema.ts";
 import type { ConnectionInfo } from "../wire/session.ts";
@@ -38,6 +38,8 @@ export interface InfoSchemaContext {
    * broken view. Without it views have no columns listed.
    */
   readonly viewColumns?: (db: string, name: string) => readonly ColumnInfo[];
+  /** The session's `time_zone`, TIMESTAMP defaults are shown in (absent: UTC). */
+  readonly timeZone?: TimeZone;
 }
 
 /** One virtual table with its rows. */

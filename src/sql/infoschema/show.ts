@@ -14,6 +14,7 @@ import type { InfoSchema } from "../catalog/catalog.ts";
 import { type TableInfo, columnKeyText, showCreateTable, typeText } from "../catalog/schema.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import { showCreateView } from "../plan/views.ts";
+import { tableInZone } from "../table/timestamp_default.ts";
 import { type InfoSchemaContext, informationSchemaName, isInformationSchema, memTable,
   memTableNames } from "./mod.ts";
 import { characterSets, collationOf, collations, defaultValueText, engines, tableIndexes }
@@ -81,7 +82,7 @@ function requireTable(statement: ShowStatement, ctx: ShowContext):
   }
   const table = ctx.schema.table(db, name.name);
   if (table === undefined) throw mysqlError(ER.NO_SUCH_TABLE, [db, name.name]);
-  return { db, table };
+  return { db, table: tableInZone(table, ctx.timeZone) };
 }
 
 /** As `requireTable`, and a view as a table of its columns (no keys). */

@@ -17,6 +17,7 @@ import { type ColumnInfo, type ColumnType, type IndexInfo, type TableInfo, type 
   columnKeyText, typeText } from "../catalog/schema.ts";
 import type { InfoSchemaContext } from "./mod.ts";
 import { civilTime } from "../session/time_zone.ts";
+import { columnInZone } from "../table/timestamp_default.ts";
 
 /** A virtual table's definition. */
 export interface MemTableDef {
@@ -320,8 +321,8 @@ tableDefs.push(def("COLUMNS", [
     t.columns.forEach((c, k) => rows.push(columnRow(infoSchemaDb, t.name, c, k + 1, "")));
   }
   for (const { db, table } of userTables(ctx)) {
-    publicColumns(table).forEach((c, k) => rows.push(columnRow(db, table.name, c, k + 1,
-      columnKeyText(table, c.offset))));
+    publicColumns(table).forEach((c, k) => rows.push(columnRow(db, table.name,
+      columnInZone(c, ctx.timeZone), k + 1, columnKeyText(table, c.offset))));
   }
   const describe = ctx.viewColumns;
   if (describe === undefined) return rows;

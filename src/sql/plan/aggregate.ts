@@ -35,10 +35,16 @@ import {
   toInteger,
   toText,
 } from "../../expr/mod.ts";
-import { generalCiCollation } from "../../codec/mod.ts";
+import { generalCiKeyString } from "../../codec/mod.ts";
 import type { Expr as AstExpr } from "../parser/ast.ts";
 import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
 import { type Compiled, evalCompiled } from "./compile.ts";
+import { type MemoryAccount, entryOverheadBytes, keyBytes, noMemoryAccount, rowBytes }
+  from "./memory_tracker.ts";
+
+/** Aggregates whose state keeps something of every row (charged to the query's memory). */
+const bufferingNames: ReadonlySet<string> = new Set(["group_concat", "json_arrayagg",
+  "json_objectagg"]);
 
 /** Names of the aggregate functions (GROUP_CONCAT has an AST node of its own). */
 export const aggregateNames: ReadonlySet<string> = new Set(["count", "sum", "avg", "min",
@@ -55,7 +61,7 @@ export function isAggregateCall(e: AstExpr): boolean {
 export function valueKey(v: Value): string {
   if (v === null) return "\u0000";
   if (v.kind === "string") {
-    return `s:${String.fromCharCode(...generalCiCollation.sortKey(v.value))}`;
+    return `s:${generalCiKeyString(v.value)}`;
   }
   if (v.kind === "int" || v.kind === "uint") return `n:${v.value}`;
   return `${v.kind}:${toText(v)}`;
@@ -417,8 +423,9 @@ export interface GroupPlan {
  * results, in the order groups were first seen.
  */
 export async function groupRows(rows: readonly Value[][], plan: GroupPlan, ctx: EvalContext,
-  warn?: (w: MySqlError) => void): Promise<Value[][]> {
+  warn?: (w: MySqlError) => void, mem: MemoryAccount = noMemoryAccount): Promise<Value[][]> {
   const aggs = plan.aggregates;
+  const buffering = aggs.map((a) => a.spec.distinct || bufferingNames.has(a.spec.name));
   const groups = new Map<string, { first: Value[]; accs: Accumulator[] }>();
   for (const row of rows) {
     const keyValues: Value[] = [];
@@ -428,6 +435,8 @@ export async function groupRows(rows: readonly Value[][], plan: GroupPlan, ctx: 
     if (group === undefined) {
       group = { first: row, accs: aggs.map((a) => new Accumulator(a.spec)) };
       groups.set(key, group);
+      // The hash table entry, its key and the accumulators (and the result record later).
+      mem.consume(keyBytes(key) + aggs.length * 96 + rowBytes(row));
     }
     for (let k = 0; k < aggs.length; k++) {
       const agg = aggs[k]!;
@@ -436,6 +445,8 @@ export async function groupRows(rows: readonly Value[][], plan: GroupPlan, ctx: 
       const keys: Value[] = [];
       for (const o of agg.order) keys.push(await evalCompiled(o, row, ctx));
       group.accs[k]!.add(args, ctx, keys);
+      // GROUP_CONCAT pieces, JSON items, DISTINCT sets: kept per row.
+      if (buffering[k]) mem.consume(rowBytes(args) + rowBytes(keys) + entryOverheadBytes);
     }
   }
   if (groups.size === 0 && plan.implicit) {
@@ -454,14 +465,14 @@ export async function groupRows(rows: readonly Value[][], plan: GroupPlan, ctx: 
  * GROUPING() flag per GROUP BY item (1: rolled up). No rows in, no rows out.
  */
 export async function rollupRows(rows: readonly Value[][], plan: GroupPlan,
-  positions: readonly number[], ctx: EvalContext, warn?: (w: MySqlError) => void):
-  Promise<Value[][]> {
+  positions: readonly number[], ctx: EvalContext, warn?: (w: MySqlError) => void,
+  mem: MemoryAccount = noMemoryAccount): Promise<Value[][]> {
   const n = plan.groupBy.length;
   if (rows.length === 0) return [];
   const out: { keys: Value[]; kept: number; record: Value[] }[] = [];
   for (let kept = n; kept >= 0; kept--) {
     const records = await groupRows(rows, { ...plan, groupBy: plan.groupBy.slice(0, kept),
-      implicit: kept === 0 }, ctx, warn);
+      implicit: kept === 0 }, ctx, warn, mem);
     for (const record of records) {
       const first = record.slice(0, plan.width);
       const keys: Value[] = [];

@@ -33,6 +33,7 @@ import { ER, mysqlError } from "../mysql_errors.ts";
 import { type TranslateScope, translate } from "../session/to_expr.ts";
 import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
 import { type Cell, type Frame, type Scope, newCell } from "./scope.ts";
+import { type MemoryAccount, keyBytes, noMemoryAccount, rowsBytes } from "./memory_tracker.ts";
 
 /** A planned query: its output columns and how to run it. */
 export interface PlannedQuery {
@@ -49,6 +50,8 @@ export interface CompileHost {
   planNested(query: Query, outer: Scope): { plan: PlannedQuery; frame: Frame };
   /** The statement's evaluation context (without a row). */
   evalContext(): EvalContext;
+  /** The statement's memory tracker (`memory_tracker.ts`); absent: nothing is counted. */
+  memory?(): MemoryAccount;
 }
 
 type SubKind = "scalar" | "exists" | "in" | "compare";
@@ -73,6 +76,8 @@ interface Sub {
   readonly domain: HashDomain | null;
   /** Results by correlation values (one entry, key "", when uncorrelated). */
   readonly cache: Map<string, Value[][]>;
+  /** Where the cache's bytes are counted, and how many it holds. */
+  readonly cacheMemory: { account: () => MemoryAccount; bytes: number };
 }
 
 /** An expression ready to evaluate on rows. */
@@ -108,6 +113,7 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
     },
   };
   const placeholder = (sub: Sub): AstExpr => {
+    sub.cacheMemory.account = () => host.memory?.() ?? noMemoryAccount;
     subs.push(sub);
     return { kind: "column", db: null, table: subQual, column: String(subs.length - 1) };
   };
@@ -181,7 +187,7 @@ function newSub(kind: SubKind, plan: PlannedQuery, frame: Frame, cell: Cell,
   const domain = operand === null || operand.length !== 1 ? null
     : hashDomain(operand[0]!.type, plan.types[0]!);
   return { kind, cell, plan, frame, operand, left, right, test, all, not, domain,
-    cache: new Map() };
+    cache: new Map(), cacheMemory: { account: () => noMemoryAccount, bytes: 0 } };
 }
 
 function keyOf(values: readonly Value[]): string {
@@ -197,7 +203,16 @@ async function subRows(sub: Sub, ctx: EvalContext): Promise<Value[][]> {
     c.cell.value = values[i]!;
   });
   const rows = await sub.plan.run();
-  if (sub.cache.size >= subqueryCacheEntriesMax) sub.cache.clear();
+  const memory = sub.cacheMemory;
+  if (sub.cache.size >= subqueryCacheEntriesMax) {
+    sub.cache.clear();
+    memory.account().release(memory.bytes);
+    memory.bytes = 0;
+  }
+  // Cached results are held until the statement ends (or the cache is reset).
+  const bytes = rowsBytes(rows) + keyBytes(key);
+  memory.account().consume(bytes);
+  memory.bytes += bytes;
   sub.cache.set(key, rows);
   return rows;
 }

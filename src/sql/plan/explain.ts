@@ -496,7 +496,10 @@ async function queryTree(env: PlanEnv, query: Query, options: { readonly analyze
   const rowCounts: RowCounts = (table) => env.tableStats?.(table)?.count;
   let root = shapeTree(plan.shape, trace, rowCounts, options.analyze);
   if (options.analyze && root.act !== undefined) {
-    root = { ...root, act: { ...root.act, rows: rows.length, timeMs: totalMs } };
+    // The root's memory is the statement's peak by its memory tracker (memory_tracker.ts).
+    const peak = planner.memory().peak;
+    root = { ...root, act: { ...root.act, rows: rows.length, timeMs: totalMs,
+      ...(peak > 0 ? { memBytes: peak } : {}) } };
   }
   return { root };
 }

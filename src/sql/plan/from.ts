@@ -18,8 +18,10 @@
  * reachable only qualified.
  *
  * Rows of a group are full-width arrays (every leaf's positions; unjoined ones NULL), so
- * conjuncts compile once against the group's layout. Memory is bounded: a join step that
- * would produce or examine more than `joinRowsMax` / `joinPairsMax` rows fails with 1104.
+ * conjuncts compile once against the group's layout. Memory is bounded by the query's
+ * quota (`memory_tracker.ts`: widened rows, hash tables and join output are counted, 8175
+ * past `tidb_mem_quota_query`); work by `joinRowsMax` / `joinPairsMax`: a join step that
+ * would produce or examine more rows fails with 1104.
  */
 import { type EvalContext, type Expr, type Value, evaluate, isTrue } from "../../expr/mod.ts";
 import type { Expr as AstExpr, TableExpr } from "../parser/ast.ts";
@@ -33,6 +35,8 @@ import { type CompileHost, type Compiled, compile, containsSubquery, holds, with
   from "./compile.ts";
 import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
 import { type Col, type Frame, type Layout, Scope, findColumn } from "./scope.ts";
+import { type MemoryAccount, MemoryScope, keyBytes, noMemoryAccount, rowBytes, rowsBytes }
+  from "./memory_tracker.ts";
 
 /** Rows produced by one step of a join, at most. */
 const joinRowsMax = 2_000_000;
@@ -43,6 +47,11 @@ const joinPairsMax = 50_000_000;
 export interface SourceRows {
   readonly rows: Value[][];
   readonly handles?: readonly bigint[];
+  /**
+   * Bytes the rows were charged to the query's memory tracker (join output): the reader
+   * takes them over and releases them when it drops the rows (`MemoryScope.adopt`).
+   */
+  readonly charged?: number;
 }
 
 /** A row source: its layout and how to read it. */
@@ -50,6 +59,8 @@ export interface Source {
   readonly layout: Layout;
   /** A base table's info, for point gets and locking. */
   readonly table?: TableInfo;
+  /** A base table's `_tidb_rowid` position (row_id.ts), when it has one. */
+  readonly rowIdColumn?: number;
   /** Reads the rows; `handle` (base tables only) asks for that one row. */
   read(handle?: bigint): Promise<SourceRows>;
   /**
@@ -268,12 +279,13 @@ function analyze(asts: readonly AstExpr[], scope: Scope, leaves: readonly Leaf[]
 
 // ---- join groups -------------------------------------------------------------------------
 
-/** For a base-table leaf: an expression that pins its integer primary key, if any. */
+/** For a base-table leaf: an expression that pins its handle (integer key or _tidb_rowid). */
 function pointKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: readonly Leaf[],
   host: CompileHost): Expr | undefined {
   const table = leaf.source.table;
-  if (table === undefined || table.pkHandle === null) return undefined;
-  const pk = leaf.offset + table.pkHandle;
+  const handleColumn = table?.pkHandle ?? leaf.source.rowIdColumn;
+  if (table === undefined || handleColumn === undefined) return undefined;
+  const pk = leaf.offset + handleColumn;
   for (const ast of asts) {
     if (ast.kind !== "binary" || ast.op !== "=" || containsSubquery(ast)) continue;
     for (const [colSide, valueSide] of [[ast.left, ast.right], [ast.right, ast.left]] as const) {
@@ -341,7 +353,7 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
   const points = leaves.map((leaf) => pointKey(asts, scope, leaf, leaves, host));
   const ranges = leaves.map((leaf, i) => (points[i] !== undefined ? undefined
     : rangeKey(asts, scope, leaf, leaves, host)));
-  const read = async (): Promise<SourceRows> => {
+  const body = async (mem: MemoryScope): Promise<SourceRows> => {
     const ctx = host.evalContext();
     const applied = new Set<Conjunct>();
     const sets: { mask: bigint; rows: Value[][] }[] = [];
@@ -368,11 +380,19 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
         : await leaf.source.read(handle);
       let rows = leaves.length === 1 ? got.rows
         : got.rows.map((r) => widen(r, leaf.offset, width));
+      // An outer join's output (charged by it), or the widened copies a join holds.
+      mem.adopt(got.charged ?? 0);
+      if (leaves.length > 1) mem.consume(rowsBytes(rows));
       const local = conjuncts.filter((c) => !applied.has(c) &&
         (c.mask === bit || (c.mask === 0n && i === 0)));
       for (const c of local) applied.add(c);
       const keep: boolean[] = [];
-      for (const row of rows) keep.push(await allHold(local, row, ctx));
+      // Without subqueries the conjuncts are evaluated at once (no await per row).
+      if (local.every((c) => c.compiled.subs.length === 0)) {
+        for (const row of rows) keep.push(allHoldNow(local, row, ctx));
+      } else {
+        for (const row of rows) keep.push(await allHold(local, row, ctx));
+      }
       if (lock && leaf.source.table !== undefined && got.handles !== undefined) {
         const handles = got.handles.filter((_, k) => keep[k]);
         if (handles.length > 0) await host.lockRows(leaf.source.table, handles);
@@ -402,7 +422,7 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
         (c.mask & ~joinedMask) === 0n);
       for (const c of filters) applied.add(c);
       const rows = await joinStep(current.rows, next.rows, next.mask, leaves, eqs.map((c) =>
-        eqSides(c, mask, next.mask)!), filters, ctx);
+        eqSides(c, mask, next.mask)!), filters, ctx, mem);
       current = { mask: joinedMask, rows };
     }
     // Conjuncts left (none normally): apply on the whole.
@@ -411,6 +431,17 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
     for (const row of current.rows) if (await allHold(left, row, ctx)) out.push(row);
     return { rows: out };
   };
+  const read = async (): Promise<SourceRows> => {
+    // What the join holds is handed to the reader with its rows (`SourceRows.charged`).
+    const mem = new MemoryScope(host.memory?.() ?? noMemoryAccount);
+    try {
+      const got = await body(mem);
+      return { ...got, charged: mem.handOver() };
+    } catch (error: unknown) {
+      mem.close();
+      throw error;
+    }
+  };
   return { layout, read };
 }
 
@@ -418,6 +449,17 @@ function widen(row: readonly Value[], offset: number, width: number): Value[] {
   const out: Value[] = new Array<Value>(width).fill(null);
   for (let k = 0; k < row.length; k++) out[offset + k] = row[k]!;
   return out;
+}
+
+/** `allHold` of conjuncts without subqueries. */
+function allHoldNow(conjuncts: readonly Conjunct[], row: readonly Value[],
+  ctx: EvalContext): boolean {
+  if (conjuncts.length === 0) return true;
+  const rowCtx = withRow(ctx, row);
+  for (const c of conjuncts) {
+    if (isTrue(evaluate(c.compiled.expr, rowCtx), ctx.warn) !== true) return false;
+  }
+  return true;
 }
 
 async function allHold(conjuncts: readonly Conjunct[], row: readonly Value[],
@@ -469,20 +511,26 @@ function mergeRows(a: readonly Value[], b: readonly Value[], leaves: readonly Le
 
 async function joinStep(current: Value[][], next: Value[][], nextMask: bigint,
   leaves: readonly Leaf[], eqs: readonly { cur: Expr; next: Expr; domain: HashDomain }[],
-  filters: readonly Conjunct[], ctx: EvalContext): Promise<Value[][]> {
+  filters: readonly Conjunct[], ctx: EvalContext, mem: MemoryAccount): Promise<Value[][]> {
   const out: Value[][] = [];
   const emit = async (merged: Value[]): Promise<void> => {
     if (!await allHold(filters, merged, ctx)) return;
     if (out.length >= joinRowsMax) throw mysqlError(ER.TOO_BIG_SELECT);
+    mem.consume(rowBytes(merged));
     out.push(merged);
   };
   if (eqs.length > 0) {
     const table = new Map<string, Value[][]>();
     const nextKeys = eqs.map((q) => ({ e: q.next, domain: q.domain }));
+    // The build side's hash table, held while probing.
+    let tableBytes = 0;
     for (const row of next) {
       const key = compositeKey(nextKeys, row, ctx);
       if (key === null) continue;
       const bucket = table.get(key);
+      const bytes = bucket === undefined ? keyBytes(key) : 8;
+      mem.consume(bytes);
+      tableBytes += bytes;
       if (bucket === undefined) table.set(key, [row]);
       else bucket.push(row);
     }
@@ -497,6 +545,7 @@ async function joinStep(current: Value[][], next: Value[][], nextMask: bigint,
       if (pairs > joinPairsMax) throw mysqlError(ER.TOO_BIG_SELECT);
       for (const match of bucket) await emit(mergeRows(row, match, leaves, nextMask));
     }
+    mem.release(tableBytes);
     return out;
   }
   if (current.length * next.length > joinPairsMax) throw mysqlError(ER.TOO_BIG_SELECT);
@@ -521,10 +570,16 @@ function outerJoin(left: Tree, right: Tree, merged: { cols: Col[]; star: number[
   const conjuncts = analyze(on, scope, sides, host);
   // The preserved side drives; conjuncts reading only the other side filter it first.
   const innerBit = rightJoin ? 1n : 2n;
-  const read = async (): Promise<SourceRows> => {
+  const body = async (mem: MemoryScope): Promise<SourceRows> => {
     const ctx = host.evalContext();
-    const leftRows = (await leftSource.read()).rows.map((r) => widen(r, 0, lw + rw));
-    const rightRows = (await rightSource.read()).rows.map((r) => widen(r, lw, lw + rw));
+    const leftGot = await leftSource.read();
+    mem.adopt(leftGot.charged ?? 0);
+    const leftRows = leftGot.rows.map((r) => widen(r, 0, lw + rw));
+    mem.consume(rowsBytes(leftRows));
+    const rightGot = await rightSource.read();
+    mem.adopt(rightGot.charged ?? 0);
+    const rightRows = rightGot.rows.map((r) => widen(r, lw, lw + rw));
+    mem.consume(rowsBytes(rightRows));
     const [outerRows, innerRows] = rightJoin ? [rightRows, leftRows] : [leftRows, rightRows];
     const innerOnly = conjuncts.filter((c) => c.mask === innerBit);
     const rest = conjuncts.filter((c) => c.mask !== innerBit);
@@ -540,6 +595,7 @@ function outerJoin(left: Tree, right: Tree, merged: { cols: Col[]; star: number[
         const key = compositeKey(keys, row, ctx);
         if (key === null) continue;
         const bucket = buckets.get(key);
+        mem.consume(bucket === undefined ? keyBytes(key) : 8);
         if (bucket === undefined) buckets.set(key, [row]);
         else bucket.push(row);
       }
@@ -562,12 +618,24 @@ function outerJoin(left: Tree, right: Tree, merged: { cols: Col[]; star: number[
         const mergedRow = mergeRows(row, candidate, sides, innerBit);
         if (!await allHold(rest, mergedRow, ctx)) continue;
         matched = true;
+        mem.consume(rowBytes(mergedRow));
         out.push(mergedRow);
       }
       if (!matched) out.push(row);
       if (out.length > joinRowsMax) throw mysqlError(ER.TOO_BIG_SELECT);
     }
     return { rows: out };
+  };
+  const read = async (): Promise<SourceRows> => {
+    // What the join holds is handed to the reader with its rows (`SourceRows.charged`).
+    const mem = new MemoryScope(host.memory?.() ?? noMemoryAccount);
+    try {
+      const got = await body(mem);
+      return { ...got, charged: mem.handOver() };
+    } catch (error: unknown) {
+      mem.close();
+      throw error;
+    }
   };
   return { layout, read };
 }

@@ -7,7 +7,7 @@
  * DATETIME, TIME, JSON) have no domain and are compared one by one.
  */
 import { type FieldType, TypeCode, type Value, toDouble } from "../../expr/mod.ts";
-import { generalCiCollation } from "../../codec/mod.ts";
+import { generalCiKeyString } from "../../codec/mod.ts";
 
 export type HashDomain = "int" | "number" | "string";
 
@@ -40,7 +40,7 @@ export function hashDomain(a: FieldType, b: FieldType): HashDomain | null {
 export function hashKey(v: Value, domain: HashDomain): string | null {
   if (v === null) return null;
   if (domain === "string" && v.kind === "string") {
-    return String.fromCharCode(...generalCiCollation.sortKey(v.value));
+    return generalCiKeyString(v.value);
   }
   if (domain === "int" && (v.kind === "int" || v.kind === "uint")) return v.value.toString();
   const d = toDouble(v, () => {});

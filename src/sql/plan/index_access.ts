@@ -624,12 +624,21 @@ export function handleRanges(table: TableInfo, items: ReadonlyMap<number, readon
   if (clamped.length > rangesMax) return undefined;
   const of = (n: bigint): Value => (column.type.unsigned ? { kind: "uint", value: n }
     : { kind: "int", value: n });
-  const intervals = clamped.map((r) => {
-    const lo = encodeColumnValue(table, pk, of(r.lo));
-    return { lo, hi: prefixNext(encodeColumnValue(table, pk, of(r.hi))), point: r.lo === r.hi };
-  });
+  // Only estimates read the intervals: built on first use.
+  let intervals: Interval[] | undefined;
   const keys = clamped.map((r) => handleKeyRange(table, r)).filter((k) => k !== null);
-  return { intervals, keys, full: clamped.every((r) => r.lo === r.hi) };
+  return {
+    get intervals(): Interval[] {
+      intervals ??= clamped.map((r) => {
+        const lo = encodeColumnValue(table, pk, of(r.lo));
+        return { lo, hi: prefixNext(encodeColumnValue(table, pk, of(r.hi))),
+          point: r.lo === r.hi };
+      });
+      return intervals;
+    },
+    keys,
+    full: clamped.every((r) => r.lo === r.hi),
+  };
 }
 
 /**
@@ -655,6 +664,16 @@ export function estimateRows(stats: TableStats | undefined, table: TableInfo,
 export function chooseAccess(plan: AccessPlan, ctx: EvalContext,
   stats: TableStats | undefined): Access {
   const table = plan.table;
+  const only = plan.paths.length === 1 ? plan.paths[0]! : undefined;
+  if (only?.index === null) {
+    // Only the clustered handle bounds the rows: one range of it reads a part of what a
+    // scan reads, in the same order, so it wins whatever the estimates (not computed).
+    const ranges = handleRanges(table, plan.items, ctx);
+    if (ranges === null) return { kind: "empty" };
+    if (ranges !== undefined && ranges.keys.length === 1) {
+      return { kind: "range", index: null, ranges: ranges.keys, estRows: null };
+    }
+  }
   let best: { index: IndexInfo | null; ranges: PathRanges; cost: number; est: number | null;
     depth: number } | undefined;
   for (const path of plan.paths) {

@@ -17,11 +17,13 @@ import { selectItemTexts } from "../session/field_names.ts";
 import { type ColumnInfo, type IndexInfo, type TableInfo, fieldTypeOf }
   from "../catalog/schema.ts";
 import { decodeIndexKey } from "../../codec/mod.ts";
-import { decodeRowValue, handleOfIndexValue, rowKey, rowRange } from "../table/table.ts";
+import { decodeRowValue, handleOfIndexValue, handleOfRowKey, rowKey, rowRange }
+  from "../table/table.ts";
 import type { DmlContext } from "../exec/dml.ts";
 import { compile, containsSubquery, evalCompiled, holds } from "./compile.ts";
 import { type PlanEnv, type Planned, Planner, type TableRows } from "./planner.ts";
-import { Frame, Scope, layoutOf, noColumns } from "./scope.ts";
+import { type Col, Frame, Scope, layoutOf, noColumns } from "./scope.ts";
+import { hasRowId, rowIdCol, withHandle } from "./row_id.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import { StatsService } from "../stats/mod.ts";
 
@@ -88,8 +90,7 @@ async function scanRows(ctx: DmlContext, table: TableInfo,
   for (;;) {
     const page = await ctx.txn.scan(start, range.end, { limit: scanPageRows });
     for (const pair of page) {
-      const view = new DataView(pair.key.buffer, pair.key.byteOffset + pair.key.length - 8, 8);
-      handles.push(BigInt.asIntN(64, view.getBigUint64(0) ^ (1n << 63n)));
+      handles.push(handleOfRowKey(pair.key));
       rows.push(decodeRowValue(table, pair.value));
     }
     if (page.length < scanPageRows) return { handles, rows };
@@ -139,7 +140,12 @@ export async function executeQuery(env: PlanEnv, query: Query,
   fieldTexts: readonly (string | undefined)[] | null): Promise<QueryOutput> {
   const planner = new Planner(env);
   const plan = planner.planQuery(query, new Frame(null), fieldTexts);
-  const rows = await plan.run();
+  let rows: Value[][];
+  try {
+    rows = await plan.run();
+  } finally {
+    planner.releaseMemory();
+  }
   const columns = columnsOf(plan);
   return { columns, rows: rows.map((row) =>
     row.map((v, i) => sqlValueOf(v, columns[i]?.type, columns[i]?.length))) };
@@ -181,7 +187,11 @@ export async function queryValues(env: PlanEnv, query: Query): Promise<{
   names: readonly string[]; types: readonly FieldType[]; rows: Value[][] }> {
   const planner = new Planner(env);
   const plan = planner.planQuery(query, new Frame(null), null);
-  return { names: plan.names, types: plan.types, rows: await plan.run() };
+  try {
+    return { names: plan.names, types: plan.types, rows: await plan.run() };
+  } finally {
+    planner.releaseMemory();
+  }
 }
 
 /**
@@ -189,14 +199,22 @@ export async function queryValues(env: PlanEnv, query: Query): Promise<{
  * subqueries (UPDATE, DELETE).
  */
 export async function filterWithSubqueries(env: PlanEnv, table: TableInfo, alias: string,
-  rows: readonly { readonly values: readonly Value[] }[], where: AstExpr): Promise<boolean[]> {
+  rows: readonly { readonly values: readonly Value[]; readonly handle: bigint }[],
+  where: AstExpr): Promise<boolean[]> {
   const planner = new Planner(env);
-  const layout = layoutOf(table.columns.map((c) => ({ qual: alias, db: null, name: c.name,
-    type: fieldTypeOf(c), orgTable: table.name, orgName: c.name, hidden: false })));
+  const cols: Col[] = table.columns.map((c) => ({ qual: alias, db: null, name: c.name,
+    type: fieldTypeOf(c), orgTable: table.name, orgName: c.name, hidden: false }));
+  // `_tidb_rowid` (row_id.ts) reads the row's handle.
+  const rowId = hasRowId(table);
+  if (rowId) cols.push(rowIdCol({ qual: alias, db: null, orgTable: table.name }));
+  const layout = layoutOf(cols);
   const compiled = compile(where, new Scope(layout, "where clause", new Frame(null)), planner);
   const ctx = env.evalContext();
   const keep: boolean[] = [];
-  for (const row of rows) keep.push(await holds(compiled, row.values, ctx));
+  for (const row of rows) {
+    keep.push(await holds(compiled, rowId ? withHandle(row.values, row.handle) : row.values,
+      ctx));
+  }
   return keep;
 }
 
@@ -284,3 +302,5 @@ export async function evaluateWithSubqueries(env: PlanEnv, ast: AstExpr): Promis
 export function needsEngine(where: AstExpr | null): boolean {
   return where !== null && containsSubquery(where);
 }
+
+export { refuseRowIdTarget, rowIdRef, withHandle } from "./row_id.ts";

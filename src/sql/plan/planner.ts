@@ -65,10 +65,14 @@ import {
   compile,
   evalCompiled,
   holds,
+  withRow,
 } from "./compile.ts";
 import { type FromHost, type Source, type SourceRows, planFrom } from "./from.ts";
 import type { TableStats } from "../stats/mod.ts";
 import { type Col, Frame, type Layout, Scope, layoutOf, noColumns } from "./scope.ts";
+import { type MemoryScope, MemoryTracker, defaultMemQuotaBytes, entryOverheadBytes, keyBytes,
+  rowBytes, rowsBytes } from "./memory_tracker.ts";
+import { hasRowId, rowIdCol, withRowIds } from "./row_id.ts";
 
 /** Where a result column comes from, for its metadata. */
 export interface ColumnOrigin {
@@ -230,10 +234,32 @@ export class Planner implements FromHost {
   /** Recursive CTE steps being planned (their derived tables rerun each iteration). */
   private recursiveSteps = 0;
   private readonly viewPath: string[] = [];
+  /** The statement's memory (`memory_tracker.ts`), made on first use. */
+  private tracker: MemoryTracker | null = null;
 
   constructor(env: PlanEnv) {
     this.env = env;
     this.database = env.database;
+  }
+
+  /** The statement's memory tracker, with the session's `tidb_mem_quota_query`. */
+  memory(): MemoryTracker {
+    if (this.tracker !== null) return this.tracker;
+    let quota = defaultMemQuotaBytes;
+    try {
+      const v = evaluate(this.baseScope("field list").systemVariable("tidb_mem_quota_query",
+        null), this.evalContext());
+      if (v !== null && (v.kind === "int" || v.kind === "uint")) quota = Number(v.value);
+    } catch {
+      // An environment without the variable (unit tests): TiDB's default.
+    }
+    this.tracker = new MemoryTracker({ quota, connectionId: this.evalContext().connectionId });
+    return this.tracker;
+  }
+
+  /** Gives back every byte the statement's operators still hold (the statement ended). */
+  releaseMemory(): void {
+    this.tracker?.releaseAll();
   }
 
   /** Makes a use of view `db.name` fail with 1462 (planning that view's own definition). */
@@ -300,16 +326,22 @@ export class Planner implements FromHost {
         type: fieldTypeOf(c), orgTable: table.name, orgName: c.name, hidden: !visible };
     });
     const layout: Layout = { cols, star: cols.flatMap((c, i) => (c.hidden ? [] : [i])) };
+    // A table without a clustered integer key has the hidden `_tidb_rowid` (not in `*`).
+    const rowId = hasRowId(table);
+    if (rowId) cols.push(rowIdCol({ qual: alias, db, orgTable: table.name }));
+    const sourceRows = (got: TableRows): SourceRows => ({ handles: got.handles,
+      rows: rowId ? withRowIds(got.rows, got.handles) : got.rows as Value[][] });
     return {
       layout,
       table,
+      ...(rowId ? { rowIdColumn: table.columns.length } : {}),
       read: async (handle?: bigint): Promise<SourceRows> => {
         if (handle !== undefined) {
           const row = await this.env.getRow(table, handle);
-          return row === null ? { rows: [], handles: [] } : { rows: [row], handles: [handle] };
+          return sourceRows(row === null ? { rows: [], handles: [] }
+            : { rows: [row], handles: [handle] });
         }
-        const got = await this.scanOnce(table);
-        return { rows: got.rows as Value[][], handles: got.handles };
+        return sourceRows(await this.scanOnce(table));
       },
       readRange: async (index, keys): Promise<SourceRows> => {
         const scanned = this.scans.get(table.id);
@@ -318,7 +350,7 @@ export class Planner implements FromHost {
           : index === null ? await (this.env.scanRows?.(table, keys) ?? this.scanOnce(table))
             : this.env.readIndex === undefined ? await this.scanOnce(table)
               : await this.env.readIndex(table, index, keys);
-        return { rows: got.rows as Value[][], handles: got.handles };
+        return sourceRows(got);
       },
     };
   }
@@ -327,7 +359,11 @@ export class Planner implements FromHost {
   private scanOnce(table: TableInfo): Promise<TableRows> {
     let scan = this.scans.get(table.id);
     if (scan === undefined) {
-      scan = this.env.scanTable(table);
+      // The rows stay cached for the statement: held until it ends.
+      scan = this.env.scanTable(table).then((got) => {
+        this.memory().consume(rowsBytes(got.rows) + got.handles.length * 16);
+        return got;
+      });
       this.scans.set(table.id, scan);
     }
     return scan;
@@ -362,7 +398,11 @@ export class Planner implements FromHost {
     let rows: Promise<Value[][]> | null = null;
     return { layout: layoutOf(cols), read: async () => {
       if (!once) return { rows: await plan.run() };
-      rows ??= plan.run();
+      // Materialized once for the statement (derived table, view, CTE): held until it ends.
+      rows ??= plan.run().then((got) => {
+        this.memory().consume(rowsBytes(got));
+        return got;
+      });
       return { rows: await rows };
     } };
   }
@@ -451,6 +491,7 @@ export class Planner implements FromHost {
         const ctx = this.evalContext();
         const seen = new Set<string>();
         const all: Value[][] = [];
+        const mem = this.memory().scope();
         const add = (rows: Value[][]): Value[][] => {
           const fresh: Value[][] = [];
           for (const row of rows) {
@@ -459,19 +500,25 @@ export class Planner implements FromHost {
               const key = rowKey(r);
               if (seen.has(key)) continue;
               seen.add(key);
+              mem.consume(keyBytes(key));
             }
+            mem.consume(rowBytes(r));
             fresh.push(r);
           }
           all.push(...fresh);
           return fresh;
         };
-        let fresh = add(await base.run());
-        for (let i = 0; fresh.length > 0; i++) {
-          if (i >= cteRecursionMax) throw mysqlError(ER.CTE_MAX_RECURSION_DEPTH, [i + 1]);
-          working.rows = fresh;
-          fresh = add(await step.run());
+        try {
+          let fresh = add(await base.run());
+          for (let i = 0; fresh.length > 0; i++) {
+            if (i >= cteRecursionMax) throw mysqlError(ER.CTE_MAX_RECURSION_DEPTH, [i + 1]);
+            working.rows = fresh;
+            fresh = add(await step.run());
+          }
+          return all;
+        } finally {
+          mem.close();
         }
-        return all;
       },
     };
     return this.resultSource(plan, alias, null, null);
@@ -536,31 +583,41 @@ export class Planner implements FromHost {
         const ctx = this.evalContext();
         const fix = (rows: Value[][]): Value[][] => rows.map((r) => r.map((v, i) =>
           coerce(v, types[i]!, ctx)));
-        const l = fix(await left.run());
-        const r = fix(await right.run());
-        switch (op) {
-          case "UNION":
-            return all ? [...l, ...r] : distinctRows([...l, ...r]);
-          case "INTERSECT":
-          case "EXCEPT": {
-            const counts = new Map<string, number>();
-            for (const row of r) {
-              const key = rowKey(row);
-              counts.set(key, (counts.get(key) ?? 0) + 1);
-            }
-            const out: Value[][] = [];
-            for (const row of all ? l : distinctRows(l)) {
-              const key = rowKey(row);
-              const n = counts.get(key) ?? 0;
-              if (op === "INTERSECT" ? n > 0 : n === 0) out.push(row);
-              if (op === "INTERSECT" && all) counts.set(key, n - 1);
-              if (op === "EXCEPT" && all && n > 0) {
-                out.pop();
-                counts.set(key, n - 1);
+        // Both sides' coerced rows and the key sets are held while the operation runs.
+        const mem = this.memory().scope();
+        try {
+          const l = fix(await left.run());
+          mem.consume(rowsBytes(l));
+          const r = fix(await right.run());
+          mem.consume(rowsBytes(r));
+          switch (op) {
+            case "UNION":
+              return all ? [...l, ...r] : distinctRows([...l, ...r], mem);
+            case "INTERSECT":
+            case "EXCEPT": {
+              const counts = new Map<string, number>();
+              for (const row of r) {
+                const key = rowKey(row);
+                const n = counts.get(key);
+                if (n === undefined) mem.consume(keyBytes(key));
+                counts.set(key, (n ?? 0) + 1);
               }
+              const out: Value[][] = [];
+              for (const row of all ? l : distinctRows(l, mem)) {
+                const key = rowKey(row);
+                const n = counts.get(key) ?? 0;
+                if (op === "INTERSECT" ? n > 0 : n === 0) out.push(row);
+                if (op === "INTERSECT" && all) counts.set(key, n - 1);
+                if (op === "EXCEPT" && all && n > 0) {
+                  out.pop();
+                  counts.set(key, n - 1);
+                }
+              }
+              return out;
             }
-            return out;
           }
+        } finally {
+          mem.close();
         }
       },
     };
@@ -611,17 +668,25 @@ export class Planner implements FromHost {
     return { ...inner, run: async () => {
       const ctx = this.evalContext();
       const rows = await inner.run();
-      const entries: { out: Value[]; keys: Value[] }[] = [];
-      for (const row of rows) {
-        const k: Value[] = [];
-        for (const key of keys) {
-          k.push(key.field !== undefined ? row[key.field]! : await evalCompiled(key.compiled!,
-            row, ctx));
+      // The sort buffer: the rows and their keys, held while sorting.
+      const mem = this.memory().scope();
+      try {
+        if (keys.length > 0) mem.consume(rowsBytes(rows));
+        const entries: { out: Value[]; keys: Value[] }[] = [];
+        for (const row of rows) {
+          const k: Value[] = [];
+          for (const key of keys) {
+            k.push(key.field !== undefined ? row[key.field]! : await evalCompiled(key.compiled!,
+              row, ctx));
+          }
+          if (keys.length > 0) mem.consume(rowBytes(k) + entryOverheadBytes);
+          entries.push({ out: row, keys: k });
         }
-        entries.push({ out: row, keys: k });
+        sortEntries(entries, keys.map((k) => k.desc), ctx);
+        return applyLimit(entries.map((e) => e.out), lim === null ? null : this.limitOf(lim));
+      } finally {
+        mem.close();
       }
-      sortEntries(entries, keys.map((k) => k.desc), ctx);
-      return applyLimit(entries.map((e) => e.out), lim === null ? null : this.limitOf(lim));
     } };
   }
 
@@ -666,7 +731,7 @@ export class Planner implements FromHost {
         if (query.from.length === 0) throw mysqlError(ER.NO_TABLES_USED);
         const positions = e.table === null ? layout.star : layout.cols.flatMap((c, k) =>
           c.qual.toLowerCase() === e.table!.name.toLowerCase() &&
-          !c.name.startsWith("\u0000") ? [k] : []);
+          !c.name.startsWith("\u0000") && c.implicit !== true ? [k] : []);
         if (positions.length === 0) throw mysqlError(ER.BAD_TABLE_ERROR, [e.table!.name]);
         for (const k of positions) {
           const c = layout.cols[k]!;
@@ -813,18 +878,20 @@ export class Planner implements FromHost {
       fields: fields.map((f) => f.name), plainFields: fields.every((f) => f.ast.kind === "column"),
       aggregates: aggs.map((a) => a.spec.text), windows: windows.map((w) => w.text),
       plannedBefore });
-    const run = async (): Promise<Value[][]> => {
+    const body = async (mem: MemoryScope): Promise<Value[][]> => {
       const ctx = this.evalContext();
       const started = { at: trace?.now() ?? 0, records: trace?.records.length ?? 0 };
-      const rows = (await from.read()).rows;
+      const read = await from.read();
+      mem.adopt(read.charged ?? 0);
+      const rows = read.rows;
       const fromEnd = trace?.records.length ?? 0;
       let records: Value[][];
       let groups = 0;
       if (grouped) {
         const plan = { groupBy: groupExprs, aggregates: aggs,
           implicit: query.groupBy.length === 0, width };
-        records = rollup === null ? await groupRows(rows, plan, ctx, this.env.warn)
-          : await rollupRows(rows, plan, rollup, ctx, this.env.warn);
+        records = rollup === null ? await groupRows(rows, plan, ctx, this.env.warn, mem)
+          : await rollupRows(rows, plan, rollup, ctx, this.env.warn, mem);
         groups = records.length;
         if (having !== null) {
           const kept: Value[][] = [];
@@ -838,16 +905,25 @@ export class Planner implements FromHost {
       } else {
         records = rows;
       }
-      if (windows.length > 0) records = await computeWindows(records, windows, ctx, this.env.warn);
+      if (windows.length > 0) {
+        records = await computeWindows(records, windows, ctx, this.env.warn, mem);
+      }
       let entries: { out: Value[]; keys: Value[] }[] = [];
       for (const record of records) {
         const out: Value[] = [];
-        for (const f of fieldExprs) out.push(await evalCompiled(f, record, ctx));
+        const recordCtx = withRow(ctx, record);
+        for (const f of fieldExprs) {
+          // Without subqueries, no await per value.
+          out.push(f.subs.length === 0 ? evaluate(f.expr, recordCtx)
+            : await evalCompiled(f, record, ctx));
+        }
         const keys: Value[] = [];
         for (const k of orderKeys) {
           keys.push(k.field !== undefined ? out[k.field]! : await evalCompiled(k.compiled!,
             record, ctx));
         }
+        // The result row and, under ORDER BY, its sort keys: the sort buffer.
+        mem.consume(rowBytes(out) + (keys.length > 0 ? rowBytes(keys) + entryOverheadBytes : 0));
         entries.push({ out, keys });
       }
       sortEntries(entries, orderKeys.map((k) => k.desc), ctx);
@@ -857,6 +933,7 @@ export class Planner implements FromHost {
           const key = rowKey(e.out);
           if (seen.has(key)) return false;
           seen.add(key);
+          mem.consume(keyBytes(key));
           return true;
         });
       }
@@ -868,6 +945,15 @@ export class Planner implements FromHost {
           loops: 1 });
       }
       return out;
+    };
+    const run = async (): Promise<Value[][]> => {
+      // What this run holds (join output, groups, windows, sort buffer): released at its end.
+      const mem = this.memory().scope();
+      try {
+        return await body(mem);
+      } finally {
+        mem.close();
+      }
     };
     if (shape !== undefined) shape.run = run;
     return {
@@ -899,13 +985,14 @@ function refersTo(query: unknown, name: string): boolean {
   return Object.values(query).some((v) => refersTo(v, name));
 }
 
-function distinctRows(rows: readonly Value[][]): Value[][] {
+function distinctRows(rows: readonly Value[][], mem: MemoryScope): Value[][] {
   const seen = new Set<string>();
   const out: Value[][] = [];
   for (const row of rows) {
     const key = rowKey(row);
     if (seen.has(key)) continue;
     seen.add(key);
+    mem.consume(keyBytes(key));
     out.push(row);
   }
   return out;

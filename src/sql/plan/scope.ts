@@ -27,6 +27,8 @@ export interface Col {
   readonly orgName: string;
   /** Merged away by USING / NATURAL: reachable only with a qualifier. */
   readonly hidden: boolean;
+  /** A column `*` and `t.*` leave out, reachable only by name (`_tidb_rowid`, row_id.ts). */
+  readonly implicit?: boolean;
 }
 
 /** The columns of an operator's rows and the order `*` lists them in. */

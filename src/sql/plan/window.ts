@@ -25,6 +25,7 @@ import { formatExpr } from "../parser/format.ts";
 import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
 import { Accumulator, type AggSpec, aggregateNames, planAggregate } from "./aggregate.ts";
 import { type Compiled, evalCompiled } from "./compile.ts";
+import { type MemoryAccount, noMemoryAccount, rowBytes, rowsBytes } from "./memory_tracker.ts";
 
 /** Frame rows an aggregate window may add up in one statement before failing with 1104. */
 const windowAddsMax = 50_000_000;
@@ -529,9 +530,11 @@ async function constantCount(c: Compiled, ctx: EvalContext, min: number, error: 
  * order) and returns the records in the last window's order.
  */
 export async function computeWindows(records: readonly Value[][],
-  windows: readonly PlannedWindow[], ctx: EvalContext, warn?: (w: MySqlError) => void):
-  Promise<Value[][]> {
+  windows: readonly PlannedWindow[], ctx: EvalContext, warn?: (w: MySqlError) => void,
+  mem: MemoryAccount = noMemoryAccount): Promise<Value[][]> {
   let current = records.map((r) => [...r]);
+  // The partitions: every record copied with its window values (held by the caller's run).
+  mem.consume(rowsBytes(current) + current.length * windows.length * 24);
   const budget: WindowBudget = { adds: 0 };
   for (const w of windows) {
     const frameError = mysqlError(ER.WINDOW_FRAME_ILLEGAL, [w.windowName]);
@@ -551,6 +554,7 @@ export async function computeWindows(records: readonly Value[][],
     const call: WindowCall = { name: w.name, agg: w.agg, orderDesc: w.orderDesc, param,
       frame: { unit: w.frameUnit, start: await bound(w.start), end: await bound(w.end) } };
     const inputs: WindowRow[] = [];
+    let inputBytes = 0;
     for (const record of current) {
       const partition: Value[] = [];
       for (const p of w.partition) partition.push(await evalCompiled(p, record, ctx));
@@ -559,9 +563,13 @@ export async function computeWindows(records: readonly Value[][],
       const args: Value[] = [];
       for (const a of w.args) args.push(await evalCompiled(a, record, ctx));
       inputs.push({ partition, order, args });
+      const bytes = rowBytes(partition) + rowBytes(order) + rowBytes(args);
+      mem.consume(bytes);
+      inputBytes += bytes;
     }
     const { permutation, values } = evaluateWindow(call, inputs, ctx, { budget,
       ...(warn === undefined ? {} : { warn }) });
+    mem.release(inputBytes);
     current.forEach((record, i) => record.push(values[i]!));
     current = permutation.map((i) => current[i]!);
   }

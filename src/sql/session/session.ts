@@ -731,7 +731,8 @@ export class SqlSession implements Session {
           const info = tableInfoOf(target.name, statement, { tableId: 0, dbId: 0 });
           await checkForeignKeyDdl(storage, (s) => foreignKeyCreateError(s, target.db, info));
         }
-        return note(await ddl.createTable(storage, dbOf(statement.table), statement));
+        return note(await ddl.createTable(storage, dbOf(statement.table), statement,
+          { timeZone: sessionTimeZone(String(this.sysVars.value("time_zone"))) }));
       case "dropTable":
         await this.implicitCommit();
         if (this.foreignKeyChecks) {
@@ -962,6 +963,7 @@ export class SqlSession implements Session {
   private infoContext(schema: InfoSchema, planEnv?: () => PlanEnv): InfoSchemaContext {
     return { schema, database: this.database, summary: this.node.summary, wallMs: this.wallMs,
       connections: () => this.options.server.connections(),
+      timeZone: sessionTimeZone(String(this.sysVars.value("time_zone"))),
       ...(planEnv === undefined ? {} : {
         viewColumns: (db: string, name: string) => viewColumns(planEnv(), db, name) }) };
   }

@@ -121,6 +121,8 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     // TiDB's plan cache switches and size (src/sql/plan/point_get_cache.ts).
     v("tidb_enable_non_prepared_plan_cache", "both", "bool", 1n),
     v("tidb_enable_prepared_plan_cache", "both", "bool", 1n),
+    // TiDB's per-query memory quota in bytes (0 or -1: none); see plan/memory_tracker.ts.
+    v("tidb_mem_quota_query", "both", "int", 1073741824n, { min: -1n, max: 2n ** 63n - 1n }),
     // TiDB's transaction mode: pessimistic (the default) or optimistic; see txn_control.ts.
     v("tidb_session_plan_cache_size", "both", "int", 100n, { min: 1n, max: 100_000n }),
     v("tidb_txn_mode", "both", "enum", "pessimistic", { values: ["pessimistic", "optimistic"] }),

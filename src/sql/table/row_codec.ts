@@ -19,7 +19,7 @@
  * a thrown `Error("corrupt row …")` — a corrupt row is a bug or a disk fault, not a user
  * error. Pure: no I/O.
  */
-import type { Value } from "../../expr/mod.ts";
+import type { DateTime, Value } from "../../expr/mod.ts";
 
 const version = 0x01;
 const utf8 = new TextEncoder();
@@ -70,6 +70,8 @@ class Writer {
 class Reader {
   private readonly bytes: Uint8Array;
   private offset = 0;
+  /** One view over the row for its fixed-size fields, made on first use. */
+  private dataView: DataView | undefined;
 
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
@@ -103,9 +105,45 @@ class Reader {
     return out;
   }
 
-  view(n: number): DataView {
-    const part = this.take(n);
-    return new DataView(part.buffer, part.byteOffset, n);
+  /** Skips `n` bytes; returns where they start. */
+  skip(n: number): number {
+    if (this.offset + n > this.bytes.length) throw corrupt("truncated");
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+
+  /** The 4 bytes at `at`, big-endian, as an unsigned 32-bit number. */
+  private u32At(at: number): number {
+    const b = this.bytes;
+    return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  }
+
+  /** 8 bytes big-endian: two's complement (`signed`) or unsigned. */
+  int64(signed: boolean): bigint {
+    const at = this.skip(8);
+    const high = this.u32At(at);
+    const low = this.u32At(at + 4);
+    const hi = signed ? high | 0 : high;
+    // Within ±2^53 a double holds it exactly: one BigInt instead of three.
+    if (hi >= -0x20_0000 && hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + low);
+    return (BigInt(hi) << 32n) + BigInt(low);
+  }
+
+  float64(): number {
+    const at = this.skip(8);
+    this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset,
+      this.bytes.byteLength);
+    return this.dataView.getFloat64(at);
+  }
+
+  /** The 12-byte datetime body. */
+  dateTime(): { fsp: number; value: DateTime } {
+    const at = this.skip(12);
+    const b = this.bytes;
+    return { fsp: b[at + 11]!, value: { year: (b[at]! << 8) | b[at + 1]!, month: b[at + 2]!,
+      day: b[at + 3]!, hour: b[at + 4]!, minute: b[at + 5]!, second: b[at + 6]!,
+      microsecond: this.u32At(at + 7) } };
   }
 }
 
@@ -174,10 +212,28 @@ export function encodeRow(columnIds: readonly number[], values: readonly Value[]
 
 /** Decodes a row into a map from column id to value. */
 export function decodeRow(bytes: Uint8Array): Map<number, Value> {
+  const out = new Map<number, Value>();
+  decodeRowWith(bytes, (id, value) => out.set(id, value));
+  return out;
+}
+
+/**
+ * Decodes a row into `out`: the value of column id `id` goes to `out[slots.get(id)]`;
+ * columns without a slot (dropped since) are checked and skipped. Slots of columns the
+ * row lacks are left as they were.
+ */
+export function decodeRowInto(bytes: Uint8Array, slots: ReadonlyMap<number, number>,
+  out: (Value | undefined)[]): void {
+  decodeRowWith(bytes, (id, value) => {
+    const slot = slots.get(id);
+    if (slot !== undefined) out[slot] = value;
+  });
+}
+
+function decodeRowWith(bytes: Uint8Array, put: (id: number, value: Value) => void): void {
   const r = new Reader(bytes);
   if (r.byte() !== version) throw corrupt("unknown version");
   const count = r.varint();
-  const out = new Map<number, Value>();
   for (let i = 0; i < count; i++) {
     const id = r.varint();
     const tag = r.byte();
@@ -187,13 +243,13 @@ export function decodeRow(bytes: Uint8Array): Map<number, Value> {
         value = null;
         break;
       case 1:
-        value = { kind: "int", value: r.view(8).getBigInt64(0) };
+        value = { kind: "int", value: r.int64(true) };
         break;
       case 2:
-        value = { kind: "uint", value: r.view(8).getBigUint64(0) };
+        value = { kind: "uint", value: r.int64(false) };
         break;
       case 3:
-        value = { kind: "double", value: r.view(8).getFloat64(0) };
+        value = { kind: "double", value: r.float64() };
         break;
       case 4: {
         const scale = r.byte();
@@ -206,17 +262,14 @@ export function decodeRow(bytes: Uint8Array): Map<number, Value> {
         value = { kind: "string", value: fromUtf8.decode(r.take(r.varint())) };
         break;
       case 6: {
-        const v = r.view(12);
-        value = { kind: "datetime", fsp: v.getUint8(11), value: {
-          year: v.getUint16(0), month: v.getUint8(2), day: v.getUint8(3), hour: v.getUint8(4),
-          minute: v.getUint8(5), second: v.getUint8(6), microsecond: v.getUint32(7) } };
+        const { fsp, value: d } = r.dateTime();
+        value = { kind: "datetime", fsp, value: d };
         break;
       }
       default:
         throw corrupt(`unknown tag ${tag}`);
     }
-    out.set(id, value);
+    put(id, value);
   }
   if (!r.done) throw corrupt("bytes after the last column");
-  return out;
 }

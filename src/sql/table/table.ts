@@ -29,13 +29,27 @@ import {
 } from "../../expr/mod.ts";
 import type { EvalContext } from "../../expr/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
-import { decodeRow, encodeRow } from "./row_codec.ts";
+import { decodeRow, decodeRowInto, encodeRow } from "./row_codec.ts";
 import { readStoredValue, storeTypedValue } from "./typed_store.ts";
 import { type ColumnInfo, type IndexInfo, type TableInfo, intRange } from "../catalog/schema.ts";
 
 /** The row key of `handle`. */
 export function rowKey(table: TableInfo, handle: bigint): Uint8Array {
   return encodeRowKey(tableId(table.id), handle);
+}
+
+/**
+ * The handle of a row key (its last 8 bytes: the handle with its sign bit flipped,
+ * big-endian), without a `DataView`; a handle within ±2^53 without 64-bit arithmetic.
+ */
+export function handleOfRowKey(key: Uint8Array): bigint {
+  const at = key.length - 8;
+  const hi = ((key[at]! ^ 0x80) << 24) | (key[at + 1]! << 16) | (key[at + 2]! << 8) |
+    key[at + 3]!;
+  const lo = ((key[at + 4]! << 24) | (key[at + 5]! << 16) | (key[at + 6]! << 8) |
+    key[at + 7]!) >>> 0;
+  if (hi >= -0x20_0000 && hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + lo);
+  return (BigInt(hi) << 32n) + BigInt(lo);
 }
 
 /** The key range of all rows of `table`. */
@@ -54,13 +68,31 @@ export function encodeRowValue(table: TableInfo, values: readonly Value[]): Uint
  * written) reads as the column's origin default, NULL when it has none.
  */
 export function decodeRowValue(table: TableInfo, bytes: Uint8Array): Value[] {
-  const stored = decodeRow(bytes);
-  return table.columns.map((c) => {
-    const value = stored.has(c.id) ? stored.get(c.id) ?? null : originDefaultOf(c);
+  const columns = table.columns;
+  const out = new Array<Value | undefined>(columns.length).fill(undefined);
+  decodeRowInto(bytes, slotsOf(columns), out);
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    const value = out[i];
     // A DATE reads as a date (the row codec keeps only the DATETIME fields), a TIMESTAMP
     // as UTC, ENUM, SET, TIME and JSON texts with their tags (typed_store.ts).
-    return readStoredValue(c, value);
-  });
+    out[i] = readStoredValue(c, value === undefined ? originDefaultOf(c) : value);
+  }
+  return out as Value[];
+}
+
+/** Column id → position, per columns list (checked against the list on every use). */
+const columnSlots = new WeakMap<readonly ColumnInfo[], { ids: number[];
+  slots: ReadonlyMap<number, number> }>();
+
+function slotsOf(columns: readonly ColumnInfo[]): ReadonlyMap<number, number> {
+  const cached = columnSlots.get(columns);
+  if (cached !== undefined && cached.ids.length === columns.length &&
+    cached.ids.every((id, i) => columns[i]!.id === id)) return cached.slots;
+  const ids = columns.map((c) => c.id);
+  const slots = new Map(ids.map((id, i) => [id, i]));
+  columnSlots.set(columns, { ids, slots });
+  return slots;
 }
 
 const originDefaults = new WeakMap<ColumnInfo, Value>();

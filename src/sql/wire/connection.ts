@@ -55,6 +55,7 @@ import {
   ServerStatus,
   SetOption,
   mySqlTypes,
+  physicalPayloadBytesMax,
 } from "./constants.ts";
 import {
   commandByte,
@@ -91,7 +92,11 @@ import {
   encodeTextRow,
   longDataValue,
   readBinaryParam,
+  writeBinaryRow,
 } from "./values.ts";
+
+/** Starting size of a connection's outbox and row encoder. */
+const outboxBytesInitial = 4096;
 
 /** Settings shared by every connection of one server. */
 export interface ConnectionConfig {
@@ -217,9 +222,14 @@ export class MySqlConnection {
   private closed = false;
   private wake: (() => void) | undefined;
   private drainWaiter: (() => void) | undefined;
-  /** Framed packets waiting for one batched write. */
-  private outbox: Uint8Array[] = [];
+  /**
+   * Framed packets waiting for one batched write, back to back in one buffer (kept between
+   * writes, replaced by a small one after a large batch).
+   */
+  private outbox = new Uint8Array(outboxBytesInitial);
   private outboxBytes = 0;
+  /** Reused to encode result rows (`send` copies them into the outbox). */
+  private readonly rowWriter = new PayloadWriter(outboxBytesInitial);
   /** Sequence id the next packet (either direction) must carry. */
   private sequenceId = 0;
   private capabilities = 0;
@@ -393,13 +403,42 @@ export class MySqlConnection {
 
   // ---- writing -------------------------------------------------------------------------
 
+  /** Queues `payload` as packets (copied: the caller may reuse it). */
   private send(payload: Uint8Array): void {
+    if (payload.length < physicalPayloadBytesMax) {
+      // One packet: its header, then the payload.
+      const length = payload.length;
+      const at = this.reserveOutbox(4 + length);
+      const out = this.outbox;
+      out[at] = length & 0xff;
+      out[at + 1] = (length >>> 8) & 0xff;
+      out[at + 2] = length >>> 16;
+      out[at + 3] = this.sequenceId & 0xff;
+      out.set(payload, at + 4);
+      this.sequenceId = (this.sequenceId + 1) & 0xff;
+      return;
+    }
     const { frames, nextSequenceId } = framePacket(payload, this.sequenceId);
     this.sequenceId = nextSequenceId;
     for (const frame of frames) {
-      this.outbox.push(frame);
-      this.outboxBytes += frame.length;
+      const at = this.reserveOutbox(frame.length);
+      this.outbox.set(frame, at);
     }
+  }
+
+  /** Makes room for `bytes` more in the outbox; returns where they go. */
+  private reserveOutbox(bytes: number): number {
+    const at = this.outboxBytes;
+    const needed = at + bytes;
+    if (needed > this.outbox.length) {
+      let capacity = this.outbox.length * 2;
+      while (capacity < needed) capacity *= 2;
+      const grown = new Uint8Array(capacity);
+      grown.set(this.outbox.subarray(0, at));
+      this.outbox = grown;
+    }
+    this.outboxBytes = needed;
+    return at;
   }
 
   private sendError(error: MySqlError): void {
@@ -409,23 +448,14 @@ export class MySqlConnection {
 
   /** Writes what is queued; waits while the socket's buffer is full. */
   private async flush(): Promise<void> {
-    if (this.outbox.length === 0) return;
-    const frames = this.outbox;
-    const total = this.outboxBytes;
-    this.outbox = [];
+    if (this.outboxBytes === 0) return;
+    // The socket keeps what it is given until written: a copy, so the outbox is reused.
+    const data = this.outbox.slice(0, this.outboxBytes);
     this.outboxBytes = 0;
-    if (this.closed) return;
-    let data: Uint8Array;
-    if (frames.length === 1 && frames[0] !== undefined) {
-      data = frames[0];
-    } else {
-      data = new Uint8Array(total);
-      let offset = 0;
-      for (const frame of frames) {
-        data.set(frame, offset);
-        offset += frame.length;
-      }
+    if (this.outbox.length > 2 * limits.mysqlWriteBatchBytes) {
+      this.outbox = new Uint8Array(outboxBytesInitial);
     }
+    if (this.closed) return;
     if (!this.conn.write(data) && !this.closed) {
       await new Promise<void>((resolve) => {
         this.drainWaiter = resolve;
@@ -925,8 +955,12 @@ export class MySqlConnection {
           finished = true;
           return;
         }
-        this.send(binary ? encodeBinaryRow(result.columns, next.value)
-          : encodeTextRow(result.columns, next.value));
+        if (binary) {
+          writeBinaryRow(this.rowWriter.reset(), result.columns, next.value);
+          this.send(this.rowWriter.finish());
+        } else {
+          this.send(encodeTextRow(result.columns, next.value));
+        }
         await this.flushIfFull();
       }
     } finally {

@@ -209,6 +209,19 @@ export class PayloadWriter {
     return this.length;
   }
 
+  /**
+   * Empties the writer to build another payload (what `finish` returned before is
+   * overwritten); a buffer grown past 64 KiB is let go.
+   */
+  reset(): this {
+    this.length = 0;
+    if (this.buffer.length > 65_536) {
+      this.buffer = new Uint8Array(4096);
+      this.view = new DataView(this.buffer.buffer);
+    }
+    return this;
+  }
+
   uint8(value: number): this {
     this.reserve(1);
     this.buffer[this.length++] = value & 0xff;
@@ -302,6 +315,16 @@ export class PayloadWriter {
 
   lenencString(value: string): this {
     return this.lenencBytes(utf8.encode(value));
+  }
+
+  /** `lenencString`, encoding the text straight into the payload. */
+  lenencUtf8(value: string): this {
+    const length = Buffer.byteLength(value, "utf8");
+    this.lenencInt(length);
+    this.reserve(length);
+    utf8.encodeInto(value, this.buffer.subarray(this.length, this.length + length));
+    this.length += length;
+    return this;
   }
 
   /** The payload written so far (a view; do not write after taking it). */

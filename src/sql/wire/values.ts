@@ -266,7 +266,8 @@ function writeBinaryValue(
       assert(false, `column ${column.name} of type NULL holds a value`);
       return;
     default:
-      w.lenencBytes(textValue(column, value));
+      if (typeof value === "string") w.lenencUtf8(value);
+      else w.lenencBytes(textValue(column, value));
   }
 }
 
@@ -275,26 +276,35 @@ export function encodeBinaryRow(
   columns: readonly ColumnDef[],
   row: readonly SqlValue[],
 ): Uint8Array {
+  const w = new PayloadWriter(1 + Math.floor((columns.length + 9) / 8) + 16 * columns.length);
+  writeBinaryRow(w, columns, row);
+  return w.finish();
+}
+
+/** `encodeBinaryRow` into `w` (a reused writer). */
+export function writeBinaryRow(
+  w: PayloadWriter,
+  columns: readonly ColumnDef[],
+  row: readonly SqlValue[],
+): void {
   assert(row.length === columns.length,
     `row has ${row.length} values for ${columns.length} columns`);
-  const bitmapBytes = Math.floor((columns.length + 7 + 2) / 8);
-  const w = new PayloadWriter(1 + bitmapBytes + 16 * columns.length);
   w.uint8(0x00);
-  const bitmap = new Uint8Array(bitmapBytes);
-  for (let i = 0; i < row.length; i++) {
-    if (row[i] === null || row[i] === undefined) {
-      const bit = i + 2;
-      bitmap[bit >> 3] = (bitmap[bit >> 3] ?? 0) | (1 << (bit & 7));
+  // The NULL bitmap: bit 2 + i for column i, (columns + 9) / 8 bytes.
+  let bits = 0;
+  for (let i = 0; i < row.length + 2; i++) {
+    if (i >= 2 && (row[i - 2] === null || row[i - 2] === undefined)) bits |= 1 << (i & 7);
+    if ((i & 7) === 7 || i === row.length + 1) {
+      w.uint8(bits);
+      bits = 0;
     }
   }
-  w.bytes(bitmap);
   for (let i = 0; i < row.length; i++) {
     const value = row[i] ?? null;
     const column = columns[i];
     assert(column !== undefined, "column missing");
     if (value !== null) writeBinaryValue(w, column, value);
   }
-  return w.finish();
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });

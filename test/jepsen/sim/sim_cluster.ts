@@ -4,10 +4,11 @@
  * a process (host) of one simulation: `pd`, `kv1`…`kv3`, `client`. The PD, KV, Raft, RPC and
  * client code is the real code, unchanged; what is assembled here is the glue that
  * `tessera kv` (`src/cmd/kv.ts`) does on a real machine — open the engine, learn the
- * cluster id, allocate and record the store id, Raft transport with addresses from PD,
- * deadlock detector forwarding, scheduler, KV service, bootstrap of the first shard, PD
- * heartbeats and the peer-store liveness check — minus metrics, status server and signals,
- * with the engine persisting through the simulated disk (`SimDiskEngine`).
+ * cluster id, allocate and record the store id, the serving core (`openKvNode`: Raft
+ * transport with addresses from PD, deadlock detector forwarding, scheduler, KV service),
+ * bootstrap of the first shard, PD heartbeats and the peer-store liveness check
+ * (`startStoreWork`) — minus metrics, status server and signals, with the engine
+ * persisting through the simulated disk (`SimDiskEngine`).
  *
  * A KV node can crash (`crash`): its host vanishes from the network (listeners gone,
  * connections reset), its disk loses what was not synced (torn writes included), and every
@@ -24,26 +25,12 @@
 import { ErrorCode, describeError, hasErrorCode } from "../../../src/base/mod.ts";
 import { PdClient, TxnClient } from "../../../src/client/mod.ts";
 import type { Timestamp } from "../../../src/base/mod.ts";
-import { type SimEnv, type Timer, createSimEnv } from "../../../src/env/mod.ts";
-import {
-  CoprocessorRegistry,
-  ForwardingDeadlockService,
-  KvService,
-  LocalDeadlockService,
-  MultiRaftStore,
-  PdWorker,
-  RaftShardOperations,
-  RpcRaftTransport,
-  TxnScheduler,
-  serveRaft,
-  wholeKeySpaceShard,
-} from "../../../src/kv/mod.ts";
+import { type SimEnv, createSimEnv } from "../../../src/env/mod.ts";
+import { type MultiRaftStore, openKvNode, startStoreWork, wholeKeySpaceShard }
+  from "../../../src/kv/mod.ts";
 import { EmbeddedMetaStore, PdServer } from "../../../src/pd/mod.ts";
-import type { DetectReply, ShardMeta, ShardRoute, StoreInfoReply, StoreMeta } from
-  "../../../src/proto/mod.ts";
-import { KvMethod } from "../../../src/proto/mod.ts";
+import type { ShardMeta, ShardRoute, StoreMeta } from "../../../src/proto/mod.ts";
 import type { RaftOptions } from "../../../src/raft/mod.ts";
-import { RpcClient, RpcServer } from "../../../src/rpc/mod.ts";
 import { SimDiskEngine } from "./sim_disk_engine.ts";
 
 /** Counts what the processes logged; nothing is printed. */
@@ -75,7 +62,6 @@ export const simRaftOptions: Partial<RaftOptions> = {
 };
 
 const heartbeatIntervalMs = 500;
-const unreachableWakeIntervalMs = 1_000;
 
 interface StoreIdent {
   readonly clusterId: string;
@@ -238,99 +224,26 @@ async function startKvNode(
     const storeId = ident.storeId;
     node.storeId = storeId;
 
-    const addresses = new Map<number, { host: string; port: number }>();
-    const lookups = new Set<number>();
-    const storeRef: { current: MultiRaftStore | undefined } = { current: undefined };
-    const learnStore = (info: StoreInfoReply): void => {
-      const [host, port] = info.address.split(":");
-      if (host !== undefined && port !== undefined) addresses.set(info.id, { host, port: +port });
-      if (info.state !== "up") storeRef.current?.storeUnreachable(info.id);
-    };
-    const lookUp = (id: number): void => {
-      if (lookups.has(id)) return;
-      lookups.add(id);
-      pd.invalidateStore(id);
-      pd.getStore(id).then(learnStore, () => undefined).finally(() => lookups.delete(id));
-    };
-    const lastUnreachable = new Map<number, number>();
-    const transport = new RpcRaftTransport(env, {
-      logger,
-      addressOf: (id) => {
-        const known = addresses.get(id);
-        if (known === undefined) lookUp(id);
-        return known;
-      },
-      onUnreachable: (id) => {
-        const now = env.clock.monotonicMs();
-        if (now - (lastUnreachable.get(id) ?? -Infinity) < unreachableWakeIntervalMs) return;
-        lastUnreachable.set(id, now);
-        storeRef.current?.storeUnreachable(id);
-        lookUp(id);
-      },
-    });
-    stops.push(() => transport.close());
     const incarnationRef: { current: Incarnation | undefined } = { current: undefined };
-    const store = await MultiRaftStore.open({
+    // The serving core, assembled as `tessera kv` assembles it (src/kv/server/kv_node.ts).
+    const kv = await openKvNode({
       env,
       engine,
+      pd,
+      clusterId,
       storeId,
-      transport,
+      logger,
       raft: simRaftOptions,
       logGcCountMax: 200,
       onFatal: (error) => {
         if (incarnationRef.current !== undefined) onFatal(error, incarnationRef.current);
         else throw error;
       },
-    });
-    storeRef.current = store;
-    stops.push(() => store.close());
-
-    const local = new LocalDeadlockService(env.clock);
-    const isDetector = (): boolean =>
-      store.shards().some((s) => s.isLeader && s.shard.startKey.length === 0);
-    const detectorClients = new Map<string, RpcClient>();
-    stops.push(async () => {
-      await Promise.all([...detectorClients.values()].map((c) => c.close()));
-    });
-    const deadlock = new ForwardingDeadlockService({
-      local,
-      isDetector,
-      forward: async (entry) => {
-        const route = await pd.getShardByKey(new Uint8Array(0));
-        const leaderStore = route?.leader?.storeId;
-        if (leaderStore === undefined) return { result: { kind: "notDetector" } };
-        const target = (await pd.getStore(leaderStore)).address;
-        let client = detectorClients.get(target);
-        if (client === undefined) {
-          const [host, port] = target.split(":");
-          client = new RpcClient(env, { host: host ?? "", port: Number(port), logger });
-          detectorClients.set(target, client);
-        }
-        return (await client.call(KvMethod.detect, { header: { clusterId }, entry })) as
-          DetectReply;
+      onStop: (_name, stop) => {
+        stops.push(stop);
       },
-      onError: () => undefined,
     });
-    const scheduler = new TxnScheduler({
-      store,
-      clock: env.clock,
-      timers: env.timers,
-      deadlock,
-      coprocessor: new CoprocessorRegistry(),
-      onBackgroundError: () => undefined,
-      maxTsSource: () => pd.getTimestamp(),
-    });
-    stops.push(() => scheduler.close());
-    const operations = new RaftShardOperations({ store, allocIds: (n) => pd.allocIds(n) });
-    const service = new KvService({
-      clusterId: () => clusterId,
-      scheduler,
-      operations,
-      detector: { local, isDetector },
-    });
-    const rpc = new RpcServer(env, { logger });
-    service.register(rpc);
-    serveRaft(rpc, (envelopes) => store.receive(envelopes));
+    const { store, rpc } = kv;
     await rpc.listen({ host: node.name, port: kvPort });
     stops.push(() => rpc.close());
     const storeMeta: StoreMeta = {
@@ -344,12 +257,9 @@ async function startKvNode(
       await bootstrapCluster(env, { pd, store, storeMeta, ident });
     }
     await pd.putStore(storeMeta);
-    const worker = new PdWorker({
+    startStoreWork(kv, {
+      env,
       pd,
-      timers: env.timers,
-      storeId,
-      store,
-      operations,
       logger,
       storeHeartbeatIntervalMs: heartbeatIntervalMs,
       shardHeartbeatIntervalMs: heartbeatIntervalMs,
@@ -360,22 +270,9 @@ async function startKvNode(
         readBytesPerSec: 0,
         writeBytesPerSec: 0,
       }),
-      shardStats: (shard) => store.shardStats(shard.id, env.clock.monotonicMs()),
-      pendingPeerIds: (shard) => store.pendingPeerIds(shard.id),
-      onGcSafePoint: (safePoint) => scheduler.observeGcSafePoint(safePoint),
-    });
-    worker.start();
-    stops.push(() => worker.stop());
-    let livenessRound: Promise<void> | undefined;
-    const liveness: Timer = env.timers.setInterval(heartbeatIntervalMs, () => {
-      if (livenessRound !== undefined) return;
-      livenessRound = checkPeerStores(store, pd, learnStore).finally(() => {
-        livenessRound = undefined;
-      });
-    });
-    stops.push(async () => {
-      liveness.cancel();
-      await livenessRound;
+      onStop: (_name, stop) => {
+        stops.push(stop);
+      },
     });
     const incarnation: Incarnation = { store, stop: stopAll, dead: false };
     incarnationRef.current = incarnation;
@@ -416,25 +313,6 @@ async function bootstrapCluster(
   }
   if (ours) await store.createShard(shard);
   await writeIdent(env, { clusterId: ident.clusterId, storeId: ident.storeId });
-}
-
-async function checkPeerStores(
-  store: MultiRaftStore,
-  pd: PdClient,
-  learn: (info: StoreInfoReply) => void,
-): Promise<void> {
-  const ids = new Set<number>();
-  for (const { shard } of store.shards()) {
-    for (const p of shard.peers) if (p.storeId !== store.storeId) ids.add(p.storeId);
-  }
-  for (const id of ids) {
-    pd.invalidateStore(id);
-    try {
-      learn(await pd.getStore(id));
-    } catch {
-      // PD unreachable: asked again next round.
-    }
-  }
 }
 
 /** A PD client whose timestamps are checked for TSO linearizability. */
