@@ -112,5 +112,19 @@ export function applyEdits(databases: ReadonlyMap<string, SchemaDatabase>,
       views: new Map(db.views ?? []).set(info.name.toLowerCase(), info) }));
     if (!ok) return null;
   }
+  // In the order a full load reads them (by the decimal text of the id, the hash field),
+  // so that nothing iterating a database's tables sees a different order either way.
+  for (const [name, db] of out) {
+    if (db === databases.get(name)) continue;
+    out.set(name, { info: db.info, tables: inKeyOrder(db.tables),
+      views: inKeyOrder(db.views ?? new Map()) });
+  }
   return out;
+}
+
+function inKeyOrder<T extends { readonly id: number }>(objects: ReadonlyMap<string, T>):
+  Map<string, T> {
+  const text = (o: T): string => String(o.id);
+  return new Map([...objects].sort(([, a], [, b]) =>
+    (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0)));
 }

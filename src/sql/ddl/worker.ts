@@ -495,8 +495,11 @@ export class DdlService {
           await rollbackQuietly(txn);
           return null;
         }
-        // Read-only here, but a takeover after this snapshot must fail this step.
-        await txn.lockKeys([ownerKey]);
+        // Unchanged here, but a takeover after this snapshot must fail this step: written
+        // back as it is (a put, not a lock record, so reads of the key — every step and
+        // campaign reads it — find the newest version at once instead of walking back
+        // over one lock record per step to the last campaign's put).
+        writeOwner(txn, owner);
         const queued = await readQueuedJob(txn, id);
         if (queued === null) {
           await rollbackQuietly(txn);
