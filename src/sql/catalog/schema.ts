@@ -78,6 +78,14 @@ export interface ColumnInfo {
  */
 export type SchemaState = "deleteOnly" | "writeOnly" | "writeReorg" | "public";
 
+/**
+ * Whether a column, index or constraint is public: not being added or dropped by online
+ * DDL (absent state is public), so statements may name and read it.
+ */
+export function isPublic(item: { readonly state?: string }): boolean {
+  return item.state === undefined || item.state === "public";
+}
+
 export interface IndexInfo {
   readonly id: number;
   /** `PRIMARY` for a non-clustered primary key. */

@@ -13,7 +13,8 @@
  * Pure given the catalog, as `job.ts`.
  */
 import type { DdlTxn } from "../catalog/catalog.ts";
-import type { CheckInfo, ForeignKeyInfo, TableInfo } from "../catalog/schema.ts";
+import { type CheckInfo, type ForeignKeyInfo, type TableInfo, isPublic }
+  from "../catalog/schema.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import {
   type ArgsOf,
@@ -48,10 +49,6 @@ function withForeignKeys(table: TableInfo, foreignKeys: readonly ForeignKeyInfo[
   const copy: { -readonly [K in keyof TableInfo]: TableInfo[K] } = { ...table, foreignKeys };
   if (foreignKeys.length === 0) delete copy.foreignKeys;
   return copy;
-}
-
-function isPublic(item: { readonly state?: string }): boolean {
-  return (item.state ?? "public") === "public";
 }
 
 /** The new CHECK of an ADD CHECK job, checked against `table` (3822, 3820). */

@@ -14,7 +14,7 @@
  */
 import type { Value } from "../../expr/mod.ts";
 import { type ColumnInfo, type ColumnType, type IndexInfo, type TableInfo, type ViewInfo,
-  columnKeyText, typeText } from "../catalog/schema.ts";
+  columnKeyText, isPublic, typeText } from "../catalog/schema.ts";
 import type { InfoSchemaContext } from "./mod.ts";
 import { civilTime } from "../session/time_zone.ts";
 import { columnInZone } from "../table/timestamp_default.ts";
@@ -68,10 +68,6 @@ function u(value: number | bigint | null): Value {
 }
 
 // ---- catalog walks -----------------------------------------------------------------------
-
-function isPublic(item: { readonly state?: string }): boolean {
-  return item.state === undefined || item.state === "public";
-}
 
 interface TableRef {
   readonly db: string;

@@ -32,7 +32,7 @@ import { KeyReader, KeyWriter, generalCiCollation, indexPrefixBytes, prefixNext 
   from "../../codec/mod.ts";
 import { type EvalContext, type Expr, type Value, evaluate, toDouble } from "../../expr/mod.ts";
 import type { CompareOp, Expr as AstExpr } from "../parser/ast.ts";
-import { type IndexInfo, type TableInfo, intRange } from "../catalog/schema.ts";
+import { type IndexInfo, type TableInfo, intRange, isPublic } from "../catalog/schema.ts";
 import { indexEntry, rowKey, rowRange } from "../table/table.ts";
 import { type Interval, type TableStats, estimateIntervals } from "../stats/mod.ts";
 
@@ -145,10 +145,6 @@ export function collectItems(asts: readonly AstExpr[],
     }
   }
   return byOffset;
-}
-
-function isPublic(item: { readonly state?: string }): boolean {
-  return item.state === undefined || item.state === "public";
 }
 
 /** The candidate paths of `table` for `items`; undefined when there is none. */

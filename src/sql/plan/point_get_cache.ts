@@ -34,7 +34,7 @@ import { prefixNext } from "../../codec/mod.ts";
 import type { Expr as AstExpr, SelectQuery, TableExpr } from "../parser/ast.ts";
 import type { ColumnDef, SqlValue } from "../wire/session.ts";
 import { sqlValueOf, translate } from "../session/to_expr.ts";
-import { type ColumnInfo, type IndexInfo, type TableInfo, fieldTypeOf }
+import { type ColumnInfo, type IndexInfo, type TableInfo, fieldTypeOf, isPublic }
   from "../catalog/schema.ts";
 import { indexEntry, integralValue } from "../table/table.ts";
 import type { TranslateScope } from "../session/to_expr.ts";
@@ -186,11 +186,6 @@ function isExactKey(value: Value): boolean {
     default:
       return false;
   }
-}
-
-/** A column or index a statement may use: public (not being added or dropped). */
-function isPublic(item: { readonly state?: string }): boolean {
-  return item.state === undefined || item.state === "public";
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { indexPrefixBytes } from "../../codec/mod.ts";
 import type { Value } from "../../expr/mod.ts";
-import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
+import { type IndexInfo, type TableInfo, isPublic } from "../catalog/schema.ts";
 import { indexEntry } from "../table/table.ts";
 import { type Histogram, type TableStats, buildHistogram } from "./histogram.ts";
 
@@ -19,10 +19,6 @@ export const sampleRowsMax = 20_000;
 
 /** Bytes of the handle an index key carries after its values (flag + int64). */
 const handleBytes = 9;
-
-function isPublic(item: { readonly state?: string }): boolean {
-  return item.state === undefined || item.state === "public";
-}
 
 /** Collects a table's statistics from its rows; see the file comment. */
 export class StatsBuilder {
