@@ -48,6 +48,15 @@ function documentArg(call: CallExpr, state: EvalState, index: number, name: stri
 
 /** An SQL value as a JSON value (a JSON-typed argument is embedded as a document). */
 function toJsonNode(arg: Expr, value: Value): JsonNode {
+  return jsonNodeOfValue(arg.type, value);
+}
+
+/**
+ * An SQL value of static type `type` as a JSON value: numbers as JSON numbers, a JSON
+ * document (by its type or its tag) embedded as parsed, other text and temporal values as
+ * JSON strings, NULL as `null` (JSON_OBJECT, JSON_ARRAY, JSON_ARRAYAGG, JSON_OBJECTAGG).
+ */
+export function jsonNodeOfValue(type: FieldType | undefined, value: Value): JsonNode {
   if (value === null) return { kind: "literal", text: "null" };
   switch (value.kind) {
     case "int":
@@ -57,7 +66,7 @@ function toJsonNode(arg: Expr, value: Value): JsonNode {
     case "double":
       return { kind: "literal", text: formatJsonDouble(value.value) };
     case "string": {
-      if (arg.type.code === TypeCode.Json || value.tag?.kind === "json") {
+      if (type?.code === TypeCode.Json || value.tag?.kind === "json") {
         const parsed = parseJson(value.value);
         if (parsed.ok) return parsed.node;
       }

@@ -82,6 +82,7 @@ export {
   parseJsonPath,
   printJson,
 } from "./json.ts";
+export { jsonNodeOfValue } from "./json_functions.ts";
 export {
   type TemporalResult,
   clippedTime,

@@ -26,9 +26,8 @@ import {
   compareValues,
   decimalType,
   doubleType,
-  formatJsonDouble,
   intType,
-  parseJson,
+  jsonNodeOfValue,
   printJson,
   stringType,
   toDouble,
@@ -125,28 +124,6 @@ export function aggregateType(name: string, args: readonly ValueExpr[],
   }
 }
 
-/** An SQL value as a JSON value (a JSON-typed argument is embedded as a document). */
-function jsonNodeOf(type: FieldType | undefined, value: Value): JsonNode {
-  if (value === null) return { kind: "literal", text: "null" };
-  switch (value.kind) {
-    case "int":
-    case "uint":
-    case "decimal":
-      return { kind: "literal", text: toText(value)! };
-    case "double":
-      return { kind: "literal", text: formatJsonDouble(value.value) };
-    case "string": {
-      if (type?.code === TypeCode.Json) {
-        const parsed = parseJson(value.value);
-        if (parsed.ok) return parsed.node;
-      }
-      return { kind: "string", value: value.value };
-    }
-    case "datetime":
-      return { kind: "string", value: toText(value)! };
-  }
-}
-
 const utf8 = new TextEncoder();
 
 /** `text` cut to at most `bytes` UTF-8 bytes, never inside a character. */
@@ -197,7 +174,7 @@ export class Accumulator {
     const name = spec.name;
     if (name === "json_arrayagg") {
       this.count++;
-      this.items.push(jsonNodeOf(spec.args[0]?.type, args[0] ?? null));
+      this.items.push(jsonNodeOfValue(spec.args[0]?.type, args[0] ?? null));
       return;
     }
     if (name === "json_objectagg") {
@@ -205,7 +182,7 @@ export class Accumulator {
       if (key === null) throw mysqlError(ER.JSON_DOCUMENT_NULL_KEY);
       this.count++;
       this.members.delete(key);
-      this.members.set(key, jsonNodeOf(spec.args[1]?.type, args[1] ?? null));
+      this.members.set(key, jsonNodeOfValue(spec.args[1]?.type, args[1] ?? null));
       return;
     }
     if (args.some((v) => v === null)) return;
