@@ -194,6 +194,7 @@ export function valueConstant(value: Value): Expr {
 
 const infixOps = new Set([
   "+", "-", "*", "/", "%", "div", "=", "<=>", "<", "<=", ">", ">=", "<>", "and", "or", "xor",
+  "|", "&", "^", "<<", ">>",
 ]);
 
 /** SQL text of an expression as MySQL prints it in error messages: `(1 + 2)`. */

@@ -348,6 +348,46 @@ const negate: Builtin = {
   },
 };
 
+// ---- bit operators ---------------------------------------------------------------------
+
+/**
+ * A value as the unsigned 64-bit integer MySQL's bit operators work on: numbers rounded
+ * (a DOUBLE or DECIMAL past the BIGINT range saturates at its bound), strings read as
+ * integers (with 1292 for trailing garbage), negatives in two's complement.
+ */
+function bitOperand(value: Exclude<Value, null>, warn: EvalState["ctx"]["warn"]): bigint {
+  const n = toInteger(value, warn) ?? 0n;
+  const clamped = n > uint64Max ? uint64Max : n < int64Min ? int64Min : n;
+  return BigInt.asUintN(64, clamped);
+}
+
+/** `a op b` over unsigned 64-bit integers (`|`, `&`, `^`, `<<`, `>>`); BIGINT UNSIGNED. */
+function bitOperator(op: (a: bigint, b: bigint) => bigint): Builtin {
+  return {
+    minArgs: 2, maxArgs: 2,
+    infer: () => intType({ length: 21, unsigned: true, nullable: true }),
+    run: (call, state) => {
+      const a = state.ev(call.args[0]!);
+      const b = state.ev(call.args[1]!);
+      if (a === null || b === null) return null;
+      const warn = state.ctx.warn;
+      return { kind: "uint", value: BigInt.asUintN(64, op(bitOperand(a, warn),
+        bitOperand(b, warn))) };
+    },
+  };
+}
+
+/** `~a`: the bits of `a` as an unsigned 64-bit integer, inverted. */
+const bitNot: Builtin = {
+  minArgs: 1, maxArgs: 1,
+  infer: () => intType({ length: 21, unsigned: true, nullable: true }),
+  run: (call, state) => {
+    const a = state.ev(call.args[0]!);
+    if (a === null) return null;
+    return { kind: "uint", value: BigInt.asUintN(64, ~bitOperand(a, state.ctx.warn)) };
+  },
+};
+
 // ---- comparison and logic --------------------------------------------------------------
 
 const boolType = (nullable: boolean): FieldType => intType({ length: 1, nullable });
@@ -947,6 +987,13 @@ export const builtins: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["div", intDivide],
   ["%", modulo],
   ["neg", negate],
+  ["|", bitOperator((a, b) => a | b)],
+  ["&", bitOperator((a, b) => a & b)],
+  ["^", bitOperator((a, b) => a ^ b)],
+  // A shift by 64 or more (a negative count is a huge unsigned one) leaves no bits.
+  ["<<", bitOperator((a, b) => (b < 64n ? a << b : 0n))],
+  [">>", bitOperator((a, b) => (b < 64n ? a >> b : 0n))],
+  ["~", bitNot],
   ["=", comparison((c) => c === 0)],
   ["<>", comparison((c) => c !== 0)],
   ["<", comparison((c) => c < 0)],

@@ -75,6 +75,28 @@ test("execute() binds parameters into the expression (binary protocol)", opts, a
   assert.deepEqual(constant, [["1.50", 3]]);
 });
 
+test("bit operators work on unsigned 64-bit integers, as MySQL's", opts, async () => {
+  const c = await connect();
+  // Expected values are MySQL's (checked on MariaDB 10.11).
+  const cases: [string, string | null][] = [
+    ["5 | 2", "7"], ["6 & 3", "2"], ["6 ^ 3", "5"], ["1 << 3", "8"], ["256 >> 4", "16"],
+    ["~0", "18446744073709551615"], ["~5", "18446744073709551610"],
+    ["-1 | 0", "18446744073709551615"], ["-1 >> 60", "15"], ["1 << 64", "0"],
+    ["1 << 63", "9223372036854775808"], ["1 << -1", "0"], ["2.5 | 0", "3"], ["1.4 | 0", "1"],
+    ["'12' & 15", "12"], ["1e20 | 0", "18446744073709551615"],
+    ["-1e20 | 0", "9223372036854775808"], ["-2.5 | 0", "18446744073709551613"],
+    ["NULL | 1", null], ["~NULL", null], ["1 + 2 << 1", "6"], ["1 | 2 & 3", "3"],
+  ];
+  for (const [sql, expected] of cases) {
+    const [rows] = await c.query({ sql: `SELECT ${sql}`, rowsAsArray: true });
+    const got = (rows as unknown[][])[0]![0];
+    assert.equal(got === null ? null : String(got), expected, sql);
+  }
+  const [, fields] = await c.query("SELECT 5 | 2 AS b");
+  assert.equal(fields[0]!.columnType, MySqlType.LongLong);
+  assert.equal((fields[0]!.flags as number) & 0x20, 0x20, "UNSIGNED");
+});
+
 test("arithmetic follows MySQL: decimal division, overflow, division by zero", opts,
   async () => {
     const c = await connect();

@@ -106,6 +106,7 @@ function call(name: string, args: readonly Expr[], scope: TranslateScope): Expr 
 const binaryNames: Partial<Record<BinaryOp, string>> = {
   OR: "or", XOR: "xor", AND: "and", "=": "=", "<=>": "<=>", ">=": ">=", ">": ">", "<=": "<=",
   "<": "<", "<>": "<>", "+": "+", "-": "-", "*": "*", "/": "/", DIV: "div", "%": "%",
+  "|": "|", "&": "&", "^": "^", "<<": "<<", ">>": ">>",
 };
 
 function hexString(digits: string): Expr {
@@ -197,12 +198,12 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
         case "NOT":
           return call("not", [t(ast.operand)], scope);
         case "~":
-          return unsupported("bit operators");
+          return call("~", [t(ast.operand)], scope);
       }
       break;
     case "binary": {
       const name = binaryNames[ast.op];
-      if (name === undefined) return unsupported("bit operators");
+      if (name === undefined) return unsupported(`the ${ast.op} operator`);
       return call(name, [t(ast.left), t(ast.right)], scope);
     }
     case "assign":
