@@ -63,6 +63,31 @@ async function check(cases: readonly Case[]): Promise<void> {
 }
 
 describe("query engine", { timeout: 120_000 }, () => {
+  it("limits top-level SELECTs to @@sql_select_limit, as MySQL", async () => {
+    await c.query("SET sql_select_limit = 2");
+    try {
+      await check([
+        ["SELECT a FROM t1 ORDER BY a", [["1"], ["2"]]],
+        // A statement's own LIMIT wins; subqueries and derived tables are not limited.
+        ["SELECT a FROM t1 ORDER BY a LIMIT 3", [["1"], ["2"], ["3"]]],
+        ["SELECT COUNT(*) FROM (SELECT a FROM t1) d", [["3"]]],
+        ["SELECT a FROM t1 WHERE a IN (SELECT a FROM t1) ORDER BY a DESC", [["3"], ["2"]]],
+        ["SELECT a FROM t1 WHERE a = 3", [["3"]]],
+        ["SELECT a FROM t1 WHERE a IN (1, 2, 3)", [["1"], ["2"]]],
+        ["SELECT a FROM t1 UNION SELECT a FROM t2 ORDER BY a", [["1"], ["2"]]],
+        ["SELECT 1 UNION SELECT 2 UNION SELECT 3", [["1"], ["2"]]],
+      ]);
+      await c.query("CREATE TABLE limited (a INT)");
+      await c.query("INSERT INTO limited SELECT a FROM t1");
+      await c.query("SET sql_select_limit = DEFAULT");
+      await check([["SELECT COUNT(*) FROM limited", [["3"]]]]);
+      await c.query("SET sql_select_limit = 0");
+      await check([["SELECT a FROM t1", []], ["SELECT 1", []]]);
+    } finally {
+      await c.query("SET sql_select_limit = DEFAULT");
+    }
+  });
+
   it("resolves names as MySQL does", async () => {
     await check([
       ["SELECT t1.a, t2.a FROM t1, t2 WHERE t1.a = t2.a ORDER BY 1", [["1", "1"], ["3", "3"]]],

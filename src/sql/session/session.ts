@@ -35,6 +35,7 @@ import {
   stringLiteral,
   toInteger,
   toText,
+  uint64Max,
   valueConstant,
 } from "../../expr/mod.ts";
 import type {
@@ -396,9 +397,10 @@ export class SqlSession implements Session {
 
   /** Runs one statement; the diagnostics it leaves replace the previous statement's. */
   private async run(
-    statement: ParsedStatement,
+    parsed: ParsedStatement,
     options: { readonly params: readonly Expr[] | null; readonly ctx: QueryContext },
   ): Promise<StatementResult> {
+    const statement = this.withSelectLimit(parsed);
     const run = this.newRun(options.params, options.ctx, statement.text);
     const kind = statement.statement.kind;
     const keepsDiagnostics = kind === "show" &&
@@ -433,7 +435,7 @@ export class SqlSession implements Session {
     // Read during a statement, it tells of the one before (as in TiDB).
     this.sysVars.setInternal("last_plan_from_cache", this.planFromCache ? 1n : 0n);
     this.planFromCache = false;
-    this.node.record({ parsed: statement, schema: this.database, user: this.options.user,
+    this.node.record({ parsed, schema: this.database, user: this.options.user,
       startMs, endMs: this.wallMs(), error: result.kind === "error",
       warnings: run.diagnostics.filter((d) => d.level !== "Error").length,
       affectedRows: result.kind === "ok" ? Number(result.affectedRows ?? 0) : 0 });
@@ -886,6 +888,23 @@ export class SqlSession implements Session {
       default:
         return this.execute(parsed, run);
     }
+  }
+
+  /**
+   * `parsed` with `@@sql_select_limit` as its LIMIT when it is a query statement without
+   * one (MySQL applies it to the SELECTs a client sends, not to subqueries or INSERT …
+   * SELECT); `parsed` itself otherwise.
+   */
+  private withSelectLimit(parsed: ParsedStatement): ParsedStatement {
+    const statement = parsed.statement;
+    if (statement.kind !== "select" && statement.kind !== "setOp" &&
+      statement.kind !== "parenQuery" && statement.kind !== "values") return parsed;
+    const limit = this.sysVars.value("sql_select_limit");
+    if (statement.limit !== null || typeof limit !== "bigint" || limit >= uint64Max) {
+      return parsed;
+    }
+    return { ...parsed, statement: { ...statement,
+      limit: { count: { kind: "int", text: limit.toString() }, offset: null } } };
   }
 
   /** How the point-get fast path (src/sql/plan/point_get_cache.ts) runs now. */
