@@ -20,7 +20,6 @@ import {
   type EvalContext,
   type Expr,
   type Value,
-  columnRef,
   compareForSort,
   evaluate,
   isTrue,
@@ -39,9 +38,10 @@ import type {
 } from "../parser/ast.ts";
 import { parseExpression } from "../parser/parse.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
-import { type TranslateScope, countParams, translate } from "../session/to_expr.ts";
+import { type TranslateScope, countParams, tableRowScope, translate }
+  from "../session/to_expr.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
-import { type TableInfo, fieldTypeOf } from "../catalog/schema.ts";
+import type { TableInfo } from "../catalog/schema.ts";
 import {
   decodeRowValue,
   handleOf,
@@ -137,17 +137,7 @@ function singleTable(from: readonly TableExpr[]): { name: { db: string | null; n
 /** A scope resolving the table's columns to `column` nodes at their offsets. */
 function rowScope(ctx: DmlContext, table: TableInfo, alias: string, clause: string):
   TranslateScope {
-  return {
-    ...ctx.scope(clause),
-    column: (name, qualifier) => {
-      if (qualifier !== null && qualifier.toLowerCase() !== alias.toLowerCase()) return undefined;
-      // A column an online DDL is adding or dropping is not the statement's to name.
-      const column = table.columns.find((c) => stateOf(c) === "public" &&
-        c.name.toLowerCase() === name.toLowerCase());
-      return column === undefined ? undefined
-        : columnRef(column.offset, column.name, fieldTypeOf(column));
-    },
-  };
+  return tableRowScope(ctx.scope(clause), table, alias);
 }
 
 function rowContext(ctx: DmlContext, row: readonly Value[]): EvalContext {

@@ -33,11 +33,10 @@ import { type Expr, type Value, columnRef, evaluate, isTrue } from "../../expr/m
 import { prefixNext } from "../../codec/mod.ts";
 import type { Expr as AstExpr, SelectQuery, TableExpr } from "../parser/ast.ts";
 import type { ColumnDef, SqlValue } from "../wire/session.ts";
-import { sqlValueOf, translate } from "../session/to_expr.ts";
+import { sqlValueOf, tableRowScope, translate } from "../session/to_expr.ts";
 import { type ColumnInfo, type IndexInfo, type TableInfo, fieldTypeOf, isPublic }
   from "../catalog/schema.ts";
 import { indexEntry, integralValue } from "../table/table.ts";
-import type { TranslateScope } from "../session/to_expr.ts";
 import { withRow } from "./compile.ts";
 import type { PlanEnv } from "./planner.ts";
 
@@ -285,14 +284,13 @@ export class PointGetCache {
   private readonly plans = new Map<string, PointGetPlan>();
 
   /**
-   * Runs `query` on the fast path when it has the point-get shape; undefined sends it
-   * to the planner. `settings` are the session settings a plan depends on, as one text;
-   * with `useCache` false a plan is made for this run only (the cache is switched off).
+   * Runs `query`, whose point-get shape is `shape` (`pointGetShape`), on the fast path;
+   * undefined sends it to the planner. `settings` are the session settings a plan
+   * depends on, as one text; with `useCache` false a plan is made for this run only (the
+   * cache is switched off).
    */
-  async tryRun(env: PlanEnv, query: SelectQuery, options: PointGetRunOptions):
-    Promise<PointGetOutput | undefined> {
-    const shape = pointGetShape(query);
-    if (shape === undefined) return undefined;
+  async tryRun(env: PlanEnv, query: SelectQuery, shape: PointGetShape,
+    options: PointGetRunOptions): Promise<PointGetOutput | undefined> {
     const db = shape.db ?? env.database;
     if (db === null) return undefined;
     const table = env.schema.table(db, shape.table);
@@ -408,24 +406,9 @@ export class PointGetCache {
       read.handles.forEach((h, i) => byHandle.set(h, read.rows[i]!));
     }
     // The index narrows; the WHERE decides, as on the planner's index read.
-    const where = translate(shape.where, rowScope(scope, table, shape.qualifier));
+    const where = translate(shape.where, tableRowScope(scope, table, shape.qualifier));
     return [...byHandle].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, row]) => row)
       .filter((row) => isTrue(evaluate(where, withRow(ctx, row)), ctx.warn) === true);
   }
-}
-
-/** `scope` resolving the public columns of `table` (qualified by `qualifier`) on its row. */
-function rowScope(scope: TranslateScope, table: TableInfo, qualifier: string): TranslateScope {
-  return {
-    ...scope,
-    column: (name, table_) => {
-      if (table_ !== null && table_.toLowerCase() !== qualifier) return undefined;
-      const offset = table.columns.findIndex((c) => isPublic(c) &&
-        c.name.toLowerCase() === name.toLowerCase());
-      if (offset < 0) return undefined;
-      const column = table.columns[offset]!;
-      return columnRef(offset, column.name, fieldTypeOf(column));
-    },
-  };
 }

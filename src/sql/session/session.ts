@@ -790,18 +790,19 @@ export class SqlSession implements Session {
       case "values":
       {
         const texts = queryItemTexts(parsed.text, statement);
+        // The point-get shape is read once, from the syntax (point_get_cache.ts).
+        const shape = statement.kind === "select" ? pointGetShape(statement) : undefined;
         const fastPath = async (open: OpenTxn, latestRead: boolean):
           Promise<StatementResult | undefined> => {
-          if (statement.kind !== "select") return undefined;
+          if (statement.kind !== "select" || shape === undefined) return undefined;
           const fast = await this.pointGets.tryRun(planEnvOf(this.dmlContext(storage, open,
-            run)), statement, { ...this.pointGetOptions(texts, run.params !== null),
+            run)), statement, shape, { ...this.pointGetOptions(texts, run.params !== null),
             latestRead });
           this.planFromCache = fast?.fromCache ?? false;
           return fast === undefined ? undefined
             : resultSet(fast.columns, fast.rows, run.diagnostics.length);
         };
         // One key: read its latest committed version, no start ts (TiDB's max-ts PointGet).
-        const shape = statement.kind === "select" ? pointGetShape(statement) : undefined;
         const oneKey = shape?.conds.length === 1 && shape.conds[0]!.keys.length === 1;
         return this.withTxn(storage, async (open) => {
           const fast = await fastPath(open, false);

@@ -20,6 +20,7 @@ import {
   buildCall,
   buildCast,
   builtinName,
+  columnRef,
   decimalLiteral,
   doubleLiteral,
   fieldFlags,
@@ -33,6 +34,7 @@ import {
 } from "../../expr/mod.ts";
 import type { Expr as AstExpr, BinaryOp, DataType } from "../parser/ast.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
+import { type TableInfo, fieldTypeOf, isPublic } from "../catalog/schema.ts";
 import { Collation, MySqlType } from "../wire/constants.ts";
 import type { ColumnDef, SqlValue } from "../wire/session.ts";
 
@@ -151,6 +153,25 @@ function castTarget(type: DataType): CastTarget {
     default:
       return unsupported(`CAST AS ${type.name}`);
   }
+}
+
+/**
+ * `scope` resolving the public columns of `table` (qualified by `qualifier`, any case) to
+ * `column` nodes at their offsets in its rows. A column an online DDL is adding or
+ * dropping is not a statement's to name.
+ */
+export function tableRowScope(scope: TranslateScope, table: TableInfo, qualifier: string):
+  TranslateScope {
+  return {
+    ...scope,
+    column: (name, table_) => {
+      if (table_ !== null && table_.toLowerCase() !== qualifier.toLowerCase()) return undefined;
+      const column = table.columns.find((c) => isPublic(c) &&
+        c.name.toLowerCase() === name.toLowerCase());
+      return column === undefined ? undefined
+        : columnRef(column.offset, column.name, fieldTypeOf(column));
+    },
+  };
 }
 
 /** Translates `ast`; throws `MySqlError` for what cannot be evaluated. */
