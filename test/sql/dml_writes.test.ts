@@ -9,9 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type mysql from "mysql2/promise";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
-import { ok, rejects, rows, warnings } from "./test_sql_helpers.ts";
+import { freshDatabase, ok, rejects, rows, warnings } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -25,16 +24,10 @@ after(async () => {
   await cluster.close();
 }, { timeout: 30_000 });
 
-async function fresh(name: string): Promise<mysql.Connection> {
-  const c = await node.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.query(`USE ${name}`);
-  return c;
-}
 
 describe("index maintenance and duplicate keys", { timeout: 60_000 }, () => {
   it("1062 names the key as MySQL 8 does, for the primary key and unique keys", async () => {
-    const c = await fresh("dk1");
+    const c = await freshDatabase(node, "dk1");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(5), " +
       "UNIQUE KEY k (a, b), KEY plain (b))");
     await c.query("INSERT INTO t VALUES (1, 1, 'a'), (2, 2, 'b')");
@@ -52,7 +45,7 @@ describe("index maintenance and duplicate keys", { timeout: 60_000 }, () => {
   });
 
   it("UPDATE moves index entries: the old value is free, the new one taken", async () => {
-    const c = await fresh("dk2");
+    const c = await freshDatabase(node, "dk2");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, a INT, UNIQUE KEY ua (a))");
     await c.query("INSERT INTO t VALUES (1, 10), (2, 20)");
     await c.query("UPDATE t SET a = 11 WHERE id = 1");
@@ -71,7 +64,7 @@ describe("index maintenance and duplicate keys", { timeout: 60_000 }, () => {
   });
 
   it("rows of one statement are checked against each other, row by row", async () => {
-    const c = await fresh("dk3");
+    const c = await freshDatabase(node, "dk3");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, a INT, UNIQUE KEY ua (a))");
     await rejects(c.query("INSERT INTO t VALUES (1, 5), (2, 5)"), 1062,
       "Duplicate entry '5' for key 't.ua'");
@@ -94,7 +87,7 @@ describe("index maintenance and duplicate keys", { timeout: 60_000 }, () => {
   });
 
   it("after mixed writes every index equals the table (ADMIN CHECK TABLE)", async () => {
-    const c = await fresh("dk5");
+    const c = await freshDatabase(node, "dk5");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT, b VARCHAR(8), " +
       "c INT, UNIQUE KEY ua (a), KEY kb (b), KEY kbc (b, c))");
     await c.query("CREATE TABLE h (a INT, b VARCHAR(8), UNIQUE KEY ua (a), KEY kb (b))");
@@ -122,7 +115,7 @@ describe("index maintenance and duplicate keys", { timeout: 60_000 }, () => {
   });
 
   it("checks see the transaction's own writes, and a failed statement leaves none", async () => {
-    const c = await fresh("dk4");
+    const c = await freshDatabase(node, "dk4");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, a INT, UNIQUE KEY ua (a))");
     await c.query("BEGIN");
     await c.query("INSERT INTO t VALUES (1, 1)");
@@ -138,7 +131,7 @@ describe("index maintenance and duplicate keys", { timeout: 60_000 }, () => {
 
 describe("INSERT IGNORE, REPLACE, ON DUPLICATE KEY UPDATE", { timeout: 60_000 }, () => {
   it("INSERT IGNORE skips duplicates with warning 1062 and converts bad values", async () => {
-    const c = await fresh("ig1");
+    const c = await freshDatabase(node, "ig1");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT, b VARCHAR(3), " +
       "UNIQUE KEY ua (a))");
     await c.query("INSERT INTO t VALUES (1, 1, 'x')");
@@ -161,7 +154,7 @@ describe("INSERT IGNORE, REPLACE, ON DUPLICATE KEY UPDATE", { timeout: 60_000 },
   });
 
   it("REPLACE deletes every conflicting row and counts it", async () => {
-    const c = await fresh("rp1");
+    const c = await freshDatabase(node, "rp1");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(3), " +
       "UNIQUE KEY ua (a))");
     await c.query("INSERT INTO t VALUES (1, 1, 'x'), (2, 2, 'y')");
@@ -182,7 +175,7 @@ describe("INSERT IGNORE, REPLACE, ON DUPLICATE KEY UPDATE", { timeout: 60_000 },
 
   it("ON DUPLICATE KEY UPDATE: affected 1 / 2 / 1-when-unchanged, VALUES(), row alias",
     async () => {
-      const c = await fresh("od1");
+      const c = await freshDatabase(node, "od1");
       await c.query("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT, " +
         "b VARCHAR(3), UNIQUE KEY ua (a))");
       await c.query("INSERT INTO t VALUES (1, 1, 'x'), (2, 2, 'y')");
@@ -227,7 +220,7 @@ describe("INSERT IGNORE, REPLACE, ON DUPLICATE KEY UPDATE", { timeout: 60_000 },
     });
 
   it("LAST_INSERT_ID(expr) in the update sets the insert id", async () => {
-    const c = await fresh("od2");
+    const c = await freshDatabase(node, "od2");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, a INT, UNIQUE KEY ua (a))");
     const first = await ok(c, "INSERT INTO t (a) VALUES (300) " +
       "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)");
@@ -241,7 +234,7 @@ describe("INSERT IGNORE, REPLACE, ON DUPLICATE KEY UPDATE", { timeout: 60_000 },
 
 describe("CHECK constraints", { timeout: 60_000 }, () => {
   it("enforces column and table checks with 3819; NULL passes; IGNORE warns", async () => {
-    const c = await fresh("ck1");
+    const c = await freshDatabase(node, "ck1");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, a INT CHECK (a > 0), b INT, " +
       "CONSTRAINT b_small CHECK (b < 10), CHECK (a <> b))");
     await c.query("INSERT INTO t VALUES (1, 1, 2), (2, NULL, NULL)");
@@ -261,7 +254,7 @@ describe("CHECK constraints", { timeout: 60_000 }, () => {
   });
 
   it("expression defaults are evaluated per row", async () => {
-    const c = await fresh("df1");
+    const c = await freshDatabase(node, "df1");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, a INT DEFAULT (1 + 2), " +
       "b VARCHAR(20) DEFAULT 'x')");
     await c.query("INSERT INTO t (id) VALUES (1)");
@@ -275,7 +268,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
   const detail = "(`fk1`.`c`, CONSTRAINT `fk_p` FOREIGN KEY (`pid`) REFERENCES `p` (`id`))";
 
   it("child rows need a parent (1452); parents with children stay (1451)", async () => {
-    const c = await fresh("fk1");
+    const c = await freshDatabase(node, "fk1");
     await c.query("CREATE TABLE p (id INT PRIMARY KEY, name VARCHAR(10))");
     await c.query("CREATE TABLE c (id INT PRIMARY KEY, pid INT, " +
       "CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id))");
@@ -305,7 +298,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
   });
 
   it("CASCADE and SET NULL act on children, recursively", async () => {
-    const c = await fresh("fk2");
+    const c = await freshDatabase(node, "fk2");
     await c.query("CREATE TABLE p (id INT PRIMARY KEY)");
     await c.query("CREATE TABLE c (id INT PRIMARY KEY, pid INT, " +
       "FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE ON UPDATE CASCADE)");
@@ -334,7 +327,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
   });
 
   it("a composite key on a unique parent index, compared by collation", async () => {
-    const c = await fresh("fk7");
+    const c = await freshDatabase(node, "fk7");
     await c.query("CREATE TABLE p (id INT PRIMARY KEY, region VARCHAR(5), code INT, " +
       "UNIQUE KEY rc (region, code))");
     await c.query("CREATE TABLE c (id INT PRIMARY KEY, region VARCHAR(5), code INT, " +
@@ -352,7 +345,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
   });
 
   it("UPDATE IGNORE and DELETE IGNORE skip the rows that fail", async () => {
-    const c = await fresh("fk8");
+    const c = await freshDatabase(node, "fk8");
     await c.query("CREATE TABLE p (id INT PRIMARY KEY, u INT, UNIQUE KEY uu (u))");
     await c.query("CREATE TABLE c (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) " +
       "REFERENCES p (id))");
@@ -368,7 +361,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
   });
 
   it("a self-referencing table cascades through its own rows", async () => {
-    const c = await fresh("fk5");
+    const c = await freshDatabase(node, "fk5");
     await c.query("CREATE TABLE tree (id INT PRIMARY KEY, parent INT, " +
       "FOREIGN KEY (parent) REFERENCES tree (id) ON DELETE CASCADE)");
     await c.query("INSERT INTO tree VALUES (1, NULL), (2, 1), (3, 2), (4, NULL)");
@@ -392,7 +385,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
 
   it("self-references: ON DELETE SET NULL over rows of the same statement; ON UPDATE " +
     "CASCADE into the table being updated is 1451, as InnoDB", async () => {
-    const c = await fresh("fk9");
+    const c = await freshDatabase(node, "fk9");
     await c.query("CREATE TABLE n (id INT PRIMARY KEY, parent INT, tag INT, KEY kt (tag), " +
       "FOREIGN KEY (parent) REFERENCES n (id) ON DELETE SET NULL ON UPDATE CASCADE)");
     await c.query("INSERT INTO n VALUES (1, NULL, 1), (2, 1, 1), (3, 2, 1), (4, 2, 2)");
@@ -410,7 +403,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
 
   it("DDL: missing parent 1824, missing index 1822, types 3780, DROP 3730, TRUNCATE 1701",
     async () => {
-      const c = await fresh("fk6");
+      const c = await freshDatabase(node, "fk6");
       await c.query("CREATE TABLE p (id INT PRIMARY KEY, code VARCHAR(5), u INT UNSIGNED)");
       await rejects(c.query("CREATE TABLE c1 (pid INT, FOREIGN KEY (pid) REFERENCES nope (id))"),
         1824, "Failed to open the referenced table 'nope'");
@@ -432,7 +425,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
     });
 
   it("foreign_key_checks = 0 skips every check and action", async () => {
-    const c = await fresh("fk3");
+    const c = await freshDatabase(node, "fk3");
     await c.query("CREATE TABLE p (id INT PRIMARY KEY)");
     await c.query("CREATE TABLE c (id INT PRIMARY KEY, pid INT, " +
       "FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE)");
@@ -447,7 +440,7 @@ describe("foreign keys", { timeout: 60_000 }, () => {
   });
 
   it("REPLACE on a parent applies ON DELETE to its children", async () => {
-    const c = await fresh("fk4");
+    const c = await freshDatabase(node, "fk4");
     await c.query("CREATE TABLE p (id INT PRIMARY KEY, v INT)");
     await c.query("CREATE TABLE c (id INT PRIMARY KEY, pid INT, " +
       "FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE)");

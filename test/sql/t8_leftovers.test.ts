@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type mysql from "mysql2/promise";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
-import { ok, rejects, rows } from "./test_sql_helpers.ts";
+import { freshDatabase, ok, rejects, rows } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -24,12 +24,6 @@ after(async () => {
   await cluster.close();
 }, { timeout: 30_000 });
 
-async function fresh(name: string): Promise<mysql.Connection> {
-  const c = await node.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.query(`USE ${name}`);
-  return c;
-}
 
 /** Rows as arrays of strings (text protocol, no casting), for exact comparisons. */
 async function text(c: mysql.Connection, sql: string): Promise<(string | null)[][]> {
@@ -39,7 +33,7 @@ async function text(c: mysql.Connection, sql: string): Promise<(string | null)[]
 
 describe("_tidb_rowid", { timeout: 60_000 }, () => {
   it("reads the hidden handle, filters on it, and is not in *", async () => {
-    const c = await fresh("rowid1");
+    const c = await freshDatabase(node, "rowid1");
     await c.query("CREATE TABLE t (a INT, b INT)");
     await c.query("INSERT INTO t VALUES (1, 7), (1, 8), (1, 9)");
     assert.deepEqual(await text(c, "SELECT *, _tidb_rowid FROM t ORDER BY _tidb_rowid"),
@@ -76,7 +70,7 @@ describe("_tidb_rowid", { timeout: 60_000 }, () => {
   });
 
   it("is an unknown column (1054) where the integer primary key is the handle", async () => {
-    const c = await fresh("rowid2");
+    const c = await freshDatabase(node, "rowid2");
     await c.query("CREATE TABLE s (a INT PRIMARY KEY)");
     await c.query("INSERT INTO s VALUES (1)");
     await rejects(c.query("SELECT _tidb_rowid FROM s"), 1054,
@@ -99,7 +93,7 @@ async function shown(c: mysql.Connection, table: string): Promise<string> {
 
 describe("ALTER TABLE SHARD_ROW_ID_BITS", { timeout: 60_000 }, () => {
   it("changes the shard bits of new row ids and shows them; TiDB's refusals", async () => {
-    const c = await fresh("shard1");
+    const c = await freshDatabase(node, "shard1");
     await c.query("CREATE TABLE t (v INT)");
     await c.query("INSERT INTO t VALUES (1)");
     await c.query("ALTER TABLE t SHARD_ROW_ID_BITS = 4");
@@ -131,7 +125,7 @@ describe("ALTER TABLE SHARD_ROW_ID_BITS", { timeout: 60_000 }, () => {
 
 describe("TIMESTAMP constant DEFAULT and time_zone", { timeout: 60_000 }, () => {
   it("is read in the time zone of the CREATE TABLE and kept in UTC, as MySQL", async () => {
-    const c = await fresh("tsdef1");
+    const c = await freshDatabase(node, "tsdef1");
     await c.query("SET time_zone = '+05:00'");
     await c.query("CREATE TABLE t (id INT, ts TIMESTAMP NULL DEFAULT '2020-01-01 00:00:00')");
     // Shown in the session's zone: the same text where it was created…
@@ -172,7 +166,7 @@ describe("TIMESTAMP constant DEFAULT and time_zone", { timeout: 60_000 }, () => 
 
 describe("ORDER BY inside window specs and GROUP_CONCAT", { timeout: 60_000 }, () => {
   it("sorts ENUM by declaration order, TIME as a duration, as the query's ORDER BY", async () => {
-    const c = await fresh("wsort1");
+    const c = await freshDatabase(node, "wsort1");
     await c.query("CREATE TABLE t (id INT PRIMARY KEY, e ENUM('zeta', 'alpha', 'mid'), " +
       "d TIME, g INT)");
     await c.query("INSERT INTO t VALUES (1, 'alpha', '10:00:00', 1), (2, 'zeta', '-01:00:00', 1)," +

@@ -18,6 +18,15 @@ export async function rows(c: mysql.Connection, sql: string, params: unknown[] =
   return result as Rows;
 }
 
+/** A new connection of `node` using a database `name` it creates (one per test). */
+export async function freshDatabase(node: { connect(): Promise<mysql.Connection> },
+  name: string): Promise<mysql.Connection> {
+  const c = await node.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.query(`USE ${name}`);
+  return c;
+}
+
 /** The OK packet of a statement that returns no rows. */
 export async function ok(c: mysql.Connection, sql: string): Promise<mysql.ResultSetHeader> {
   const [result] = await c.query(sql);
