@@ -54,6 +54,11 @@ export const limits = {
   /** Time a process waits for graceful shutdown before exiting anyway. */
   shutdownGraceMs: 10_000,
   /**
+   * Time a supervised child (playground's PD, KV, SQL nodes) waits after SIGINT for its
+   * launcher's SIGTERM before stopping by itself (lifecycle.ts).
+   */
+  supervisedSigintWaitMs: 30_000,
+  /**
    * Time a launcher waits for a child process (PD, KV, SQL) to report it is serving. A
    * cold start on a loaded machine takes seconds; a minute means it is stuck.
    */
@@ -443,6 +448,14 @@ export const limits = {
   sqlAutocommitRetriesMax: 10,
   /** Largest jittered wait before rerunning a transaction that lost a write conflict. */
   txnConflictBackoffMsMax: 100,
+  // ---- client: coprocessor requests ([T9]) ----
+  /** Shard requests of one coprocessor read in flight at once (TiDB's distsql 15). */
+  clientCoprocessorConcurrencyMax: 15,
+  /**
+   * Pages one shard's request stream may hold before its reader takes them: with the
+   * concurrency bound, what a slow reader of a coprocessor read can make the client buffer.
+   */
+  clientCoprocessorPagesAheadMax: 2,
 } as const;
 
 export type Limits = typeof limits;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
-import { Lifecycle } from "./lifecycle.ts";
+import { Lifecycle, supervisorPidVariable } from "./lifecycle.ts";
 import { createLogger } from "./logger.ts";
 import { Children, withDeadline } from "./test_child.ts";
 
@@ -97,11 +97,11 @@ describe("a process with a Lifecycle", () => {
   after(() => children.killAll());
 
   /** Starts the fixture in `mode` and waits for its status server address. */
-  async function startFixture(mode: string): Promise<{
+  async function startFixture(mode: string, env?: Record<string, string>): Promise<{
     child: ReturnType<Children["spawn"]>;
     address: string;
   }> {
-    const child = children.spawn([fixture, mode]);
+    const child = children.spawn([fixture, mode], { env });
     const ready = await child.waitForLine(/^\{"address":/);
     const { address } = JSON.parse(ready) as { address: string };
     return { child, address };
@@ -131,6 +131,37 @@ describe("a process with a Lifecycle", () => {
       assert.ok(logs.some((line) => line.msg === "shutdown complete"), child.stderr());
     });
   }
+
+  test("a supervised process leaves SIGINT to its launcher and stops on its SIGTERM", {
+    timeout,
+  }, async () => {
+    // As a Ctrl-C reaches the playground's whole process group: the child waits.
+    const { child } = await startFixture("serve",
+      { [supervisorPidVariable]: String(process.pid) });
+    child.process.kill("SIGINT");
+    await child.waitForLine(/waiting for its SIGTERM/, "stderr");
+    child.process.kill("SIGTERM");
+    const exit = await withDeadline(child.exited, () => "fixture did not exit");
+    assert.deepEqual(exit, { code: 0, signal: null }, child.stderr());
+    const hookLines = child.stdout().split("\n").filter((line) => line.startsWith("stop hook"));
+    assert.deepEqual(hookLines, [
+      "stop hook ran: status-server",
+      "stop hook ran: first-registered",
+    ]);
+    assert.doesNotMatch(child.stderr(), /second signal/);
+  });
+
+  test("a supervised process whose launcher is gone stops on SIGINT by itself", {
+    timeout,
+  }, async () => {
+    const gone = await children.run(["-e", "process.stdout.write(String(process.pid))"]);
+    const { child } = await startFixture("serve", { [supervisorPidVariable]: gone.stdout });
+    child.process.kill("SIGINT");
+    const exit = await withDeadline(child.exited, () => "fixture did not exit");
+    assert.deepEqual(exit, { code: 0, signal: null }, child.stderr());
+    assert.match(child.stderr(), /no SIGTERM from the launcher, stopping/);
+    assert.match(child.stdout(), /stop hook ran: first-registered\n/);
+  });
 
   test("a failing stop hook makes the process exit 1 after the other hooks", {
     timeout,

@@ -7,6 +7,13 @@
  * if a hook failed or the deadline passed (the hooks left are skipped and logged). A
  * second signal exits 1 at once: the operator has asked twice.
  *
+ * A process a launcher supervises (`tessera playground` sets `TESSERA_SUPERVISOR_PID` in its
+ * children's environment) does not act on SIGINT: a Ctrl-C in the terminal reaches the
+ * whole process group at once, and the launcher then stops its children one by one, newest
+ * first, with SIGTERM — SQL nodes before the KV nodes and PD they still need while they
+ * stop. If no SIGTERM follows (the launcher died), the child stops by itself when it sees
+ * its launcher gone or after `limits.supervisedSigintWaitMs`.
+ *
  * An uncaught exception (an `AssertionError` above all) or an unhandled rejection logs a
  * fatal line and exits 1 without running the stop hooks: the process's state is suspect,
  * so it must not keep acting on it; durable state is crash-safe by design and recovers
@@ -26,6 +33,33 @@ export interface LifecycleOptions {
   readonly graceMs?: number;
   /** Ends the process; `process.exit` when absent (tests pass a recorder). */
   readonly exit?: (code: number) => void;
+  /**
+   * The pid of the launcher supervising this process, which stops it with SIGTERM on a
+   * Ctrl-C; absent: `TESSERA_SUPERVISOR_PID` from the environment, if set.
+   */
+  readonly supervisorPid?: number;
+}
+
+/** The environment variable a launcher sets to its pid in the children it supervises. */
+export const supervisorPidVariable = "TESSERA_SUPERVISOR_PID";
+
+/** How often a supervised process that got SIGINT checks that its launcher is alive. */
+const supervisorPollMs = 200;
+
+function supervisorFromEnv(): number | undefined {
+  const text = process.env[supervisorPidVariable];
+  const pid = text === undefined ? NaN : Number(text);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** The shutdown sequence of one process. Create one, register hooks, `install()` it. */
@@ -33,6 +67,7 @@ export class Lifecycle {
   private readonly logger: Logger;
   private readonly graceMs: number;
   private readonly exit: (code: number) => void;
+  private readonly supervisorPid: number | undefined;
   private readonly hooks: { readonly name: string; readonly hook: StopHook }[] = [];
   private stopping: Promise<number> | undefined;
   private installed: { readonly signal: () => void; readonly fatal: () => void } | undefined;
@@ -41,6 +76,7 @@ export class Lifecycle {
     this.logger = options.logger;
     this.graceMs = options.graceMs ?? limits.shutdownGraceMs;
     this.exit = options.exit ?? ((code) => process.exit(code));
+    this.supervisorPid = options.supervisorPid ?? supervisorFromEnv();
   }
 
   /** Registers a stop hook; hooks run in reverse registration order. */
@@ -54,7 +90,10 @@ export class Lifecycle {
    */
   install(): void {
     if (this.installed !== undefined) return;
+    let waitingForSupervisor: NodeJS.Timeout | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
+      clearInterval(waitingForSupervisor);
+      waitingForSupervisor = undefined;
       if (this.stopping !== undefined) {
         this.logger.warn({ signal }, "second signal during shutdown, exiting now");
         this.exit(1);
@@ -71,13 +110,32 @@ export class Lifecycle {
       this.fatal(error, what);
     };
     const onRejection = (reason: unknown): void => this.fatal(reason, "unhandled rejection");
-    process.on("SIGINT", onSignal);
+    const supervisor = this.supervisorPid;
+    const onInterrupt = (signal: NodeJS.Signals): void => {
+      if (supervisor === undefined || this.stopping !== undefined) {
+        onSignal(signal);
+        return;
+      }
+      if (waitingForSupervisor !== undefined) return;
+      this.logger.info({ signal, supervisor },
+        "signal received; the launcher stops this process in order, waiting for its SIGTERM");
+      const since = Date.now();
+      waitingForSupervisor = setInterval(() => {
+        if (processAlive(supervisor) && Date.now() - since < limits.supervisedSigintWaitMs) {
+          return;
+        }
+        this.logger.warn({ signal, supervisor }, "no SIGTERM from the launcher, stopping");
+        onSignal(signal);
+      }, supervisorPollMs);
+    };
+    process.on("SIGINT", onInterrupt);
     process.on("SIGTERM", onSignal);
     process.on("uncaughtException", onException);
     process.on("unhandledRejection", onRejection);
     this.installed = {
       signal: () => {
-        process.off("SIGINT", onSignal);
+        clearInterval(waitingForSupervisor);
+        process.off("SIGINT", onInterrupt);
         process.off("SIGTERM", onSignal);
       },
       fatal: () => {

@@ -129,7 +129,8 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-test("playground keeps its data: a second start on the same data dir finds the table", opts,
+test("playground keeps its data over a Ctrl-C: a second start on the same data dir finds it",
+  opts,
   async () => {
     const dataDir = join(dataRoot, "reuse");
     const first = children.spawn(freePortArgs(dataDir, ["--clean", "--sql", "2"]));
@@ -153,9 +154,12 @@ test("playground keeps its data: a second start on the same data dir finds the t
     } finally {
       await two.end();
     }
-    first.process.kill("SIGTERM");
+    // Ctrl-C in a terminal: SIGINT to the whole process group. The children leave it to
+    // the playground, which stops them in order (SQL before KV before PD) within its grace.
+    process.kill(-first.process.pid!, "SIGINT");
     assert.deepEqual(await withDeadline(first.exited, () => "playground did not stop"),
-      { code: 0, signal: null });
+      { code: 0, signal: null }, first.stderr());
+    assert.doesNotMatch(first.stderr(), /shutdown deadline passed|did not stop in time/);
     assert.equal(groupAlive(first.process.pid!), false, "a child outlived the playground");
 
     const second = children.spawn(freePortArgs(dataDir));

@@ -10,12 +10,15 @@
  * the `Cmd:Child:StartFailed` error says why in the child's own words (`address already in
  * use`), not only its exit code.
  *
- * Children stay in the launcher's process group, so a Ctrl-C in the terminal reaches them
- * too, and a test that kills the launcher's group kills them with it.
+ * Children stay in the launcher's process group, so a test that kills the launcher's group
+ * kills them with it. A Ctrl-C in the terminal reaches them too; they know their launcher
+ * (`TESSERA_SUPERVISOR_PID`) and leave SIGINT to it, so they still stop in reverse start
+ * order (lifecycle.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { ErrorCode, TesseraError, limits } from "../base/mod.ts";
+import { supervisorPidVariable } from "./lifecycle.ts";
 import type { Logger } from "./logger.ts";
 
 /** The `tessera` launcher script, which children run on this process's Node. */
@@ -90,6 +93,7 @@ export class Supervisor {
   ): Promise<SupervisedChild> {
     const child = spawn(process.execPath, [launcherScript, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, [supervisorPidVariable]: String(process.pid) },
     });
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
     this.children.push({ name, process: child, exited });

@@ -20,8 +20,8 @@ export interface Child {
   /** Everything written to stdout / stderr so far. */
   stdout(): string;
   stderr(): string;
-  /** Resolves with the first complete stdout line matching `pattern`. */
-  waitForLine(pattern: RegExp): Promise<string>;
+  /** Resolves with the first complete stdout (or `stream`) line matching `pattern`. */
+  waitForLine(pattern: RegExp, stream?: "stdout" | "stderr"): Promise<string>;
   /** Resolves when the child has exited and its output is closed. */
   readonly exited: Promise<ChildExit>;
 }
@@ -34,19 +34,23 @@ export class Children {
   private readonly running = new Set<ChildProcess>();
 
   /** Spawns `process.execPath` (or `command`) with `args` in its own process group. */
-  spawn(args: readonly string[], options: { readonly command?: string } = {}): Child {
+  spawn(args: readonly string[], options: { readonly command?: string;
+    readonly env?: Readonly<Record<string, string>> } = {}): Child {
     const child = spawn(options.command ?? process.execPath, args, {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...options.env },
     });
     this.running.add(child);
     let stdout = "";
     let stderr = "";
-    const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+    const waiters: { pattern: RegExp; stream: "stdout" | "stderr";
+      resolve: (line: string) => void }[] = [];
     const checkWaiters = (): void => {
-      const lines = stdout.split("\n").slice(0, -1);
+      const lines = { stdout: stdout.split("\n").slice(0, -1),
+        stderr: stderr.split("\n").slice(0, -1) };
       for (const waiter of [...waiters]) {
-        const line = lines.find((candidate) => waiter.pattern.test(candidate));
+        const line = lines[waiter.stream].find((candidate) => waiter.pattern.test(candidate));
         if (line !== undefined) {
           waiters.splice(waiters.indexOf(waiter), 1);
           waiter.resolve(line);
@@ -59,6 +63,7 @@ export class Children {
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
+      checkWaiters();
     });
     const exited = new Promise<ChildExit>((resolve, reject) => {
       child.once("error", reject);
@@ -73,11 +78,11 @@ export class Children {
       stdout: () => stdout,
       stderr: () => stderr,
       exited,
-      waitForLine: (pattern) =>
+      waitForLine: (pattern, stream = "stdout") =>
         withDeadline(
           Promise.race([
             new Promise<string>((resolve) => {
-              waiters.push({ pattern, resolve });
+              waiters.push({ pattern, stream, resolve });
               checkWaiters();
             }),
             exited.then((exit) => {
