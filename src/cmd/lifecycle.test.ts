@@ -101,7 +101,7 @@ describe("a process with a Lifecycle", () => {
     child: ReturnType<Children["spawn"]>;
     address: string;
   }> {
-    const child = children.spawn([fixture, mode], { env });
+    const child = children.spawn([fixture, mode], env === undefined ? {} : { env });
     const ready = await child.waitForLine(/^\{"address":/);
     const { address } = JSON.parse(ready) as { address: string };
     return { child, address };
