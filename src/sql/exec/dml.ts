@@ -102,6 +102,8 @@ export interface DmlContext {
   readonly divisionByZeroIsError?: boolean;
   /** TiDB's `@@allow_auto_random_explicit_insert`; absent: off. */
   readonly allowAutoRandomExplicitInsert?: boolean;
+  /** Aborted by `KILL QUERY` / `KILL`: reads stop at their next request (1317). */
+  readonly signal?: AbortSignal;
   /**
    * A virtual table (`information_schema.X`) with its rows, or undefined when `name` is a
    * stored table; see src/sql/infoschema.

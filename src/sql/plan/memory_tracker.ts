@@ -6,7 +6,8 @@
  * the bytes they hold with `consume` and give them back with `release`. When the bytes
  * held would pass the quota (`tidb_mem_quota_query`, 1 GiB by default; 0 or less: no
  * limit), the statement fails with TiDB's error 8175 `ER_MEM_EXCEED_FOR_QUERY`. Nothing
- * spills to disk: a query over more data than its quota ends with that error.
+ * spills to disk: a query over more data than its quota ends with that error. The tracker
+ * also carries the query's kill signal: a `KILL QUERY` makes the next `consume` throw 1317.
  *
  * Sizes are estimates of the JavaScript objects (`valueBytes`, `rowBytes`): a fixed
  * overhead per value and per row plus the payload (string length, bigint digits). A
@@ -83,9 +84,14 @@ export class MemoryTracker implements MemoryAccount {
   private held = 0;
   private highest = 0;
 
-  constructor(options: { readonly quota: number; readonly connectionId: number }) {
+  /** Aborted when the query is killed: the next `consume` throws its reason (1317). */
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(options: { readonly quota: number; readonly connectionId: number;
+    readonly signal?: AbortSignal }) {
     this.quota = options.quota;
     this.connectionId = options.connectionId;
+    this.signal = options.signal;
   }
 
   /** Bytes held now. */
@@ -103,6 +109,8 @@ export class MemoryTracker implements MemoryAccount {
    * with 8175.
    */
   consume(bytes: number): void {
+    // Operators that hold rows report here as they grow: where a killed query stops.
+    this.signal?.throwIfAborted();
     if (bytes <= 0) return;
     const next = this.held + bytes;
     if (this.quota > 0 && next > this.quota) throw memQuotaExceeded(this.connectionId);

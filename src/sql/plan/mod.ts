@@ -59,6 +59,7 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
     scope: (clause) => ctx.scope(clause),
     evalContext: () => ctx.evalContext(),
     scanTable: (table) => {
+      ctx.signal?.throwIfAborted();
       ctx.storage.stats.tableScans++;
       return scanRows(ctx, table, rowRange(table));
     },
@@ -67,6 +68,7 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
       return scanRows(ctx, table, range);
     },
     getRow: async (table, handle) => {
+      ctx.signal?.throwIfAborted();
       ctx.storage.stats.pointGets++;
       const bytes = await ctx.txn.get(rowKey(table, handle));
       return bytes === null ? null : decodeRowValue(table, bytes);
@@ -78,6 +80,7 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
     tableStats: (table) => StatsService.of(ctx.storage).get(table),
     warn: (warning) => ctx.warn?.(warning),
     ...(virtualTable === undefined ? {} : { virtualTable }),
+    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   };
 }
 
@@ -88,6 +91,7 @@ async function scanRows(ctx: DmlContext, table: TableInfo,
   const rows: Value[][] = [];
   let start = range.start;
   for (;;) {
+    ctx.signal?.throwIfAborted();
     const page = await ctx.txn.scan(start, range.end, { limit: scanPageRows });
     for (const pair of page) {
       handles.push(handleOfRowKey(pair.key));
@@ -106,6 +110,7 @@ async function readIndex(ctx: DmlContext, table: TableInfo, index: IndexInfo,
   const found: bigint[] = [];
   let start = range.start;
   for (;;) {
+    ctx.signal?.throwIfAborted();
     const page = await ctx.txn.scan(start, range.end, { limit: scanPageRows });
     for (const pair of page) {
       const key = decodeIndexKey(pair.key, { columnCount: index.columns.length });
@@ -118,6 +123,7 @@ async function readIndex(ctx: DmlContext, table: TableInfo, index: IndexInfo,
   const handles: bigint[] = [];
   const rows: Value[][] = [];
   for (let i = 0; i < found.length; i += scanPageRows) {
+    ctx.signal?.throwIfAborted();
     const chunk = found.slice(i, i + scanPageRows);
     const values = await ctx.txn.batchGet(chunk.map((h) => rowKey(table, h)));
     values.forEach((bytes, k) => {

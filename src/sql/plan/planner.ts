@@ -117,6 +117,8 @@ export interface PlanEnv {
   /** `information_schema.name`'s columns and rows, or undefined when it has none. */
   virtualTable?(name: string): { readonly columns: readonly ColumnInfo[];
     readonly rows: readonly (readonly Value[])[] } | undefined;
+  /** Aborted by `KILL QUERY`: reads and growing operators stop with its reason (1317). */
+  readonly signal?: AbortSignal;
 }
 
 /** The qualifier marking an aggregate's slot in a rewritten expression. */
@@ -253,7 +255,8 @@ export class Planner implements FromHost {
     } catch {
       // An environment without the variable (unit tests): TiDB's default.
     }
-    this.tracker = new MemoryTracker({ quota, connectionId: this.evalContext().connectionId });
+    this.tracker = new MemoryTracker({ quota, connectionId: this.evalContext().connectionId,
+      ...(this.env.signal === undefined ? {} : { signal: this.env.signal }) });
     return this.tracker;
   }
 

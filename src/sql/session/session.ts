@@ -957,6 +957,7 @@ export class SqlSession implements Session {
         this.sqlMode.includes("ERROR_FOR_DIVISION_BY_ZERO"),
       allowAutoRandomExplicitInsert:
         this.sysVars.value("allow_auto_random_explicit_insert") === 1n,
+      ...(run.ctx === null ? {} : { signal: run.ctx.signal }),
     };
   }
 
