@@ -456,6 +456,30 @@ export const limits = {
    * concurrency bound, what a slow reader of a coprocessor read can make the client buffer.
    */
   clientCoprocessorPagesAheadMax: 2,
+  // ---- kv: coprocessor DAG pushdown ([T9]) ----
+  /**
+   * Keys one DAG page may scan. A page runs synchronously on the KV node's main thread
+   * over one snapshot, so it must stay short (TiKV pages at most 50k rows); the SQL
+   * node asks again from the page's resume key.
+   */
+  coprocessorPagingKeysMax: 100_000,
+  /** Columns a DAG scan may output (MySQL's 4096 columns per table). */
+  coprocessorColumnsMax: 4096,
+  /** Rows a pushed TopN may keep: its heap is held in memory on the KV node. */
+  coprocessorTopNRowsMax: 100_000,
+  /**
+   * Groups one page of a partial aggregation holds; a page that reaches it ends early
+   * with a resume key (its groups are valid partials), so memory stays bounded.
+   */
+  coprocessorAggGroupsMax: 65_536,
+  /**
+   * Bytes a DAG page may hold (its rows, TopN heap or groups, estimated as held in memory,
+   * a few times their encoded size) before it ends with a resume key: bounds the KV
+   * node's memory per request and keeps a reply far below `rpcFrameBytesMax`.
+   */
+  coprocessorPageBytesTarget: 4 * 1024 * 1024,
+  /** Warnings one DAG page returns (it counts them all); MySQL's max_error_count is 64. */
+  coprocessorWarningsMax: 64,
 } as const;
 
 export type Limits = typeof limits;

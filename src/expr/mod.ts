@@ -106,3 +106,38 @@ export {
   zoneToEpochMs,
   zoneToUtc,
 } from "./temporal_tz.ts";
+export {
+  type DagAggregate,
+  type DagAggregateFn,
+  type DagAggregation,
+  type DagColumn,
+  type DagColumnType,
+  type DagContext,
+  type DagOrderKey,
+  type DagRequest,
+  type DagResponse,
+  type DagScan,
+  type DagTopN,
+  decodableFromKey,
+  decodeDagRequest,
+  decodeDagResponse,
+  defaultDagContext,
+  encodeDagRequest,
+  encodeDagResponse,
+  isPushable,
+  isPushableAggregate,
+  validateDagRequest,
+} from "./dag.ts";
+export { decodeRow, decodeRowInto, encodeRow } from "./row_codec.ts";
+export {
+  type DagPair,
+  type DagRange,
+  type DagRunResult,
+  type DagScanner,
+  dagValueKey,
+  liveRanges,
+  rangesAfterResume,
+  readStoredDagValue,
+  runDag,
+  sortedPairsScanner,
+} from "./dag_exec.ts";

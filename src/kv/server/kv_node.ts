@@ -29,6 +29,7 @@ import { MultiRaftStore } from "../store/multi_raft_store.ts";
 import { RpcRaftTransport, serveRaft } from "../store/rpc_raft_transport.ts";
 import type { StoreShards } from "../store/store_shards.ts";
 import { CoprocessorRegistry } from "./coprocessor.ts";
+import { registerCoprocessorHandlers } from "../copr/dag_handler.ts";
 import { ForwardingDeadlockService, LocalDeadlockService } from "./deadlock_service.ts";
 import { KvService } from "./kv_service.ts";
 import { type KvLogger, PdWorker, type PdWorkerOptions } from "./pd_worker.ts";
@@ -166,7 +167,7 @@ export async function openKvNode(options: KvNodeOptions): Promise<KvNode> {
     clock: env.clock,
     timers: env.timers,
     deadlock,
-    coprocessor: new CoprocessorRegistry(),
+    coprocessor: coprocessorHandlers(),
     onBackgroundError: (message) => logger.warn({}, message),
     // Each new shard leadership syncs max read ts from the TSO before async commit / 1PC.
     maxTsSource: () => pd.getTimestamp(),
@@ -249,4 +250,11 @@ async function checkPeerStores(store: MultiRaftStore, pd: PdClient,
       logger.debug({ storeId: id, err: describeError(error) }, "store liveness check failed");
     }
   }
+}
+
+/** The store's coprocessor handlers (the SQL layer's DAG pushdown, src/kv/copr). */
+function coprocessorHandlers(): CoprocessorRegistry {
+  const registry = new CoprocessorRegistry();
+  registerCoprocessorHandlers(registry);
+  return registry;
 }

@@ -22,6 +22,9 @@ import {
 import {
   type Value,
   buildCast,
+  decodeRow,
+  decodeRowInto,
+  encodeRow,
   evaluate,
   toCodecDecimal,
   toText,
@@ -29,7 +32,6 @@ import {
 } from "../../expr/mod.ts";
 import type { EvalContext } from "../../expr/mod.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
-import { decodeRow, decodeRowInto, encodeRow } from "./row_codec.ts";
 import { readStoredValue, storeTypedValue } from "./typed_store.ts";
 import { type ColumnInfo, type IndexInfo, type TableInfo, intRange } from "../catalog/schema.ts";
 

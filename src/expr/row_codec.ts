@@ -19,7 +19,7 @@
  * a thrown `Error("corrupt row …")` — a corrupt row is a bug or a disk fault, not a user
  * error. Pure: no I/O.
  */
-import type { DateTime, Value } from "../../expr/mod.ts";
+import type { DateTime, Value } from "./value.ts";
 
 const version = 0x01;
 const utf8 = new TextEncoder();

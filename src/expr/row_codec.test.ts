@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import type { Value } from "../../expr/mod.ts";
+import type { Value } from "./value.ts";
 import { decodeRow, decodeRowInto, encodeRow } from "./row_codec.ts";
 
 const opts = { timeout: 30_000 };
