@@ -66,6 +66,7 @@ export {
   toCodecDecimal,
   toDouble,
   toInteger,
+  toScaled,
   toText,
   uint64Max,
 } from "./value.ts";

@@ -239,16 +239,27 @@ export function toDouble(value: Value, warn: WarningSink): number | null {
       if (tagged !== undefined) return Number(formatScaled(tagged.unscaled, tagged.scale));
       return stringToDouble(value.value, warn);
     }
-    case "datetime":
-      return Number(dateTimeNumber(value.value));
+    case "datetime": {
+      const n = temporalNumber(value);
+      return Number(formatScaled(n.unscaled, n.scale));
+    }
   }
 }
 
-/** A DATETIME as the number `YYYYMMDDhhmmss` (its numeric context value). */
-function dateTimeNumber(value: DateTime): bigint {
-  return BigInt(value.year) * 10_000_000_000n + BigInt(value.month) * 100_000_000n +
-    BigInt(value.day) * 1_000_000n + BigInt(value.hour * 10_000 + value.minute * 100 +
-      value.second);
+/**
+ * A DATE, DATETIME or TIMESTAMP as its number in numeric context: `YYYYMMDD` for a date,
+ * `YYYYMMDDhhmmss` with the fractional seconds its fsp keeps (scale = fsp) otherwise.
+ */
+function temporalNumber(value: Extract<Value, { kind: "datetime" }>):
+  { unscaled: bigint; scale: number } {
+  const t = value.value;
+  const date = BigInt(t.year) * 10_000n + BigInt(t.month) * 100n + BigInt(t.day);
+  if (value.date === true) return { unscaled: date, scale: 0 };
+  const whole = date * 1_000_000n + BigInt(t.hour * 10_000 + t.minute * 100 + t.second);
+  const fsp = Math.max(0, Math.min(6, value.fsp));
+  if (fsp === 0) return { unscaled: whole, scale: 0 };
+  const fraction = BigInt(Math.trunc(t.microsecond / 10 ** (6 - fsp)));
+  return { unscaled: whole * 10n ** BigInt(fsp) + fraction, scale: fsp };
 }
 
 /** An exact decimal read from a string's numeric prefix, or undefined past DECIMAL(65,30). */
@@ -290,7 +301,7 @@ export function toScaled(value: Value, warn: WarningSink):
     case "string":
       return taggedNumber(value) ?? stringToScaled(value.value, warn);
     case "datetime":
-      return { unscaled: dateTimeNumber(value.value), scale: 0 };
+      return temporalNumber(value);
   }
 }
 
@@ -321,8 +332,10 @@ export function toInteger(value: Value, warn: WarningSink): bigint | null {
       if (match === null || rest.trim() !== "") truncated(warn, "INTEGER", value.value);
       return match === null ? 0n : BigInt(match[1]!);
     }
-    case "datetime":
-      return dateTimeNumber(value.value);
+    case "datetime": {
+      const n = temporalNumber(value);
+      return rescale(n.unscaled, n.scale, 0);
+    }
   }
 }
 

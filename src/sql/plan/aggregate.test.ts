@@ -109,6 +109,10 @@ test("aggregates MySQL 8 has, with their NULL and empty-input results", async ()
     ["SELECT JSON_ARRAYAGG(v) FROM e", [[null]]],
     ["SELECT g, ANY_VALUE(s) FROM t GROUP BY g ORDER BY g", [["1", "b"], ["2", "x"]]],
     ["SELECT SUM(COUNT(v)) FROM t", 1111],
+    // Temporal values sum (and average) as their numbers, YYYYMMDDhhmmss[.ffffff].
+    ["SELECT SUM(CAST('2020-01-02 03:04:05' AS DATETIME)), " +
+      "AVG(CAST('2020-01-02' AS DATE)), SUM(CAST('2020-01-02 03:04:05.5' AS DATETIME(1)))",
+    [["20200102030405", "20200102.0000", "20200102030405.5"]]],
   ]);
 });
 

@@ -32,6 +32,7 @@ import {
   stringType,
   toDouble,
   toInteger,
+  toScaled,
   toText,
 } from "../../expr/mod.ts";
 import { generalCiKeyString } from "../../codec/mod.ts";
@@ -106,7 +107,8 @@ export function aggregateType(name: string, args: readonly ValueExpr[],
     case "sum":
     case "avg": {
       if (t === undefined || t.kind === "double" || t.kind === "string") return doubleType({});
-      const scale = (t.kind === "decimal" ? t.decimals : 0) + (name === "avg" ? 4 : 0);
+      const scale = (t.kind === "decimal" || t.kind === "datetime" ? t.decimals : 0) +
+        (name === "avg" ? 4 : 0);
       return decimalType(65, { scale: Math.min(scale, 30) });
     }
     case "bit_and":
@@ -200,8 +202,8 @@ export class Accumulator {
         if (spec.type.kind === "double") {
           this.sumDouble = (this.sumDouble ?? 0) + (toDouble(v, ctx.warn) ?? 0);
         } else {
-          const d = v.kind === "decimal" ? { unscaled: v.unscaled, scale: v.scale }
-            : { unscaled: v.kind === "int" || v.kind === "uint" ? v.value : 0n, scale: 0 };
+          // Integers, decimals and temporal values (as their numbers, YYYYMMDDhhmmss).
+          const d = toScaled(v, ctx.warn) ?? { unscaled: 0n, scale: 0 };
           const s = this.sumDecimal ?? { unscaled: 0n, scale: d.scale };
           const scale = Math.max(s.scale, d.scale);
           this.sumDecimal = { unscaled: s.unscaled * 10n ** BigInt(scale - s.scale) +
