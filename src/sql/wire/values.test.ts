@@ -41,6 +41,11 @@ test("text values follow MySQL's formats for each type", opts, () => {
       microseconds: 5 }), "838:59:59.000005");
   assert.equal(text({ name: "f", type: MySqlType.Float }, 0.1), "0.1");
   assert.equal(text({ name: "f", type: MySqlType.Double }, 1e21), "1e21");
+  // Fixed decimals print every digit (PI() has 6, ROUND(1.5e0, 2) and DOUBLE(10,2) 2).
+  assert.equal(text({ name: "f", type: MySqlType.Double, decimals: 6 }, Math.PI), "3.141593");
+  assert.equal(text({ name: "f", type: MySqlType.Double, decimals: 2 }, 1.5), "1.50");
+  assert.equal(text({ name: "f", type: MySqlType.Float, decimals: 3 }, 0.25), "0.250");
+  assert.equal(text({ name: "f", type: MySqlType.Double, decimals: 31 }, 1.5), "1.5");
   assert.equal(text({ name: "y", type: MySqlType.Year }, 5), "0005");
   assert.equal(text({ name: "n", type: MySqlType.LongLong }, -(2n ** 63n)),
     "-9223372036854775808");

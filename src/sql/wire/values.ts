@@ -152,8 +152,12 @@ export function textValue(column: ColumnDef, value: Exclude<SqlValue, null>): Ui
   }
   if (isTime(value)) return encodeUtf8(formatTime(value, decimals === 31 ? 6 : decimals));
   if (typeof value === "number") {
-    if (type === MySqlType.Float) return encodeUtf8(formatFloat32(value));
     if (type === MySqlType.Year) return encodeUtf8(pad(value, 4));
+    // A FLOAT/DOUBLE with fixed decimals (DOUBLE(10,2) columns, ROUND(x, 2), PI()) prints
+    // them all, as MySQL's my_fcvt; 31 (not fixed) prints the shortest round-trip form.
+    const fixed = column.decimals ?? 31;
+    if (fixed < 31 && Math.abs(value) < 1e21) return encodeUtf8(value.toFixed(fixed));
+    if (type === MySqlType.Float) return encodeUtf8(formatFloat32(value));
     return encodeUtf8(formatDouble(value));
   }
   if (typeof value === "bigint") return encodeUtf8(value.toString());
