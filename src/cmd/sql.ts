@@ -106,6 +106,7 @@ export async function startSqlNode(options: {
     waitTimeoutS: Math.floor(limits.mysqlIdleTimeoutMs / 1000),
     hostname: hostname(),
     ...(options.storage === undefined ? {} : { storage: options.storage }),
+    sleep: (ms, signal) => env.timers.sleep(ms, signal),
   });
   const mysql = await createMySqlServer({
     env,

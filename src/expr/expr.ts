@@ -31,6 +31,7 @@ import {
 } from "./value.ts";
 import { parseDecimal } from "../codec/mod.ts";
 import type { TimeZone } from "./temporal_tz.ts";
+import type { SessionFunctions } from "./session_functions.ts";
 
 /** An expression node. */
 export type Expr =
@@ -81,6 +82,13 @@ export interface EvalContext {
   setUserVariable(name: string, value: Value, type: FieldType): void;
   /** The row `column` nodes read; absent when the expression has no columns. */
   readonly row?: readonly Value[];
+  /**
+   * The session's RAND()/UUID() generators and FOUND_ROWS()/ROW_COUNT() values
+   * (session_functions.ts); absent: those functions use fixed defaults.
+   */
+  readonly functions?: SessionFunctions;
+  /** `max_allowed_packet` in bytes: the longest string a function builds; absent: 64 MiB. */
+  readonly maxAllowedPacket?: number;
 }
 
 /** Options that change how expressions are typed. */

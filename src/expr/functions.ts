@@ -12,6 +12,14 @@
 import { compareValues, likeMatch } from "./compare.ts";
 import { jsonBuiltins } from "./json_functions.ts";
 import { dateType, temporalAliases, temporalBuiltins } from "./temporal_functions.ts";
+import { dateArithBuiltins } from "./date_arith.ts";
+import { dateFormatBuiltins } from "./date_format.ts";
+import { datePartAliases, datePartBuiltins } from "./date_parts.ts";
+import { compareBuiltins } from "./compare_functions.ts";
+import { infoBuiltins } from "./info_functions.ts";
+import { mathAliases, mathBuiltins } from "./math_functions.ts";
+import { regexpBuiltins } from "./regexp_functions.ts";
+import { stringAliases, stringBuiltins } from "./string_functions.ts";
 import { type BuildErrorReason, ExprError } from "./errors.ts";
 import { type BuildOptions, type EvalContext, type Expr, exprText } from "./expr.ts";
 import {
@@ -1051,6 +1059,14 @@ export const builtins: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["setvar", setUserVariable],
   ...jsonBuiltins,
   ...temporalBuiltins,
+  ...dateArithBuiltins,
+  ...datePartBuiltins,
+  ...dateFormatBuiltins,
+  ...compareBuiltins,
+  ...stringBuiltins,
+  ...regexpBuiltins,
+  ...mathBuiltins,
+  ...infoBuiltins,
 ]);
 
 /** Other spellings of built-ins, as MySQL accepts them. */
@@ -1070,4 +1086,9 @@ export const builtinAliases: ReadonlyMap<string, string> = new Map([
   ["localtime", "now"],
   ["localtimestamp", "now"],
   ...temporalAliases,
+  ...datePartAliases,
+  // SYSDATE() is the statement's time too: an evaluation reads no clock.
+  ["sysdate", "now"],
+  ...stringAliases,
+  ...mathAliases,
 ]);

@@ -19,6 +19,7 @@ export {
   ExprError,
   type ExprErrorReason,
   type ExprWarning,
+  type RegexpError,
 } from "./errors.ts";
 export { evaluate, tryEvaluate } from "./evaluate.ts";
 export {
@@ -142,3 +143,9 @@ export {
   runDag,
   sortedPairsScanner,
 } from "./dag_exec.ts";
+export {
+  MySqlRandom,
+  NodeFunctions,
+  type SessionFunctions,
+  SessionFunctionState,
+} from "./session_functions.ts";

@@ -45,7 +45,8 @@ function temporalCast(kind: "date" | "datetime" | "time"): Builtin {
       const result = kind === "time" ? toTimeColumn(value, fsp)
         : toDateTimeColumn(value, kind, fsp);
       if (result.ok) return result.value;
-      state.ctx.warn({ kind: "truncatedWrongValue", typeName: kind === "time" ? "time"
+      // MySQL 8's 1292 for a value that is not a date: "Incorrect datetime value: '…'".
+      state.ctx.warn({ kind: "incorrectTemporal", typeName: kind === "time" ? "time"
         : "datetime", value: toText(value) ?? "" });
       return null;
     },

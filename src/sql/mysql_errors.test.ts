@@ -18,7 +18,11 @@ const opts = { timeout: 10_000 };
 test("every catalogue entry has a unique number, a 5-character SQLSTATE and its name",
   opts, () => {
     const numbers = new Set<number>();
+    // MySQL raises these with another entry's number and its own message text (1292 with
+    // ER_WRONG_VALUE's "Incorrect %s value: '%s'", sql_time.cc).
+    const sharedNumbers = new Set(["INCORRECT_TEMPORAL_VALUE"]);
     for (const [key, spec] of Object.entries(ER)) {
+      if (sharedNumbers.has(key)) continue;
       // MySQL's own names: ER_… except a few warnings (WARN_DATA_TRUNCATED, 1265).
       assert.ok(spec.name === `ER_${key}` || spec.name === key, `${key}: ${spec.name}`);
       assert.match(spec.sqlState, /^[0-9A-Z]{5}$/);

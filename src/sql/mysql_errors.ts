@@ -369,6 +369,43 @@ export const ER = {
       "SQL query. Please try narrowing your query scope or increase the " +
       "tidb_mem_quota_query limit and try again.[conn=%d]"),
   INVALID_DEFAULT: spec("ER_INVALID_DEFAULT", 1067, "42000", "Invalid default value for '%s'"),
+  /** 1292 as MySQL raises it for a date function's argument (ER_WRONG_VALUE's text). */
+  INCORRECT_TEMPORAL_VALUE: spec(
+    "ER_TRUNCATED_WRONG_VALUE", 1292, "22007", "Incorrect %s value: '%s'"),
+  WRONG_VALUE_FOR_TYPE: spec(
+    "ER_WRONG_VALUE_FOR_TYPE", 1411, "HY000", "Incorrect %s value: '%s' for function %s"),
+  DATETIME_FUNCTION_OVERFLOW: spec(
+    "ER_DATETIME_FUNCTION_OVERFLOW", 1441, "22008", "Datetime function: %s field overflow"),
+  INVALID_ARGUMENT_FOR_LOGARITHM: spec(
+    "ER_INVALID_ARGUMENT_FOR_LOGARITHM", 3020, "2201E", "Invalid argument for logarithm"),
+  WARN_ALLOWED_PACKET_OVERFLOWED: spec("ER_WARN_ALLOWED_PACKET_OVERFLOWED", 1301, "HY000",
+    "Result of %s() was larger than max_allowed_packet (%ld) - truncated"),
+  WRONG_PARAMETERS_TO_NATIVE_FCT: spec("ER_WRONG_PARAMETERS_TO_NATIVE_FCT", 1583, "42000",
+    "Incorrect parameters in the call to native function '%s'"),
+  REGEXP_ILLEGAL_ARGUMENT: spec(
+    "ER_REGEXP_ILLEGAL_ARGUMENT", 3685, "HY000", "Illegal argument to a regular expression."),
+  REGEXP_INDEX_OUTOFBOUNDS_ERROR: spec("ER_REGEXP_INDEX_OUTOFBOUNDS_ERROR", 3686, "HY000",
+    "Index out of bounds in regular expression search."),
+  REGEXP_RULE_SYNTAX: spec("ER_REGEXP_RULE_SYNTAX", 3688, "HY000",
+    "Syntax error in regular expression on line %u, character %u."),
+  REGEXP_BAD_ESCAPE_SEQUENCE: spec("ER_REGEXP_BAD_ESCAPE_SEQUENCE", 3689, "HY000",
+    "Unrecognized escape sequence in regular expression."),
+  REGEXP_UNIMPLEMENTED: spec("ER_REGEXP_UNIMPLEMENTED", 3690, "HY000",
+    "The regular expression contains a feature that is not implemented in this library."),
+  REGEXP_MISMATCHED_PAREN: spec("ER_REGEXP_MISMATCHED_PAREN", 3691, "HY000",
+    "Mismatched parenthesis in regular expression."),
+  REGEXP_BAD_INTERVAL: spec("ER_REGEXP_BAD_INTERVAL", 3692, "HY000",
+    "Incorrect description of a {min,max} interval."),
+  REGEXP_MAX_LT_MIN: spec("ER_REGEXP_MAX_LT_MIN", 3693, "HY000",
+    "The maximum is less than the minumum in a {min,max} interval."),
+  REGEXP_INVALID_BACK_REF: spec("ER_REGEXP_INVALID_BACK_REF", 3694, "HY000",
+    "Invalid back-reference in regular expression."),
+  REGEXP_MISSING_CLOSE_BRACKET: spec("ER_REGEXP_MISSING_CLOSE_BRACKET", 3696, "HY000",
+    "The regular expression contains an unclosed bracket expression."),
+  REGEXP_INVALID_RANGE: spec("ER_REGEXP_INVALID_RANGE", 3697, "HY000",
+    "The regular expression contains an [x-y] character range where x comes after y."),
+  REGEXP_INVALID_FLAG: spec(
+    "ER_REGEXP_INVALID_FLAG", 3900, "HY000", "Invalid match mode flag in regular expression."),
 } as const;
 
 /** MySQL's own bound on an error message's length in bytes (`MYSQL_ERRMSG_SIZE` - 1). */

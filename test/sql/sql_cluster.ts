@@ -46,6 +46,7 @@ export async function startSqlCluster(): Promise<SqlCluster> {
       wallMs: () => kv.env.clock.wallMs(),
       version: serverVersionDefault,
       storage,
+      sleep: (ms, signal) => kv.env.timers.sleep(ms, signal),
     });
     const server = await createMySqlServer({ env: kv.env, host: "127.0.0.1", port: 0,
       sessions });

@@ -1556,6 +1556,7 @@ export class Parser {
     this.pos += 2;
     this.enter();
     let distinct = false;
+    let usingCharset: string | null = null;
     let args: Expr[];
     if (name === "count" && this.isOp("*")) {
       this.pos++;
@@ -1573,6 +1574,10 @@ export class Parser {
         args = [needle];
         while (this.acceptOp(",")) args.push(this.parseExpr());
       }
+    } else if (name === "char") {
+      // CHAR(n, … USING charset) is CONVERT(CHAR(n, …) USING charset).
+      args = this.parseExprList();
+      if (this.acceptWord("USING")) usingCharset = this.anyName().toLowerCase();
     } else if (name === "substring" || name === "substr") {
       args = [this.parseExpr()];
       if (this.acceptWord("FROM")) {
@@ -1602,7 +1607,9 @@ export class Parser {
         ? this.parseWindowSpecParens()
         : { ref: this.ident(), partitionBy: [], orderBy: [], frame: null };
     }
-    return { kind: "func", name, args, distinct, over };
+    const func: Expr = { kind: "func", name, args, distinct, over };
+    return usingCharset === null ? func
+      : { kind: "convertUsing", expr: func, charset: usingCharset };
   }
 
   parseWindowSpecParens(): WindowSpec {

@@ -1,10 +1,10 @@
 /**
  * The MySQL error of a failed expression evaluation (`ExprError`): 1690 for a value out
  * of range, 3141 for a JSON function's invalid JSON argument, 3143 for an invalid JSON
- * path.
+ * path, MySQL's regular expression errors (3685–3900), 1210 and 1235.
  */
-import type { ExprError } from "../../expr/mod.ts";
-import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
+import type { ExprError, RegexpError } from "../../expr/mod.ts";
+import { ER, type MySqlError, type MySqlErrorSpec, mysqlError } from "../mysql_errors.ts";
 
 export function exprErrorOf(error: ExprError): MySqlError {
   const reason = error.reason;
@@ -16,5 +16,28 @@ export function exprErrorOf(error: ExprError): MySqlError {
         [reason.argument, reason.functionName, reason.message, reason.position]);
     case "invalidJsonPath":
       return mysqlError(ER.INVALID_JSON_PATH, [reason.position]);
+    case "regexp":
+      return reason.error === "ruleSyntax"
+        ? mysqlError(ER.REGEXP_RULE_SYNTAX, [reason.line ?? 1, reason.column ?? 1])
+        : mysqlError(regexpErrors[reason.error]);
+    case "wrongArguments":
+      return mysqlError(ER.WRONG_ARGUMENTS, [reason.functionName]);
+    case "unsupported":
+      return mysqlError(ER.NOT_SUPPORTED_YET, [reason.what]);
   }
 }
+
+/** MySQL's error for each regular expression failure (src/expr/regexp_functions.ts). */
+const regexpErrors: Record<Exclude<RegexpError, "ruleSyntax">, MySqlErrorSpec> = {
+  illegalArgument: ER.REGEXP_ILLEGAL_ARGUMENT,
+  indexOutOfBounds: ER.REGEXP_INDEX_OUTOFBOUNDS_ERROR,
+  badEscapeSequence: ER.REGEXP_BAD_ESCAPE_SEQUENCE,
+  unimplemented: ER.REGEXP_UNIMPLEMENTED,
+  mismatchedParen: ER.REGEXP_MISMATCHED_PAREN,
+  badInterval: ER.REGEXP_BAD_INTERVAL,
+  maxLtMin: ER.REGEXP_MAX_LT_MIN,
+  invalidBackRef: ER.REGEXP_INVALID_BACK_REF,
+  missingCloseBracket: ER.REGEXP_MISSING_CLOSE_BRACKET,
+  invalidRange: ER.REGEXP_INVALID_RANGE,
+  invalidFlag: ER.REGEXP_INVALID_FLAG,
+};

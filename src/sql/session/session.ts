@@ -25,6 +25,8 @@ import {
   ExprError,
   type ExprWarning,
   type FieldType,
+  NodeFunctions,
+  SessionFunctionState,
   type Value,
   defaultBuildOptions,
   epochToZone,
@@ -131,6 +133,8 @@ export interface SessionFactoryOptions {
   readonly hostname?: string;
   /** The cluster's storage; without it the session serves table-less queries only. */
   readonly storage?: SqlStorage;
+  /** Waits `ms` (SLEEP()); absent: SLEEP returns at once. Rejects when `signal` aborts. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** The factory the wire server calls for each connection; globals are shared. */
@@ -146,9 +150,11 @@ export function createSessionFactory(options: SessionFactoryOptions): SessionFac
   };
   const globals = new GlobalSysVars(facts);
   const node = new NodeStatus(options.wallMs());
+  const functions = new NodeFunctions({ startMs: options.wallMs(), seed: options.wallMs() });
   return {
     open(sessionOptions: SessionOptions): Promise<Session> {
-      return Promise.resolve(new SqlSession(sessionOptions, { globals, options, node }));
+      return Promise.resolve(new SqlSession(sessionOptions,
+        { globals, options, node, functions }));
     },
   };
 }
@@ -181,6 +187,22 @@ function warningDiagnostic(warning: ExprWarning): Diagnostic {
         [warning.typeName, warning.value]));
     case "outOfRange":
       return diag("Warning", mysqlError(ER.WARN_DATA_OUT_OF_RANGE, [warning.column, 1]));
+    case "incorrectTemporal":
+      return diag("Warning", mysqlError(ER.INCORRECT_TEMPORAL_VALUE,
+        [warning.typeName, warning.value]));
+    case "wrongValueForFunction":
+      return diag("Warning", mysqlError(ER.WRONG_VALUE_FOR_TYPE,
+        [warning.typeName, warning.value, warning.functionName]));
+    case "datetimeOverflow":
+      return diag("Warning", mysqlError(ER.DATETIME_FUNCTION_OVERFLOW, [warning.functionName]));
+    case "invalidLogarithmArgument":
+      return diag("Warning", mysqlError(ER.INVALID_ARGUMENT_FOR_LOGARITHM));
+    case "wrongParametersToFunction":
+      return diag("Warning", mysqlError(ER.WRONG_PARAMETERS_TO_NATIVE_FCT,
+        [warning.functionName]));
+    case "packetOverflow":
+      return diag("Warning", mysqlError(ER.WARN_ALLOWED_PACKET_OVERFLOWED,
+        [warning.functionName, warning.maxAllowedPacket]));
   }
 }
 
@@ -226,14 +248,24 @@ export class SqlSession implements Session {
     { access: readAccess, run: null };
   /** The node's statement counters and summary (SHOW STATUS, STATEMENTS_SUMMARY). */
   private readonly node: NodeStatus;
+  /** RAND()/UUID() generators, FOUND_ROWS()/ROW_COUNT() (src/expr/session_functions.ts). */
+  private readonly functions: SessionFunctionState;
+  private readonly sleep: SessionFactoryOptions["sleep"];
+  /** FOUND_ROWS() of the running SQL_CALC_FOUND_ROWS … LIMIT statement, when it is one. */
+  private calcFoundRows: number | null = null;
 
   constructor(
     options: SessionOptions,
     shared: { readonly globals: GlobalSysVars; readonly options: SessionFactoryOptions;
-      readonly node?: NodeStatus },
+      readonly node?: NodeStatus; readonly functions?: NodeFunctions },
   ) {
     this.options = options;
     this.node = shared.node ?? new NodeStatus(shared.options.wallMs());
+    const connectMs = shared.options.wallMs();
+    // As MySQL seeds each connection's RAND() from the time and its thread id.
+    this.functions = new SessionFunctionState({ seed: connectMs + options.connectionId * 7919,
+      node: shared.functions ?? new NodeFunctions({ startMs: connectMs, seed: connectMs }) });
+    this.sleep = shared.options.sleep;
     this.wallMs = shared.options.wallMs;
     this.version = shared.options.version;
     this.sysVars = new SessionSysVars(shared.globals);
@@ -431,6 +463,19 @@ export class SqlSession implements Session {
       }
     }
     if (result.kind === "error") run.diagnostics.push(diag("Error", result.error));
+    this.functions.finishStatement({
+      rows: result.kind !== "resultSet" ? null : this.calcFoundRows ??
+        (Array.isArray(result.rows) ? result.rows.length : null),
+      changed: result.kind === "ok" ? BigInt(result.affectedRows ?? 0) : null });
+    this.calcFoundRows = null;
+    const sleepMs = this.functions.takeSleepMs();
+    if (sleepMs > 0 && this.sleep !== undefined) {
+      // SLEEP() waits after its statement ran (the evaluator is synchronous); KILL ends it.
+      await this.sleep(sleepMs, options.ctx.signal).catch((error: unknown) => {
+        // Cut short by KILL QUERY: the server answers 1317 for the aborted statement.
+        if (!options.ctx.signal.aborted) throw error;
+      });
+    }
     if (!keepsDiagnostics) this.diagnostics = run.diagnostics;
     // Read during a statement, it tells of the one before (as in TiDB).
     this.sysVars.setInternal("last_plan_from_cache", this.planFromCache ? 1n : 0n);
@@ -804,7 +849,18 @@ export class SqlSession implements Session {
         };
         // One key: read its latest committed version, no start ts (TiDB's max-ts PointGet).
         const oneKey = shape?.conds.length === 1 && shape.conds[0]!.keys.length === 1;
+        // SQL_CALC_FOUND_ROWS … LIMIT: all rows are read and counted for FOUND_ROWS().
+        const calcLimit = statement.kind === "select" &&
+          statement.options.includes("SQL_CALC_FOUND_ROWS") ? statement.limit : null;
         return this.withTxn(storage, async (open) => {
+          if (calcLimit !== null) {
+            const all = await executeQuery(planEnvOf(this.dmlContext(storage, open, run)),
+              { ...statement, limit: null }, texts);
+            const { count, offset } = this.limitOf(calcLimit, run);
+            this.calcFoundRows = all.rows.length;
+            return resultSet(all.columns, all.rows.slice(Number(offset), Number(offset + count)),
+              run.diagnostics.length);
+          }
           const fast = await fastPath(open, false);
           if (fast !== undefined) return fast;
           const out = await executeQuery(planEnvOf(this.dmlContext(storage, open, run)),
@@ -1161,7 +1217,8 @@ export class SqlSession implements Session {
       const ctx = this.evalContext(run);
       if (where !== null && isTrue(evaluate(where, ctx), ctx.warn) !== true) return [];
       if (limit !== null && (limit.count === 0n || limit.offset > 0n)) return [];
-      return [exprs.map((e) => sqlValueOf(evaluate(e, ctx)))];
+      // The type code lets a TIME result go out as a time (binary protocol).
+      return [exprs.map((e) => sqlValueOf(evaluate(e, ctx), e.type.code, e.type.length))];
     };
     return { columns, rows };
   }
@@ -1231,6 +1288,8 @@ export class SqlSession implements Session {
       setUserVariable: (name, value, type) => {
         this.userVariables.set(name.toLowerCase(), { value, type });
       },
+      functions: this.functions.forStatement(run),
+      maxAllowedPacket: Number(this.sysVars.value("max_allowed_packet")),
     };
   }
 

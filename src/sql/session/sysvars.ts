@@ -83,6 +83,7 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     v("collation_database", "both", "string", "utf8mb4_general_ci"),
     v("collation_server", "both", "string", "utf8mb4_general_ci"),
     v("default_storage_engine", "both", "string", "InnoDB"),
+    v("default_week_format", "both", "int", 0n, { min: 0n, max: 7n }),
     v("div_precision_increment", "both", "int", 4n, { min: 0n, max: 30n }),
     v("error_count", "session", "int", 0n, { readOnly: true }),
     v("explicit_defaults_for_timestamp", "both", "bool", 1n),

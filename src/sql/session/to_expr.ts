@@ -37,6 +37,7 @@ import { ER, mysqlError } from "../mysql_errors.ts";
 import { type TableInfo, fieldTypeOf, isPublic } from "../catalog/schema.ts";
 import { Collation, MySqlType } from "../wire/constants.ts";
 import type { ColumnDef, SqlValue } from "../wire/session.ts";
+import { translateDateSyntax } from "./to_expr_dates.ts";
 
 /** What a translation may resolve names against. */
 export interface TranslateScope {
@@ -177,6 +178,9 @@ export function tableRowScope(scope: TranslateScope, table: TableInfo, qualifier
 /** Translates `ast`; throws `MySqlError` for what cannot be evaluated. */
 export function translate(ast: AstExpr, scope: TranslateScope): Expr {
   const t = (e: AstExpr): Expr => translate(e, scope);
+  const dates = translateDateSyntax(ast, t, (name, args) => call(name, args, scope),
+    () => scope.systemVariable("default_week_format", null));
+  if (dates !== undefined) return dates;
   switch (ast.kind) {
     case "null":
       return nullLiteral();
@@ -296,8 +300,15 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
     case "timeUnit":
     case "extract":
       return unsupported("date and time arithmetic");
-    case "regexp":
-      return unsupported("REGEXP");
+    case "regexp": {
+      // A BINARY or `_bin` operand makes the match case-sensitive, as in MySQL.
+      const binary = [ast.operand, ast.pattern].some((e) => (e.kind === "unary" &&
+        e.op === "BINARY") || (e.kind === "collate" && /(_bin|^binary)$/i.test(e.collation)));
+      const args = [t(ast.operand), t(ast.pattern)];
+      if (binary) args.push(stringLiteral("c"));
+      const inner = call("regexp_like", args, scope);
+      return ast.not ? call("not", [inner], scope) : inner;
+    }
     case "inSubquery":
     case "compareSubquery":
     case "exists":
