@@ -43,3 +43,12 @@ export {
   type GcWorkerOptions,
   gcElection,
 } from "./gc_worker.ts";
+export {
+  type CopContext,
+  type CopPage,
+  type CopRange,
+  type CopRequest,
+  clipRanges,
+  runCoprocessor,
+  subtractRange,
+} from "./coprocessor.ts";

@@ -27,6 +27,9 @@
  * that know nothing of isolation read and lock at the right ts (TiDB's snapshot-ts
  * option on its transaction).
  *
+ * Coprocessor reads (`coprocessor.ts`) run at the read ts over committed data only: the
+ * caller checks `hasWritesIn` first, since the KV nodes cannot see the write buffer.
+ *
  * State is owned by the transaction; it is single-user (one session), and finishes once
  * (commit or rollback), after which every call fails with `CLIENT:Txn:Finished`.
  */
@@ -57,6 +60,7 @@ import {
   type CommitterContext,
   commitTransaction,
 } from "./committer.ts";
+import { type CopPage, type CopRequest, runCoprocessor } from "./coprocessor.ts";
 import { type KvClient } from "./kv_client.ts";
 import {
   type LockResolver,
@@ -294,6 +298,21 @@ export class Transaction {
     }
     merged.sort((a, b) => (reverse ? compareBytes(b.key, a.key) : compareBytes(a.key, b.key)));
     return merged.slice(0, limit);
+  }
+
+  /**
+   * A coprocessor read (`coprocessor.ts`) at this transaction's read ts, over committed
+   * data only: the caller must not push work down over ranges this transaction wrote
+   * (`hasWritesIn`), whose buffered writes the KV nodes cannot see.
+   */
+  coprocessor<T>(request: CopRequest<T>, options: ReadOptions = {}): AsyncGenerator<CopPage<T>> {
+    this.checkActive();
+    return runCoprocessor(this.ctx, request, this.readTsOf(options));
+  }
+
+  /** Whether this transaction buffered a put or delete with a key in `[start, end)`. */
+  hasWritesIn(start: Uint8Array, end: Uint8Array): boolean {
+    return this.buffer.range(start, end).some((e) => e.op.kind !== "lock");
   }
 
   // ---- writes -----------------------------------------------------------------------------

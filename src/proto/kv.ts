@@ -415,6 +415,8 @@ export interface CoprocessorRequest extends KvRequestBase {
   readonly plan: Uint8Array;
   readonly ranges: readonly KeyRangeInfo[];
   readonly startTs: Timestamp;
+  /** Transactions whose locks the read may pass (their commit is known to be later). */
+  readonly bypassLocks?: readonly Timestamp[];
 }
 
 export interface CoprocessorReply extends KvReply {
@@ -831,6 +833,7 @@ export function parseCoprocessorRequest(body: unknown): CoprocessorRequest {
     plan: bytesOf(r["plan"], "plan", limits.kvCoprocessorPlanBytesMax),
     ranges,
     startTs: ts(r["startTs"], "startTs"),
+    ...bypassLocks(r["bypassLocks"]),
   };
 }
 

@@ -11,12 +11,14 @@ import { join } from "node:path";
 import { PdClient, TxnClient, type TxnClientOptions } from "../../src/client/mod.ts";
 import { type Env, createNodeEnv } from "../../src/env/mod.ts";
 import {
+  CoprocessorRegistry,
   KvService,
   LocalShardOperations,
   LocalStoreShards,
   MemoryEngine,
   TxnScheduler,
 } from "../../src/kv/mod.ts";
+import { registerCoprocessorHandlers } from "../../src/kv/copr/dag_handler.ts";
 import { EmbeddedMetaStore, PdServer, silentPdLogger } from "../../src/pd/mod.ts";
 import type { ShardMeta } from "../../src/proto/mod.ts";
 import { RpcServer } from "../../src/rpc/mod.ts";
@@ -45,6 +47,8 @@ export interface TestCluster {
   readonly pd: PdServer;
   readonly pdClient: PdClient;
   readonly schedulers: readonly TxnScheduler[];
+  /** The coprocessor handlers of both stores (`dag`; tests may register their own). */
+  readonly coprocessor: CoprocessorRegistry;
   /** A new transactional client (closed with the cluster). */
   client(options?: Partial<Omit<TxnClientOptions, "pd" | "logger">>): TxnClient;
   /** A new PD client of the cluster (closed with the cluster). */
@@ -102,13 +106,18 @@ export async function startTestCluster(): Promise<TestCluster> {
     },
   ];
   const schedulers: TxnScheduler[] = [];
+  const coprocessor = new CoprocessorRegistry();
+  // The SQL layer's pushed-down reads (`dag`), as a KV node registers them.
+  registerCoprocessorHandlers(coprocessor);
+  // Ids of shards and peers split off (one counter: both stores' ids must differ).
+  let nextId = 1_000;
   const addresses: string[] = [];
   for (const shard of shards) {
     const engine = new MemoryEngine();
     const store = new LocalStoreShards(engine, [shard]);
-    const scheduler = new TxnScheduler({ store, clock: env.clock, timers: env.timers });
+    const scheduler = new TxnScheduler({ store, clock: env.clock, timers: env.timers,
+      coprocessor });
     schedulers.push(scheduler);
-    let nextId = 1_000;
     const operations = new LocalShardOperations({
       store,
       allocIds: (count) => {
@@ -155,6 +164,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     pd,
     pdClient,
     schedulers,
+    coprocessor,
     newPdClient,
     client: (options = {}) => {
       const c = new TxnClient(env, {

@@ -13,7 +13,6 @@ import { indexId, tableId } from "../../src/base/mod.ts";
 import { compareBytes, indexPrefix, prefixNext } from "../../src/codec/mod.ts";
 import {
   type DagColumn,
-  type DagColumnType,
   type DagRequest,
   type DagResponse,
   type Value,
@@ -22,9 +21,10 @@ import {
   runDag,
   sortedPairsScanner,
 } from "../../src/expr/mod.ts";
-import { type ColumnInfo, type TableInfo, tableInfoOf } from "../../src/sql/catalog/schema.ts";
+import { type TableInfo, tableInfoOf } from "../../src/sql/catalog/schema.ts";
 import { parse } from "../../src/sql/parser/parse.ts";
 import { valueKey } from "../../src/sql/plan/aggregate.ts";
+import { dagColumnType } from "../../src/sql/plan/pushdown.ts";
 import { readStoredValue } from "../../src/sql/table/typed_store.ts";
 import { decodeRowValue, encodeRowValue, indexEntry, rowKey, rowRange }
   from "../../src/sql/table/table.ts";
@@ -37,36 +37,6 @@ function tableOf(sql: string): TableInfo {
   const statement = parsed.kind === "ok" ? parsed.statements[0]!.statement : undefined;
   assert.ok(statement !== undefined && statement.kind === "createTable");
   return tableInfoOf(statement.table.name, statement, { tableId: 61, dbId: 2 });
-}
-
-/** The DAG type of a column (as the SQL layer's pushdown maps it). */
-function dagType(column: ColumnInfo): DagColumnType {
-  const t = column.type;
-  switch (t.kind) {
-    case "int":
-      return { kind: "int", unsigned: t.unsigned };
-    case "year":
-      return { kind: "int", unsigned: false };
-    case "bit":
-      return { kind: "int", unsigned: true };
-    case "decimal":
-      return { kind: "decimal", scale: t.scale };
-    case "double":
-      return { kind: "double" };
-    case "string":
-    case "bytes":
-      return { kind: "string" };
-    case "date":
-    case "time":
-    case "json":
-      return { kind: t.kind };
-    case "datetime":
-    case "timestamp":
-      return { kind: t.kind, fsp: t.scale };
-    case "enum":
-    case "set":
-      return { kind: t.kind, members: t.members ?? [] };
-  }
 }
 
 const table = tableOf(`CREATE TABLE t (id BIGINT PRIMARY KEY, i INT, u INT UNSIGNED,
@@ -108,7 +78,7 @@ function run(request: DagRequest, pairs: { key: Uint8Array; value: Uint8Array }[
 test("a DAG table scan reads rows exactly as decodeRowValue does", opts, () => {
   const pairs = rows.map((values) => ({ key: rowKey(table, (values[0] as { value: bigint }).value),
     value: encodeRowValue(table, values) }));
-  const columns: DagColumn[] = table.columns.map((c) => ({ id: c.id, type: dagType(c),
+  const columns: DagColumn[] = table.columns.map((c) => ({ id: c.id, type: dagColumnType(c),
     originDefault: null }));
   const page = run({ scan: { kind: "table", tableId: table.id, columns, handleSlot: 0,
     desc: false }, selection: [], aggregation: null, topN: null, limit: null,
@@ -126,7 +96,7 @@ test("a DAG index scan decodes the SQL layer's index keys to the stored values",
     return { key: entry.key, value: entry.value };
   });
   const columns: DagColumn[] = index.columns.map((offset, position) => ({ id: position,
-    type: dagType(table.columns[offset]!), originDefault: null }));
+    type: dagColumnType(table.columns[offset]!), originDefault: null }));
   columns.push({ id: 0, type: { kind: "int", unsigned: false }, originDefault: null });
   const start = indexPrefix(tableId(table.id), indexId(index.id));
   const page = run({ scan: { kind: "index", tableId: table.id, indexId: index.id,

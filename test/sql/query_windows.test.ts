@@ -164,17 +164,29 @@ describe("aggregates, window functions and EXPLAIN", { timeout: 60_000 }, () => 
     assert.equal(index[1]![3], "table:emp, index:k_dept(dept)");
     const top = await explain("SELECT dept, COUNT(*) FROM emp GROUP BY dept ORDER BY dept " +
       "LIMIT 2");
+    // The partial aggregation runs on KV (coprocessor pushdown), merged at the root.
     assert.deepEqual(top.map((r) => r[0]!.replace(/_\d+/g, "")), ["Projection", "└─TopN",
-      "  └─HashAgg", "    └─TableReader", "      └─TableFullScan"]);
-    assert.equal(top[4]![1], "10000.00");
-    assert.match(top[4]![4]!, /stats:pseudo/);
+      "  └─HashAgg", "    └─TableReader", "      └─HashAgg", "        └─TableFullScan"]);
+    assert.equal(top[4]![2], "cop[tikv]");
+    assert.equal(top[5]![1], "10000.00");
+    assert.match(top[5]![4]!, /stats:pseudo/);
+    // Two clustered keys read in key order: a merge join (join_exec.ts).
     const join = await explain("SELECT e.name, s.amount FROM emp e JOIN sales s ON e.id = s.d");
-    assert.equal(join[0]![0]!.replace(/_\d+/g, ""), "HashJoin");
-    assert.match(join[0]![4]!, /inner join, equal:\[eq\(e\.id, s\.d\)\]/);
-    // Subqueries hang under an Apply; a derived UNION is its own subtree.
+    assert.equal(join[0]![0]!.replace(/_\d+/g, ""), "MergeJoin");
+    assert.match(join[0]![4]!, /inner join, left key:e\.id, right key:s\.d/);
+    const hash = await explain("SELECT e.name, s.amount FROM emp e JOIN sales s ON e.salary = s.d");
+    assert.equal(hash[0]![0]!.replace(/_\d+/g, ""), "HashJoin");
+    assert.match(hash[0]![4]!, /inner join, equal:\[eq\(e\.salary, s\.d\)\]/);
+    // IN (subquery) runs as a semi join (decorrelate.ts); other subqueries hang under an
+    // Apply; a derived UNION is its own subtree.
     const sub = await explain("SELECT name FROM emp WHERE id IN (SELECT d FROM sales)");
-    assert.equal(sub[0]![0]!.replace(/_\d+/g, ""), "Apply");
+    assert.equal(sub[0]![0]!.replace(/_\d+/g, ""), "HashJoin");
+    assert.match(sub[0]![4]!, /semi join/);
     assert.ok(sub.some((r) => r[3] === "table:sales"), JSON.stringify(sub));
+    const scalar = await explain(
+      "SELECT name, (SELECT MAX(amount) FROM sales WHERE sales.d > emp.id) FROM emp");
+    assert.ok(scalar.some((r) => r[0]!.replace(/_\d+/g, "").endsWith("Apply")),
+      JSON.stringify(scalar));
     const union = await explain("SELECT * FROM (SELECT id FROM emp UNION SELECT d FROM sales) x");
     assert.deepEqual(union.map((r) => r[0]!.replace(/_\d+/g, "")), ["Union", "├─TableReader",
       "│ └─TableFullScan", "└─TableReader", "  └─TableFullScan"]);

@@ -398,11 +398,13 @@ export class TxnScheduler {
     const handler = this.handlers.get(req.handler);
     const stale = this.tooOld(req.startTs);
     if (stale !== undefined) return keyReply(stale, { data: new Uint8Array(0) });
+    const bypass = this.bypass(req.bypassLocks);
     this.cm.updateMaxTs(req.startTs);
     for (const range of req.ranges) {
       const early = this.cm.readRangeCheck(
         { start: range.start, ...(range.end.length > 0 ? { end: range.end } : {}) },
         req.startTs,
+        bypass,
       );
       if (early.kind === "locked") {
         return keyReply({ kind: "keyIsLocked", lock: lockInfo(early.key, early.lock) }, {
@@ -429,6 +431,7 @@ export class TxnScheduler {
             limit: options.limit,
             reverse: options.reverse ?? false,
             readTs: req.startTs,
+            ...bypass,
           }),
       });
     } finally {

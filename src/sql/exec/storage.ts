@@ -18,6 +18,8 @@ export interface ExecStats {
   indexRangeScans?: number;
   /** Reads of a range of row keys by bounds on a clustered integer primary key. */
   handleRangeScans?: number;
+  /** Coprocessor requests sent to KV nodes (pushed-down scans, plan/pushdown.ts). */
+  coprocessorRequests?: number;
 }
 
 /** A SQL node's storage services; see the file comment. */

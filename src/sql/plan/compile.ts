@@ -25,6 +25,7 @@ import {
   buildCall,
   evaluate,
   intType,
+  isPushable,
   isTrue,
   toText,
 } from "../../expr/mod.ts";
@@ -32,7 +33,7 @@ import type { CompareOp, Expr as AstExpr, Query } from "../parser/ast.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import { type TranslateScope, translate } from "../session/to_expr.ts";
 import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
-import { type Cell, type Frame, type Scope, newCell } from "./scope.ts";
+import { type Cell, Frame, type Scope, newCell } from "./scope.ts";
 import { type MemoryAccount, keyBytes, noMemoryAccount, rowsBytes } from "./memory_tracker.ts";
 
 /** A planned query: its output columns and how to run it. */
@@ -52,7 +53,19 @@ export interface CompileHost {
   evalContext(): EvalContext;
   /** The statement's memory tracker (`memory_tracker.ts`); absent: nothing is counted. */
   memory?(): MemoryAccount;
+  /**
+   * A correlated `EXISTS` / `[NOT] IN` subquery `e` as a left outer semi join
+   * (`decorrelate.ts`): its value for an outer row's context, or null to run it per row.
+   */
+  semiValue?(e: AstExpr, scope: Scope): SemiRunner | null;
+  /** A correlated scalar aggregate subquery `e` as a join (`decorrelate.ts`), or null. */
+  scalarValue?(e: AstExpr, scope: Scope): { run: SemiRunner; type: FieldType } | null;
+  /** Whether constant subtrees are folded when compiling (`foldConstants`). */
+  foldsConstants?(): boolean;
 }
+
+/** The value of a decorrelated subquery for the outer row of `ctx`. */
+export type SemiRunner = (ctx: EvalContext) => Promise<Value>;
 
 type SubKind = "scalar" | "exists" | "in" | "compare";
 
@@ -78,6 +91,8 @@ interface Sub {
   readonly cache: Map<string, Value[][]>;
   /** Where the cache's bytes are counted, and how many it holds. */
   readonly cacheMemory: { account: () => MemoryAccount; bytes: number };
+  /** A decorrelated EXISTS / IN: computes the value itself (`plan` is not run). */
+  readonly runner?: SemiRunner;
 }
 
 /** An expression ready to evaluate on rows. */
@@ -105,11 +120,15 @@ export function containsSubquery(node: unknown): boolean {
 export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled {
   const subs: Sub[] = [];
   const base = host.baseScope(scope.clause);
+  // Cells: constants whose value changes per row (outer columns, subquery results).
+  const cells = new Set<Expr>();
   const tscope: TranslateScope = {
     ...base,
     column: (name, qual) => {
       if (qual === subQual) return subs[Number(name)]!.cell;
-      return scope.resolve(name, qual);
+      const found = scope.resolve(name, qual);
+      if (found?.kind === "constant") cells.add(found);
+      return found;
     },
   };
   const placeholder = (sub: Sub): AstExpr => {
@@ -134,12 +153,18 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
         return e.db !== null && e.table !== null && scope.knowsTable(e.db, e.table)
           ? { ...e, db: null } : e;
       case "subquery": {
+        const scalar = host.scalarValue?.(e, scope);
+        if (scalar !== undefined && scalar !== null) {
+          return placeholder(semiSub(scalar.run, { ...scalar.type, nullable: true }));
+        }
         const { plan, frame } = nested(e.query);
         oneColumn(plan);
         return placeholder(newSub("scalar", plan, frame, newCell({ ...plan.types[0]!,
           nullable: true }), null, null, false, false));
       }
       case "exists": {
+        const runner = host.semiValue?.(e, scope);
+        if (runner !== undefined && runner !== null) return placeholder(semiSub(runner));
         const { plan, frame } = nested(e.query);
         return placeholder(newSub("exists", plan, frame, newCell(intType({ length: 1 })), null,
           null, false, false));
@@ -149,6 +174,10 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
         const items = e.operand.kind === "row" ? e.operand.items : [e.operand];
         if (items.length > 1 && e.kind !== "inSubquery") {
           throw mysqlError(ER.NOT_SUPPORTED_YET, ["row comparisons with ANY / ALL"]);
+        }
+        if (e.kind === "inSubquery") {
+          const runner = host.semiValue?.(e, scope);
+          if (runner !== undefined && runner !== null) return placeholder(semiSub(runner));
         }
         const operand = items.map((item) => translate(walk(item) as AstExpr, tscope));
         const { plan, frame } = nested(e.query);
@@ -166,7 +195,37 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
     }
   };
   const rewritten = walk(ast) as AstExpr;
-  return { expr: translate(rewritten, tscope), subs };
+  for (const sub of subs) cells.add(sub.cell);
+  const expr = translate(rewritten, tscope);
+  return { expr: host.foldsConstants?.() === true ? foldConstants(expr, cells, host) : expr,
+    subs };
+}
+
+/**
+ * Constant folding of subtrees (`optimizer_switch` flag `constant_folding`): a call whose
+ * arguments are all constants (not cells) and that depends on nothing else (`isPushable`:
+ * no clock, session, variable, randomness or side effect) becomes its value, computed
+ * once when planning. One that warns or fails is left to run per row, so its warnings
+ * and errors stay where MySQL raises them.
+ */
+function foldConstants(e: Expr, cells: ReadonlySet<Expr>, host: CompileHost): Expr {
+  if (e.kind !== "call") return e;
+  const args = e.args.map((a) => foldConstants(a, cells, host));
+  const node: Expr = args.every((a, i) => a === e.args[i]) ? e : { ...e, args };
+  if (!args.every((a) => a.kind === "constant" && !cells.has(a)) || !isPushable(node)) {
+    return node;
+  }
+  let warned = false;
+  try {
+    const ctx = Object.create(host.evalContext()) as { warn: EvalContext["warn"] };
+    ctx.warn = () => {
+      warned = true;
+    };
+    const value = evaluate(node, ctx as EvalContext);
+    return warned ? node : { kind: "constant", value, type: e.type };
+  } catch {
+    return node;
+  }
 }
 
 function newSub(kind: SubKind, plan: PlannedQuery, frame: Frame, cell: Cell,
@@ -188,6 +247,13 @@ function newSub(kind: SubKind, plan: PlannedQuery, frame: Frame, cell: Cell,
     : hashDomain(operand[0]!.type, plan.types[0]!);
   return { kind, cell, plan, frame, operand, left, right, test, all, not, domain,
     cache: new Map(), cacheMemory: { account: () => noMemoryAccount, bytes: 0 } };
+}
+
+/** The Sub of a decorrelated subquery: its runner gives the value (of `type`). */
+function semiSub(runner: SemiRunner, type: FieldType = intType({ length: 1 })): Sub {
+  const none: PlannedQuery = { names: [], types: [], run: () => Promise.resolve([]) };
+  return { ...newSub("exists", none, new Frame(null), newCell(type), null, null, false, false),
+    runner };
 }
 
 function keyOf(values: readonly Value[]): string {
@@ -218,6 +284,7 @@ async function subRows(sub: Sub, ctx: EvalContext): Promise<Value[][]> {
 }
 
 async function runSub(sub: Sub, ctx: EvalContext): Promise<Value> {
+  if (sub.runner !== undefined) return sub.runner(ctx);
   // The operand's own subqueries were hoisted into the enclosing list, before this one.
   const operand = sub.operand === null ? [] : sub.operand.map((e) => evaluate(e, ctx));
   const rows = await subRows(sub, ctx);

@@ -28,7 +28,10 @@ import type { ColumnDef } from "../wire/session.ts";
 import { columnOf } from "../session/to_expr.ts";
 import { Frame } from "./scope.ts";
 import { type PlanEnv, type Planned, Planner } from "./planner.ts";
-import type { AccessRecord, PlanTrace, QueryShape, SelectShape } from "./explain_shape.ts";
+import type { AccessRecord, JoinTrace, JoinTraceNode, PlanTrace, QueryShape, SelectShape }
+  from "./explain_shape.ts";
+import { type PushedScan, exprText } from "./pushdown.ts";
+import { type JoinDrawing, drawJoin } from "./explain_join.ts";
 
 /** Rows a table is assumed to hold without statistics (TiDB's pseudo count). */
 export const pseudoRowCount = 10_000;
@@ -60,20 +63,30 @@ export function recordingEnv(env: PlanEnv, trace: PlanTrace, options: { readonly
       (t) => t.rows.length, noRows),
     getRow: (table, handle) => timed(base(table, "point", { handles: [handle] }),
       () => env.getRow(table, handle), (r) => (r === null ? 0 : 1), null),
+    ...(env.getRows === undefined ? {} : { getRows: (table, handles) => timed(base(table,
+      "point", { handles }), () => env.getRows!(table, handles), (t) => t.rows.length,
+    noRows) }),
     lockRows: (table, handles) => (options.dry ? Promise.resolve()
       : env.lockRows(table, handles)),
   };
   if (env.scanRows !== undefined) {
     const scanRows = env.scanRows;
-    out.scanRows = (table, range) => {
-      const lo = handleOfKey(range.start);
-      const hi = range.end.length === range.start.length ? handleOfKey(range.end) : undefined;
-      const point = lo !== undefined && (hi === lo + 1n ||
-        (range.end.length === range.start.length + 1 &&
-          range.end[range.end.length - 1] === 0));
-      return timed(base(table, "handleRange", { handles: lo === undefined ? []
-        : point ? [lo] : hi === undefined ? [lo] : [lo, hi - 1n], pointRange: point }),
+    out.scanRows = (table, range) => timed(base(table, "handleRange", handleRangeOf(range)),
       () => scanRows(table, range), (t) => t.rows.length, noRows);
+  }
+  if (env.pushedRead !== undefined) {
+    // One record per range (as the reads it replaces), the read counted on the first.
+    const pushedRead = env.pushedRead;
+    out.pushedRead = (table, ranges, scan, ctx) => {
+      const records = ranges === null ? [base(table, "full", { pushed: scan })]
+        : scan.index !== null ? ranges.map(() => base(table, "indexRange", { pushed: scan,
+          index: scan.index }))
+          : ranges.map((range) => base(table, "handleRange", { pushed: scan,
+            ...handleRangeOf(range) }));
+      const read = timed(records[0]!, () => pushedRead(table, ranges, scan, ctx),
+        (t) => t.rows.length, { rows: [], handles: [] });
+      trace.records.push(...records.slice(1));
+      return read;
     };
   }
   if (env.readIndex !== undefined) {
@@ -95,6 +108,17 @@ export function recordingEnv(env: PlanEnv, trace: PlanTrace, options: { readonly
     };
   }
   return out;
+}
+
+/** What a read of a range of row keys records: its first and last handles, if known. */
+function handleRangeOf(range: { readonly start: Uint8Array; readonly end: Uint8Array }):
+  { handles: bigint[]; pointRange: boolean } {
+  const lo = handleOfKey(range.start);
+  const hi = range.end.length === range.start.length ? handleOfKey(range.end) : undefined;
+  const point = lo !== undefined && (hi === lo + 1n ||
+    (range.end.length === range.start.length + 1 && range.end[range.end.length - 1] === 0));
+  return { handles: lo === undefined ? [] : point ? [lo] : hi === undefined ? [lo]
+    : [lo, hi - 1n], pointRange: point };
 }
 
 /** The handle a row key ends with (its last 8 bytes, sign-flipped), if it is one. */
@@ -201,6 +225,21 @@ function readerTree(records: readonly AccessRecord[], filter: readonly AstExpr[]
   const scanOf = (op: string, est: number, access: string, info: string): PlanNode =>
     withAct({ op, estRows: est, task: "cop[tikv]", access, info: `${info}keep order:false${
       stats}`, children: [] }, rows);
+  if (first.kind === "indexRange" && first.pushed !== undefined) {
+    // A covering index read on KV: IndexReader over what ran there (pushdown.ts).
+    const est = counted === undefined ? pseudoEqualRows * records.length : total / 3;
+    const indexScan = scanOf("IndexRangeScan", est, tableLabel(table, first.index),
+      `ranges:${records.length}, `);
+    const selection = filter.length === 0 ? indexScan : withAct({ op: "Selection",
+      estRows: selected(est), task: "cop[tikv]", access: "", info: filterInfo,
+      children: [indexScan] }, rows);
+    const tail = pushedTail(first.pushed);
+    const cop = tail === null ? selection : withAct({ ...tail, estRows: Math.min(
+      selection.estRows, tail.estRows), task: "cop[tikv]", access: "", children: [selection] },
+    rows);
+    return withAct({ op: "IndexReader", estRows: cop.estRows, task: "root", access: "",
+      info: `index:${cop.op}`, children: [cop] }, rows);
+  }
   if (first.kind === "indexRange") {
     const est = counted === undefined ? pseudoEqualRows * records.length : total / 3;
     const build = { ...scanOf("IndexRangeScan", est, tableLabel(table, first.index),
@@ -219,10 +258,37 @@ function readerTree(records: readonly AccessRecord[], filter: readonly AstExpr[]
       : r.handles.length === 1 ? `[${r.handles[0]},+inf]` : "[-inf,+inf]")).join(", ")}, ` : "";
   const scan = scanOf(range ? "TableRangeScan" : "TableFullScan", est, tableLabel(table, null),
     rangeInfo);
-  const cop = filter.length === 0 ? scan : withAct({ op: "Selection", estRows: selected(est),
-    task: "cop[tikv]", access: "", info: filterInfo, children: [scan] }, rows);
+  const selection = filter.length === 0 ? scan : withAct({ op: "Selection",
+    estRows: selected(est), task: "cop[tikv]", access: "", info: filterInfo,
+    children: [scan] }, rows);
+  // LIMIT, TopN or partial aggregation pushed down with the read (pushdown.ts).
+  const tail = first.pushed === undefined ? null : pushedTail(first.pushed);
+  const cop = tail === null ? selection : withAct({ ...tail, estRows: Math.min(
+    selection.estRows, tail.estRows), task: "cop[tikv]", access: "", children: [selection] },
+  rows);
   return withAct({ op: "TableReader", estRows: cop.estRows, task: "root", access: "",
     info: `data:${cop.op}`, children: [cop] }, rows);
+}
+
+/** The operator a pushed read ran above its scan on KV, as TiDB names it, or null. */
+function pushedTail(scan: PushedScan): { op: string; estRows: number; info: string } | null {
+  if (scan.limit !== null) {
+    return { op: "Limit", estRows: scan.limit, info: `offset:0, count:${scan.limit}` };
+  }
+  if (scan.topN !== null) {
+    const order = scan.topN.order.map((k) => `${exprText(k.expr)}${k.desc ? ":desc" : ""}`);
+    return { op: "TopN", estRows: scan.topN.count, info: `${order.join(", ")}, offset:0, ` +
+      `count:${scan.topN.count}` };
+  }
+  const agg = scan.aggregation?.dag;
+  if (agg === undefined) return null;
+  const funcs = agg.aggregates.filter((a) => a.fn !== "first_row" && !(a.fn === "count" &&
+    a.args.length === 0 && a === agg.aggregates[agg.aggregates.length - 1]))
+    .map((a) => `${a.fn}(${a.args.length === 0 ? "1" : a.args.map(exprText).join(", ")})`);
+  const groupBy = agg.groupBy.length === 0 ? ""
+    : `group by:${agg.groupBy.map(exprText).join(", ")}, `;
+  return { op: "HashAgg", estRows: agg.groupBy.length === 0 ? 1 : pseudoEqualRows,
+    info: `${groupBy}funcs:${funcs.join(", ")}` };
 }
 
 /** The conjuncts of a FROM list's ON clauses. */
@@ -251,6 +317,62 @@ function outerJoinKind(from: readonly TableExpr[]): string | null {
   return null;
 }
 
+/**
+ * The join group planned by cost that read the whole FROM clause: every read in [start,
+ * end) is its own or a nested SELECT's (an outer join's side is not the whole FROM).
+ */
+function costJoinOf(trace: PlanTrace, start: number, end: number,
+  nested: readonly SelectShape[]): JoinTrace | undefined {
+  const inNested = (i: number): boolean => nested.some((s) => s.act!.recordsStart <= i &&
+    i < s.act!.recordsEnd);
+  return (trace.joins ?? []).find((j) => {
+    if (j.start !== start || j.end > end) return false;
+    for (let i = j.end; i < end; i++) if (!inNested(i)) return false;
+    return true;
+  });
+}
+
+/** The lookups of a join plan's index joins (records [start, end)). */
+function lookupReads(node: JoinTraceNode): { start: number; end: number }[] {
+  if (node.kind === "leaf") return [];
+  return [...(node.inner === undefined ? [] : [node.inner]), ...lookupReads(node.probe),
+    ...lookupReads(node.build)];
+}
+
+/** How `explain_join.ts` draws the leaves of a cost-planned join from the units read. */
+function joinDrawing(trace: PlanTrace, units: readonly (AccessRecord[] | QueryShape)[],
+  rowCounts: RowCounts, analyze: boolean, act: (rows: number) => PlanNode["act"]):
+  JoinDrawing {
+  const startOf = (u: AccessRecord[] | QueryShape): number => (Array.isArray(u)
+    ? trace.records.indexOf(u[0]!)
+    : u.kind === "select" ? u.act?.recordsStart ?? -1 : -1);
+  return {
+    records: trace.records,
+    analyze,
+    infoExpr,
+    tableLabel,
+    analyzed: (table) => rowCounts(table) !== undefined,
+    joinAct: act,
+    leaf: (start, end, filter, estRows) => {
+      const inside = units.filter((u) => startOf(u) >= start && startOf(u) < end);
+      const drawn = inside.map((u) => (Array.isArray(u)
+        ? readerTree(u, inside.length === 1 ? filter : [], rowCounts, analyze)
+        : shapeTree(u, trace, rowCounts, analyze)));
+      if (drawn.length === 0) {
+        return { op: "TableDual", estRows, task: "root", access: "", info: "rows:0",
+          children: [] };
+      }
+      // An outer join read as one leaf: its sides, joined.
+      let tree = drawn[0]!;
+      for (const next of drawn.slice(1)) {
+        tree = { op: "HashJoin", estRows, task: "root", access: "", info: "left outer join",
+          children: [{ ...next, role: "(Build)" }, { ...tree, role: "(Probe)" }] };
+      }
+      return { ...tree, estRows };
+    },
+  };
+}
+
 /** The tree of one SELECT. */
 /** Whether `outer`'s reads hold `inner`'s (a SELECT registered later holds an equal one). */
 function holds(trace: PlanTrace, outer: SelectShape, inner: SelectShape): boolean {
@@ -272,9 +394,17 @@ function selectTree(shape: SelectShape, trace: PlanTrace, rowCounts: RowCounts,
   const inside = act === null ? [] : trace.selects.filter((s) => s !== shape &&
     s.act !== null && s.act.recordsEnd > s.act.recordsStart && holds(trace, shape, s));
   const direct = inside.filter((s) => !inside.some((o) => o !== s && holds(trace, o, s)));
+  // A join group planned by cost draws its plan (explain_join.ts); lookups are not leaves.
+  const joinPlan = costJoinOf(trace, start, end, direct);
+  const lookups = joinPlan === undefined ? [] : lookupReads(joinPlan.root);
   // Reads of one table in a row form one reader (an IN list reads several ranges).
   const units: (AccessRecord[] | QueryShape)[] = [];
   for (let i = start; i < end;) {
+    const lookup = lookups.find((r) => r.start === i && r.end > i);
+    if (lookup !== undefined) {
+      i = lookup.end;
+      continue;
+    }
     const nested = direct.find((s) => s.act!.recordsStart === i);
     if (nested !== undefined) {
       // A subquery's reads (run while WHERE filtered) belong to its own subtree.
@@ -308,8 +438,12 @@ function selectTree(shape: SelectShape, trace: PlanTrace, rowCounts: RowCounts,
       ...(a === undefined ? {} : { act: a }), ...(role === undefined ? {} : { role }) };
   };
   let tree: PlanNode;
-  if (units.length === 0) {
-    tree = node("TableDual", 1, "rows:1", [], act?.fromRows ?? 1);
+  if (joinPlan !== undefined) {
+    tree = drawJoin(joinPlan.root, joinDrawing(trace, units, rowCounts, analyze,
+      (rows) => rootAct(rows, shape.fields.length)));
+  } else if (units.length === 0) {
+    const dual = shape.dualRows ?? 1;
+    tree = node("TableDual", dual, `rows:${dual}`, [], act?.fromRows ?? dual);
   } else {
     const readers = units.map((u) => (Array.isArray(u)
       ? readerTree(u, single ? pushed : [], rowCounts, analyze)
@@ -334,7 +468,9 @@ function selectTree(shape: SelectShape, trace: PlanTrace, rowCounts: RowCounts,
     }
   }
   // Subqueries (planned inside, not read as part of FROM): under an Apply, as TiDB shows.
-  const subqueries = shape.nested.filter((s) => s.derived !== true);
+  tree = semiJoinTree(shape, tree, (s) => selectTree(s, trace, rowCounts, analyze),
+    act?.fromRows ?? 0, analyze);
+  const subqueries = shape.nested.filter((s) => s.derived !== true && s.semi !== true);
   if (subqueries.length > 0) {
     tree = node("Apply", tree.estRows, "subqueries", [{ ...tree, role: "(Build)" },
       ...subqueries.map((s) => ({ ...selectTree(s, trace, rowCounts, analyze),
@@ -366,17 +502,38 @@ function selectTree(shape: SelectShape, trace: PlanTrace, rowCounts: RowCounts,
     offset: shape.limit.offset === null ? "0" : formatExpr(shape.limit.offset) };
   const limitCount = limitText === null ? NaN : Number(limitText.count);
   if (limitText !== null && Number.isFinite(limitCount)) est = Math.min(est, limitCount);
-  if (order !== "" && limitText !== null) {
+  if (order !== "" && limitText !== null && shape.topN !== false) {
     tree = node("TopN", est, `${order}, offset:${limitText.offset}, count:${limitText.count}`,
       [tree], act?.outRows ?? 0);
   } else if (order !== "") {
     tree = node("Sort", est, order, [tree], act?.outRows ?? 0);
+    // optimizer_switch topn=off: the whole sort, then LIMIT.
+    if (limitText !== null) {
+      tree = node("Limit", est, `offset:${limitText.offset}, count:${limitText.count}`,
+        [tree], act?.outRows ?? 0);
+    }
   } else if (limitText !== null) {
     tree = node("Limit", est, `offset:${limitText.offset}, count:${limitText.count}`, [tree],
       act?.outRows ?? 0);
   }
   if (!shape.plainFields || shape.grouped) {
     tree = node("Projection", est, shape.fields.join(", "), [tree], act?.outRows ?? 0);
+  }
+  return tree;
+}
+
+/** The semi joins of a SELECT's WHERE (`decorrelate.ts`) over its FROM's tree. */
+function semiJoinTree(shape: SelectShape, from: PlanNode, inner: (s: SelectShape) => PlanNode,
+  rows: number, analyze: boolean): PlanNode {
+  let tree = from;
+  for (const semi of shape.semiJoins ?? []) {
+    const info = [semi.kind, semi.equal.length === 0 ? "" : `equal:[${semi.equal.map(([o, i]) =>
+      `eq(${infoExpr(o)}, ${infoExpr(i)})`).join(" ")}]`, semi.other.length === 0 ? ""
+      : `other cond:${semi.other.map(infoExpr).join(", ")}`].filter((s) => s !== "").join(", ");
+    const est = tree.estRows * filterSelectivity;
+    tree = { op: "HashJoin", estRows: est, task: "root", access: "", info,
+      children: [{ ...inner(semi.inner), role: "(Build)" }, { ...tree, role: "(Probe)" }],
+      ...(analyze ? { act: { rows, timeMs: 0, loops: 1, memBytes: 0 } } : {}) };
   }
   return tree;
 }
@@ -398,8 +555,16 @@ function shapeTree(shape: QueryShape | undefined, trace: PlanTrace, rowCounts: R
       formatExpr(shape.limit.count)}`].filter((s) => s !== "").join(", ");
     const op = shape.orderBy.length === 0 ? "Limit" : shape.limit === null ? "Sort" : "TopN";
     const count = shape.limit === null ? NaN : Number(formatExpr(shape.limit.count));
-    tree = { op, estRows: Number.isFinite(count) ? Math.min(count, tree.estRows) : tree.estRows,
-      task: "root", access: "", info, children: [tree] };
+    const est = Number.isFinite(count) ? Math.min(count, tree.estRows) : tree.estRows;
+    if (op === "TopN" && shape.topN === false) {
+      // optimizer_switch topn=off: the whole sort, then LIMIT.
+      const sorted: PlanNode = { op: "Sort", estRows: tree.estRows, task: "root", access: "",
+        info: shape.orderBy.join(", "), children: [tree] };
+      tree = { op: "Limit", estRows: est, task: "root", access: "", info: info.slice(
+        shape.orderBy.join(", ").length + 2), children: [sorted] };
+    } else {
+      tree = { op, estRows: est, task: "root", access: "", info, children: [tree] };
+    }
   }
   return tree;
 }

@@ -7,6 +7,7 @@
 import type { Expr as AstExpr, Limit, Query, SelectQuery, TableExpr } from "../parser/ast.ts";
 import { formatExpr } from "../parser/format.ts";
 import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
+import type { PushedScan } from "./pushdown.ts";
 
 /** One read the FROM clause asked for. */
 export interface AccessRecord {
@@ -17,6 +18,8 @@ export interface AccessRecord {
   readonly handles: readonly bigint[];
   /** Handle ranges read as one-key ranges (IN lists of a clustered key). */
   readonly pointRange: boolean;
+  /** What the read pushed down to the KV nodes (pushdown.ts), if it did. */
+  readonly pushed?: PushedScan;
   rows: number;
   timeMs: number;
   calls: number;
@@ -48,6 +51,23 @@ export interface SelectShape {
   run?: () => Promise<unknown>;
   /** SELECTs planned inside this one (derived tables, subqueries), outermost first. */
   readonly nested: readonly SelectShape[];
+  /** The inner side of a semi join of the SELECT holding it (`decorrelate.ts`). */
+  semi?: boolean;
+  /** WHERE subqueries run as semi joins over the FROM's rows, in order. */
+  semiJoins?: readonly SemiJoinShape[];
+  /** Rows of a FROM that is not read (constant-false WHERE: 0); absent: 1. */
+  dualRows?: number;
+  /** ORDER BY … LIMIT runs as a bounded TopN (false: a full sort then LIMIT). */
+  topN?: boolean;
+}
+
+/** A semi join EXPLAIN draws as a HashJoin over the FROM's tree. */
+export interface SemiJoinShape {
+  readonly kind: string;
+  /** `outer = inner` hash equalities, and the other correlated conjuncts. */
+  readonly equal: readonly (readonly [AstExpr, AstExpr])[];
+  readonly other: readonly AstExpr[];
+  readonly inner: SelectShape;
 }
 
 /** A SELECT's counts from its runs under a trace. */
@@ -69,13 +89,47 @@ export interface CompoundShape {
   readonly children: readonly (QueryShape | undefined)[];
   readonly orderBy: readonly string[];
   readonly limit: Limit | null;
+  /** ORDER BY … LIMIT runs as a bounded TopN (false: a full sort then LIMIT). */
+  topN?: boolean;
 }
 
 export type QueryShape = SelectShape | CompoundShape;
 
+/**
+ * One operator of a join group's plan as it ran (`join_exec.ts`): a leaf's reads (records
+ * [start, end)) or a join of two parts; an index join's inner table is read by lookups
+ * (its records [start, end), drawn under the join, not as a leaf).
+ */
+export type JoinTraceNode =
+  | { readonly kind: "leaf"; readonly start: number; readonly end: number;
+    readonly estRows: number; readonly filter: readonly AstExpr[] }
+  | {
+      readonly kind: "join";
+      readonly op: "HashJoin" | "MergeJoin" | "IndexJoin";
+      readonly estRows: number;
+      /** Rows it produced. */
+      readonly rows: number;
+      readonly build: JoinTraceNode;
+      readonly probe: JoinTraceNode;
+      readonly equal: readonly AstExpr[];
+      readonly other: readonly AstExpr[];
+      readonly inner?: { readonly table: TableInfo; readonly index: IndexInfo | null;
+        readonly start: number; readonly end: number; readonly filter: readonly AstExpr[];
+        readonly outerKeys: readonly AstExpr[]; readonly innerKeys: readonly AstExpr[] };
+    };
+
+/** A join group's plan, logged when the group's reads (records [start, end)) ended. */
+export interface JoinTrace {
+  readonly start: number;
+  readonly end: number;
+  readonly root: JoinTraceNode;
+}
+
 /** The trace a planner fills while EXPLAIN runs its plan. */
 export interface PlanTrace {
   readonly records: AccessRecord[];
+  /** Join groups planned by cost (`join_exec.ts`), as they ran. */
+  joins?: JoinTrace[];
   /** SELECTs that ran, in the order their first run ended. */
   readonly selects: SelectShape[];
   /** Every SELECT planned, in the order planning finished. */

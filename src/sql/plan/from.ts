@@ -7,15 +7,22 @@
  * that leaf as it is read (`pk = value` on a clustered integer key becomes a point get,
  * also for a value from an outer query's row, and comparisons, IN, IS NULL and LIKE
  * prefixes of indexed columns read the cheapest index or handle ranges by the table's
- * statistics, `index_access.ts`); the leaves are
- * then joined greedily, smallest first and preferring a leaf connected by an equality,
- * with a hash join on the equalities whose sides can be hashed (same comparison domain)
- * and a nested loop otherwise; each remaining conjunct filters as soon as its leaves are
- * joined. LEFT and RIGHT joins run their two sides as groups of their own and
- * null-extend unmatched rows.
+ * statistics, `index_access.ts`). Groups of two leaves or more are joined by cost
+ * (`join_exec.ts`, `join_order.ts`): the order by estimated rows (dynamic programming,
+ * greedy above a bound, STRAIGHT_JOIN as written), each join a hash join on the
+ * equalities whose sides can be hashed (same comparison domain, `join_step.ts`), an index
+ * join that looks the inner table up by the outer side's key values instead of reading it,
+ * a merge join of two handle-ordered leaves, or a nested loop; with
+ * `tessera_opt_join_reorder` off every leaf is read, then joined greedily, smallest first
+ * and preferring a leaf connected by an equality. Each remaining conjunct filters as soon
+ * as its leaves are joined. LEFT and RIGHT joins run their two sides as groups of their
+ * own and null-extend unmatched rows.
  * USING and NATURAL join on equalities and merge the columns as MySQL does: the merged
  * column is listed first by `*`, unqualified names see one column, the other side's is
  * reachable only qualified.
+ *
+ * A base-table leaf's pushable conjuncts run on the KV nodes with its read (and, when a
+ * SELECT reads one table, its LIMIT, TopN or aggregates: `pushdown.ts`); the rest here.
  *
  * Rows of a group are full-width arrays (every leaf's positions; unjoined ones NULL), so
  * conjuncts compile once against the group's layout. Memory is bounded by the query's
@@ -23,25 +30,25 @@
  * past `tidb_mem_quota_query`); work by `joinRowsMax` / `joinPairsMax`: a join step that
  * would produce or examine more rows fails with 1104.
  */
-import { type EvalContext, type Expr, type Value, evaluate, isTrue } from "../../expr/mod.ts";
+import { type Expr, type Value, evaluate } from "../../expr/mod.ts";
 import type { Expr as AstExpr, TableExpr } from "../parser/ast.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
 import { integralValue } from "../table/table.ts";
-import { type Access, type AccessPlan, type KeyRange, chooseAccess, collectItems, planAccess }
-  from "./index_access.ts";
+import { type ColumnItem, type KeyRange, chooseAccess, collectItems,
+  planAccess } from "./index_access.ts";
 import type { TableStats } from "../stats/mod.ts";
-import { type CompileHost, type Compiled, compile, containsSubquery, holds, withRow }
-  from "./compile.ts";
-import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
+import { type CompileHost, compile, containsSubquery } from "./compile.ts";
+import { hashDomain } from "./hash.ts";
+import { type Conjunct, type Leaf, allHold, allHoldNow, compositeKey, eqSides, joinPairsMax,
+  joinRowsMax, joinStep, mergeRows, readRanges, widen } from "./join_step.ts";
+import { type LeafAccess, costBasedJoin, joinSettings, leafPlanInfo } from "./join_exec.ts";
+import type { JoinPlan } from "./join_order.ts";
+import type { PlanTrace } from "./explain_shape.ts";
 import { type Col, type Frame, type Layout, Scope, findColumn } from "./scope.ts";
-import { type MemoryAccount, MemoryScope, keyBytes, noMemoryAccount, rowBytes, rowsBytes }
+import { type PushTail, type PushedScan, leafPushdown } from "./pushdown.ts";
+import { MemoryScope, keyBytes, noMemoryAccount, rowBytes, rowsBytes }
   from "./memory_tracker.ts";
-
-/** Rows produced by one step of a join, at most. */
-const joinRowsMax = 2_000_000;
-/** Row pairs a nested-loop join step may examine, at most. */
-const joinPairsMax = 50_000_000;
 
 /** A leaf's rows, and their handles when it is a base table. */
 export interface SourceRows {
@@ -52,6 +59,8 @@ export interface SourceRows {
    * takes them over and releases them when it drops the rows (`MemoryScope.adopt`).
    */
   readonly charged?: number;
+  /** Over one table, the SELECT's pushed tail ran on KV (rows limited or aggregated). */
+  readonly tail?: boolean;
 }
 
 /** A row source: its layout and how to read it. */
@@ -68,6 +77,16 @@ export interface Source {
    * range, in handle order.
    */
   readRange?(index: IndexInfo | null, keys: KeyRange): Promise<SourceRows>;
+  /** Base tables: whether this statement holds the table's full scan (reads are free). */
+  scanned?(): boolean;
+  /** Base tables: the rows of these handles (ascending) that exist, in handle order. */
+  readHandles?(handles: readonly bigint[]): Promise<SourceRows>;
+  /**
+   * Base tables: the rows of `ranges` (null: all) read with `scan` pushed down to the KV
+   * nodes (pushdown.ts), or undefined when it may not be pushed now (read as usual).
+   */
+  readPushed?(ranges: readonly KeyRange[] | null, scan: PushedScan):
+    Promise<SourceRows | undefined>;
 }
 
 /** What FROM planning needs from the planner. */
@@ -80,12 +99,8 @@ export interface FromHost extends CompileHost {
   lockRows(table: TableInfo, handles: readonly bigint[]): Promise<void>;
   /** The table's statistics, if analyzed (for access-path costs). */
   tableStats?(table: TableInfo): TableStats | undefined;
-}
-
-interface Leaf {
-  readonly source: Source;
-  readonly offset: number;
-  readonly width: number;
+  /** Under EXPLAIN: the trace that join groups log their plans in (`join_exec.ts`). */
+  readonly trace?: PlanTrace | null;
 }
 
 /** A flattened inner-join tree: its leaves, layout and ON / USING conjuncts. */
@@ -96,6 +111,8 @@ interface Tree {
   readonly conjuncts: AstExpr[];
   /** Aliases of its sources, lower case (two sources with one alias are 1066). */
   readonly quals: string[];
+  /** Joined by STRAIGHT_JOIN: its leaves are joined in the written order. */
+  readonly straight?: boolean;
 }
 
 /** Conjuncts that came from an ON clause (their unknown columns are "in 'on clause'"). */
@@ -169,11 +186,15 @@ function shift(leaves: readonly Leaf[], by: number): Leaf[] {
 
 /** Plans a FROM list with the WHERE conjuncts: the group's source. */
 export function planFrom(items: readonly TableExpr[], where: AstExpr | null, frame: Frame,
-  host: FromHost, options: { readonly lock: boolean }): Source {
+  host: FromHost, options: { readonly lock: boolean; readonly straight?: boolean;
+    /** What the SELECT over this one table may push down with its read (pushdown.ts). */
+    readonly tail?: PushTail }): Source {
   const trees = items.map((item) => flatten(item, frame, host));
-  const empty: Tree = { leaves: [], cols: [], star: [], conjuncts: [], quals: [] };
+  const empty: Tree = { leaves: [], cols: [], star: [], conjuncts: [], quals: [],
+    ...(options.straight === true ? { straight: true } : {}) };
   const tree = trees.reduce((acc, t) => combine(acc, t, []), empty);
-  return planGroup(tree, [...tree.conjuncts, ...conjunctsOf(where)], frame, host, options.lock);
+  return planGroup(tree, [...tree.conjuncts, ...conjunctsOf(where)], frame, host, options.lock,
+    options.tail);
 }
 
 function combine(a: Tree, b: Tree, extra: readonly AstExpr[]): Tree {
@@ -189,6 +210,7 @@ function combine(a: Tree, b: Tree, extra: readonly AstExpr[]): Tree {
     cols: [...a.cols, ...b.cols],
     star: [...a.star, ...b.star.map((i) => width + i)],
     conjuncts: [...a.conjuncts, ...b.conjuncts, ...extra],
+    ...(a.straight === true || b.straight === true ? { straight: true } : {}),
   };
 }
 
@@ -219,7 +241,8 @@ function flatten(item: TableExpr, frame: Frame, host: FromHost): Tree {
       if (item.type === "INNER" || item.type === "STRAIGHT") {
         const merged = mergedLayout(left, right, pairs, false);
         const joined = combine(left, right, [...equalities, ...onConjuncts(item.on)]);
-        return { ...joined, cols: merged.cols, star: merged.star };
+        return { ...joined, cols: merged.cols, star: merged.star,
+          ...(item.type === "STRAIGHT" ? { straight: true } : {}) };
       }
       const merged = mergedLayout(left, right, pairs, item.type === "RIGHT");
       combine(left, right, []);
@@ -231,15 +254,6 @@ function flatten(item: TableExpr, frame: Frame, host: FromHost): Tree {
 }
 
 // ---- conjunct analysis -------------------------------------------------------------------
-
-interface Conjunct {
-  readonly compiled: Compiled;
-  /** Leaves it reads (bit i = leaf i). */
-  readonly mask: bigint;
-  /** For `a = b` with sides on disjoint leaves: the sides, their masks, whether hashable. */
-  readonly eq: { readonly sides: readonly [Expr, Expr]; readonly masks: readonly [bigint, bigint] }
-    | null;
-}
 
 function maskOf(positions: ReadonlySet<number>, leaves: readonly Leaf[]): bigint {
   let mask = 0n;
@@ -273,7 +287,7 @@ function analyze(asts: readonly AstExpr[], scope: Scope, leaves: readonly Leaf[]
         eq = { sides: [left, right], masks: [lm, rm] };
       }
     }
-    return { compiled, mask, eq };
+    return { ast, compiled, mask, eq };
   });
 }
 
@@ -303,11 +317,11 @@ function pointKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: re
 }
 
 /**
- * For a base-table leaf: its conjuncts of the form `column op constant` and the paths
- * (clustered handle, indexes) they can bound (`index_access.ts`), if any.
+ * For a base-table leaf that can read ranges: the items (`column op constant`, by column
+ * offset) of `asts`, as `index_access.ts` collects them; undefined for other leaves.
  */
-function rangeKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: readonly Leaf[],
-  host: CompileHost): AccessPlan | undefined {
+function leafItems(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: readonly Leaf[],
+  host: CompileHost): Map<number, ColumnItem[]> | undefined {
   const table = leaf.source.table;
   if (table === undefined || leaf.source.readRange === undefined) return undefined;
   const columnOffset = (ast: AstExpr): number | undefined => {
@@ -325,25 +339,11 @@ function rangeKey(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: re
     scope.stopTracking();
     return maskOf(tracked, leaves) === 0n ? e : undefined;
   };
-  return planAccess(table, collectItems(asts.filter((a) => !containsSubquery(a)), columnOffset,
-    constant));
-}
-
-/** The rows of `ranges` (in one index, or of row keys), merged in handle order. */
-async function readRanges(source: Source, access: Extract<Access, { kind: "range" }>):
-  Promise<SourceRows> {
-  if (access.ranges.length === 1) return source.readRange!(access.index, access.ranges[0]!);
-  const byHandle = new Map<bigint, Value[]>();
-  for (const range of access.ranges) {
-    const got = await source.readRange!(access.index, range);
-    got.rows.forEach((row, k) => byHandle.set(got.handles![k]!, row));
-  }
-  const handles = [...byHandle.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { handles, rows: handles.map((h) => byHandle.get(h)!) };
+  return collectItems(asts.filter((a) => !containsSubquery(a)), columnOffset, constant);
 }
 
 function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: FromHost,
-  lock: boolean): Source {
+  lock: boolean, tail?: PushTail): Source {
   const layout: Layout = { cols: tree.cols, star: tree.star };
   const scope = new Scope(layout, "where clause", frame);
   const leaves = tree.leaves;
@@ -351,41 +351,72 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
   const width = tree.cols.length;
   // Point keys: from conjuncts reading only one leaf (or none) besides the key.
   const points = leaves.map((leaf) => pointKey(asts, scope, leaf, leaves, host));
-  const ranges = leaves.map((leaf, i) => (points[i] !== undefined ? undefined
-    : rangeKey(asts, scope, leaf, leaves, host)));
+  const items = leaves.map((leaf, i) => (points[i] !== undefined ? undefined
+    : leafItems(asts, scope, leaf, leaves, host)));
+  const ranges = leaves.map((leaf, i) => (items[i] === undefined ? undefined
+    : planAccess(leaf.source.table!, items[i])));
+  // Cost-based joins (join_exec.ts): what each leaf offers, and the plans chosen so far.
+  const infos = leaves.length < 2 ? [] : leaves.map((leaf, i) => leafPlanInfo(i, leaf,
+    conjuncts, items[i], points[i] !== undefined,
+    (c) => leafItems([c.ast], scope, leaf, leaves, host)));
+  const memo = new Map<string, JoinPlan>();
+  // Runs of this group in the statement (a correlated subquery's group runs many times).
+  let runs = 0;
   const body = async (mem: MemoryScope): Promise<SourceRows> => {
+    runs++;
     const ctx = host.evalContext();
     const applied = new Set<Conjunct>();
-    const sets: { mask: bigint; rows: Value[][] }[] = [];
-    for (let i = 0; i < leaves.length; i++) {
-      const leaf = leaves[i]!;
-      const bit = 1n << BigInt(i);
+    let tailApplied = false;
+    // How each leaf is read on this run (a point get, ranges, a scan, or nothing).
+    const prepared: LeafAccess[] = [];
+    const prepare = (i: number): LeafAccess => {
+      const known = prepared[i];
+      if (known !== undefined) return known;
+      let got: LeafAccess;
       const key = points[i];
       let handle: bigint | undefined;
-      if (key !== undefined) {
-        handle = integralValue(evaluate(key, ctx));
-        if (handle === undefined && evaluate(key, ctx) === null) {
-          sets.push({ mask: bit, rows: [] });
-          continue;
-        }
+      if (key !== undefined) handle = integralValue(evaluate(key, ctx));
+      if (key !== undefined && handle === undefined && evaluate(key, ctx) === null) {
+        got = { kind: "empty" };
+      } else {
+        const range = ranges[i];
+        const access = range === undefined ? undefined
+          : chooseAccess(range, ctx, host.tableStats?.(range.table));
+        got = access?.kind === "empty" ? { kind: "empty" } : { kind: "read", handle, access };
       }
-      const range = ranges[i];
-      const access = range === undefined ? undefined
-        : chooseAccess(range, ctx, host.tableStats?.(range.table));
-      if (access?.kind === "empty") {
-        sets.push({ mask: bit, rows: [] });
-        continue;
-      }
-      const got = access?.kind === "range" ? await readRanges(leaf.source, access)
-        : await leaf.source.read(handle);
+      prepared[i] = got;
+      return got;
+    };
+    // Leaf i's conjuncts not yet applied (leaf 0 takes those reading no leaf).
+    const claim = (i: number): Conjunct[] => {
+      const bit = 1n << BigInt(i);
+      const local = conjuncts.filter((c) => !applied.has(c) &&
+        (c.mask === bit || (c.mask === 0n && i === 0)));
+      for (const c of local) applied.add(c);
+      return local;
+    };
+    // Reads leaf i, filtered by its local conjuncts.
+    const readLeaf = async (i: number): Promise<Value[][]> => {
+      const leaf = leaves[i]!;
+      const prep = prepare(i);
+      if (prep.kind === "empty") return [];
+      const { handle, access } = prep;
+      const claimed = claim(i);
+      // Pushable conjuncts (over one table also LIMIT, TopN, aggregates) run on KV.
+      const push = leafPushdown(leaf, claimed, { lock, point: handle !== undefined, access,
+        tail: leaves.length === 1 ? tail : undefined, ctx });
+      const pushed = push === undefined ? undefined
+        : await leaf.source.readPushed?.(push.ranges, push.scan);
+      if (pushed !== undefined && push?.tail === true) tailApplied = true;
+      const local = pushed === undefined ? claimed
+        : claimed.filter((c) => !push!.conjuncts.has(c));
+      const got = pushed ?? (access?.kind === "range" ? await readRanges(leaf.source, access)
+        : await leaf.source.read(handle));
       let rows = leaves.length === 1 ? got.rows
         : got.rows.map((r) => widen(r, leaf.offset, width));
       // An outer join's output (charged by it), or the widened copies a join holds.
       mem.adopt(got.charged ?? 0);
       if (leaves.length > 1) mem.consume(rowsBytes(rows));
-      const local = conjuncts.filter((c) => !applied.has(c) &&
-        (c.mask === bit || (c.mask === 0n && i === 0)));
-      for (const c of local) applied.add(c);
       const keep: boolean[] = [];
       // Without subqueries the conjuncts are evaluated at once (no await per row).
       if (local.every((c) => c.compiled.subs.length === 0)) {
@@ -398,7 +429,24 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
         if (handles.length > 0) await host.lockRows(leaf.source.table, handles);
       }
       rows = rows.filter((_, k) => keep[k]);
-      sets.push({ mask: bit, rows });
+      return rows;
+    };
+    const settings = leaves.length < 2 ? undefined : joinSettings(host);
+    if (settings?.reorder === true) {
+      const rows = await costBasedJoin({ leaves, conjuncts, infos, applied, ctx, mem, width,
+        lock, straight: tree.straight === true, settings, memo, rerun: runs > 1,
+        tableStats: (table) => host.tableStats?.(table),
+        lockRows: (table, handles) => host.lockRows(table, handles),
+        trace: host.trace ?? null, prepare, claim, readLeaf });
+      // Conjuncts left (none normally): apply on the whole.
+      const left = conjuncts.filter((c) => !applied.has(c));
+      const out: Value[][] = [];
+      for (const row of rows) if (await allHold(left, row, ctx)) out.push(row);
+      return { rows: out };
+    }
+    const sets: { mask: bigint; rows: Value[][] }[] = [];
+    for (let i = 0; i < leaves.length; i++) {
+      sets.push({ mask: 1n << BigInt(i), rows: await readLeaf(i) });
     }
     if (leaves.length === 0) {
       const rows: Value[][] = [[]];
@@ -429,7 +477,7 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
     const left = conjuncts.filter((c) => !applied.has(c));
     const out: Value[][] = [];
     for (const row of current.rows) if (await allHold(left, row, ctx)) out.push(row);
-    return { rows: out };
+    return tailApplied ? { rows: out, tail: true } : { rows: out };
   };
   const read = async (): Promise<SourceRows> => {
     // What the join holds is handed to the reader with its rows (`SourceRows.charged`).
@@ -443,116 +491,6 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
     }
   };
   return { layout, read };
-}
-
-function widen(row: readonly Value[], offset: number, width: number): Value[] {
-  const out: Value[] = new Array<Value>(width).fill(null);
-  for (let k = 0; k < row.length; k++) out[offset + k] = row[k]!;
-  return out;
-}
-
-/** `allHold` of conjuncts without subqueries. */
-function allHoldNow(conjuncts: readonly Conjunct[], row: readonly Value[],
-  ctx: EvalContext): boolean {
-  if (conjuncts.length === 0) return true;
-  const rowCtx = withRow(ctx, row);
-  for (const c of conjuncts) {
-    if (isTrue(evaluate(c.compiled.expr, rowCtx), ctx.warn) !== true) return false;
-  }
-  return true;
-}
-
-async function allHold(conjuncts: readonly Conjunct[], row: readonly Value[],
-  ctx: EvalContext): Promise<boolean> {
-  for (const c of conjuncts) {
-    if (c.compiled.subs.length === 0) {
-      if (isTrue(evaluate(c.compiled.expr, withRow(ctx, row)), ctx.warn) !== true) return false;
-    } else if (!await holds(c.compiled, row, ctx)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** The (current side, next side) expressions of an equality between the two, or null. */
-function eqSides(c: Conjunct, currentMask: bigint, nextMask: bigint):
-  { cur: Expr; next: Expr; domain: HashDomain } | null {
-  const eq = c.eq;
-  if (eq === null) return null;
-  const [a, b] = eq.sides;
-  const [am, bm] = eq.masks;
-  const domain = hashDomain(a.type, b.type)!;
-  if ((am & ~currentMask) === 0n && (bm & ~nextMask) === 0n) return { cur: a, next: b, domain };
-  if ((bm & ~currentMask) === 0n && (am & ~nextMask) === 0n) return { cur: b, next: a, domain };
-  return null;
-}
-
-function compositeKey(exprs: readonly { e: Expr; domain: HashDomain }[], row: readonly Value[],
-  ctx: EvalContext): string | null {
-  const rctx = withRow(ctx, row);
-  let key = "";
-  for (const { e, domain } of exprs) {
-    const k = hashKey(evaluate(e, rctx), domain);
-    if (k === null) return null;
-    key += `${k}\u0001`;
-  }
-  return key;
-}
-
-function mergeRows(a: readonly Value[], b: readonly Value[], leaves: readonly Leaf[],
-  mask: bigint): Value[] {
-  const out = [...a];
-  leaves.forEach((leaf, i) => {
-    if ((mask & (1n << BigInt(i))) === 0n) return;
-    for (let k = leaf.offset; k < leaf.offset + leaf.width; k++) out[k] = b[k]!;
-  });
-  return out;
-}
-
-async function joinStep(current: Value[][], next: Value[][], nextMask: bigint,
-  leaves: readonly Leaf[], eqs: readonly { cur: Expr; next: Expr; domain: HashDomain }[],
-  filters: readonly Conjunct[], ctx: EvalContext, mem: MemoryAccount): Promise<Value[][]> {
-  const out: Value[][] = [];
-  const emit = async (merged: Value[]): Promise<void> => {
-    if (!await allHold(filters, merged, ctx)) return;
-    if (out.length >= joinRowsMax) throw mysqlError(ER.TOO_BIG_SELECT);
-    mem.consume(rowBytes(merged));
-    out.push(merged);
-  };
-  if (eqs.length > 0) {
-    const table = new Map<string, Value[][]>();
-    const nextKeys = eqs.map((q) => ({ e: q.next, domain: q.domain }));
-    // The build side's hash table, held while probing.
-    let tableBytes = 0;
-    for (const row of next) {
-      const key = compositeKey(nextKeys, row, ctx);
-      if (key === null) continue;
-      const bucket = table.get(key);
-      const bytes = bucket === undefined ? keyBytes(key) : 8;
-      mem.consume(bytes);
-      tableBytes += bytes;
-      if (bucket === undefined) table.set(key, [row]);
-      else bucket.push(row);
-    }
-    const curKeys = eqs.map((q) => ({ e: q.cur, domain: q.domain }));
-    let pairs = 0;
-    for (const row of current) {
-      const key = compositeKey(curKeys, row, ctx);
-      if (key === null) continue;
-      const bucket = table.get(key);
-      if (bucket === undefined) continue;
-      pairs += bucket.length;
-      if (pairs > joinPairsMax) throw mysqlError(ER.TOO_BIG_SELECT);
-      for (const match of bucket) await emit(mergeRows(row, match, leaves, nextMask));
-    }
-    mem.release(tableBytes);
-    return out;
-  }
-  if (current.length * next.length > joinPairsMax) throw mysqlError(ER.TOO_BIG_SELECT);
-  for (const row of current) {
-    for (const match of next) await emit(mergeRows(row, match, leaves, nextMask));
-  }
-  return out;
 }
 
 // ---- outer joins -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import { type Col, Frame, Scope, layoutOf, noColumns } from "./scope.ts";
 import { hasRowId, rowIdCol, withHandle } from "./row_id.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import { StatsService } from "../stats/mod.ts";
+import { canPushRead, readPushed } from "./pushdown.ts";
 
 export { containsSubquery } from "./compile.ts";
 export { type PlanEnv, Planner } from "./planner.ts";
@@ -73,11 +74,21 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
       const bytes = await ctx.txn.get(rowKey(table, handle));
       return bytes === null ? null : decodeRowValue(table, bytes);
     },
+    getRows: async (table, handles) => {
+      ctx.signal?.throwIfAborted();
+      ctx.storage.stats.pointGets += handles.length;
+      const values = await ctx.txn.batchGet(handles.map((h) => rowKey(table, h)));
+      const found = handles.filter((_, k) => values[k] !== null);
+      return { handles: found, rows: values.flatMap((bytes) => (bytes === null ? []
+        : [decodeRowValue(table, bytes)])) };
+    },
     readIndex: (table, index, range) => readIndex(ctx, table, index, range),
     lockRows: async (table, handles) => {
       await ctx.txn.lockKeys(handles.map((h) => rowKey(table, h)));
     },
     tableStats: (table) => StatsService.of(ctx.storage).get(table),
+    canPush: (table) => canPushRead(ctx, table),
+    pushedRead: (table, ranges, scan, evalCtx) => readPushed(ctx, table, ranges, scan, evalCtx),
     warn: (warning) => ctx.warn?.(warning),
     ...(virtualTable === undefined ? {} : { virtualTable }),
     ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),

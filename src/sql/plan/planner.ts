@@ -15,6 +15,14 @@
  * the CTE's query where it is used (a recursive CTE iterates its recursive part until it
  * adds no rows).
  *
+ * Rewrite rules, each switched by a flag of `optimizer_switch` (`optimizer_switch.ts`),
+ * apply as a SELECT is planned (`planFromWhere`): outer joins WHERE rejects NULLs of
+ * become inner (`outer_join.ts`); constant conjuncts are decided (`constant_fold.ts`);
+ * conjuncts on a derived table, view or CTE move into its query, a LIMIT into it or into
+ * UNION ALL branches, and its unread columns are pruned (`derived_pushdown.ts`); EXISTS /
+ * IN subqueries run as semi joins (`decorrelate.ts`); ORDER BY … LIMIT runs as a bounded
+ * TopN (`topn.ts`).
+ *
  * One `Planner` serves one statement: it caches table scans (a correlated subquery
  * re-reads a table once per statement, not once per outer row), derived-table results
  * and the evaluation context.
@@ -22,11 +30,11 @@
 import {
   type EvalContext,
   type Expr,
+  type FieldType,
   type Value,
   aggregateTypes,
   coerce,
   columnRef,
-  compareForSort,
   evaluate,
   intType,
 } from "../../expr/mod.ts";
@@ -55,8 +63,9 @@ import {
   rollupRows,
   rowKey,
 } from "./aggregate.ts";
-import { type PlanTrace, type QueryShape, compoundShape, markDerived, noteSelectRun,
-  selectShape } from "./explain_shape.ts";
+import { type CompoundShape, type PlanTrace, type QueryShape, type SelectShape,
+  type SemiJoinShape, compoundShape,
+  markDerived, noteSelectRun, selectShape } from "./explain_shape.ts";
 import { type PlannedWindow, computeWindows, findWindowCall, isWindowCall, planWindowCall,
   windowType } from "./window.ts";
 import {
@@ -64,15 +73,29 @@ import {
   type PlannedQuery,
   compile,
   evalCompiled,
+  type SemiRunner,
   holds,
   withRow,
 } from "./compile.ts";
-import { type FromHost, type Source, type SourceRows, planFrom } from "./from.ts";
+import { type Source, type SourceRows, planFrom } from "./from.ts";
 import type { TableStats } from "../stats/mod.ts";
 import { type Col, Frame, type Layout, Scope, layoutOf, noColumns } from "./scope.ts";
-import { type MemoryScope, MemoryTracker, defaultMemQuotaBytes, entryOverheadBytes, keyBytes,
+import { MemoryScope, MemoryTracker, defaultMemQuotaBytes, entryOverheadBytes, keyBytes,
   rowBytes, rowsBytes } from "./memory_tracker.ts";
 import { hasRowId, rowIdCol, withRowIds } from "./row_id.ts";
+import { type PushTail, type PushedRows, type PushedScan, planTail, pushedReadsPerTableMax }
+  from "./pushdown.ts";
+import type { KeyRange } from "./index_access.ts";
+import { type SemiBuild, type SemiHost, type SemiJoin, andOf, buildSemiJoin, planScalarJoin,
+  planSemiJoin, probeSemiJoin, scalarCandidate, scalarLookup, scalarTable, semiCandidate,
+  semiValue } from "./decorrelate.ts";
+import { constantTruth } from "./constant_fold.ts";
+import { simplifyOuterJoins } from "./outer_join.ts";
+import { TopN, keyOrder, topNEntriesMax } from "./topn.ts";
+import { type PushTarget, fromSources, outputExprs, outputNames, pruneColumns, prunedItems,
+  pushTargets, referencedColumns, substituteConjunct, unionBranches, withBranchConjuncts,
+  withConjuncts } from "./derived_pushdown.ts";
+import { optimizerFlag } from "../session/optimizer_switch.ts";
 
 /** Where a result column comes from, for its metadata. */
 export interface ColumnOrigin {
@@ -103,6 +126,8 @@ export interface PlanEnv {
   evalContext(): EvalContext;
   scanTable(table: TableInfo): Promise<TableRows>;
   getRow(table: TableInfo, handle: bigint): Promise<Value[] | null>;
+  /** The rows of `handles` (ascending) that exist, in one batch (index joins' lookups). */
+  getRows?(table: TableInfo, handles: readonly bigint[]): Promise<TableRows>;
   /** The rows whose row keys lie in [start, end), in handle order. */
   scanRows?(table: TableInfo, range: { readonly start: Uint8Array;
     readonly end: Uint8Array }): Promise<TableRows>;
@@ -119,6 +144,11 @@ export interface PlanEnv {
     readonly rows: readonly (readonly Value[])[] } | undefined;
   /** Aborted by `KILL QUERY`: reads and growing operators stop with its reason (1317). */
   readonly signal?: AbortSignal;
+  /** Whether reads of `table` may be pushed down to the KV nodes now (pushdown.ts). */
+  canPush?(table: TableInfo): boolean;
+  /** `table`'s rows in `ranges` (null: all) read with `scan` pushed down to the KV nodes. */
+  pushedRead?(table: TableInfo, ranges: readonly KeyRange[] | null, scan: PushedScan,
+    ctx: EvalContext): Promise<PushedRows>;
 }
 
 /** The qualifier marking an aggregate's slot in a rewritten expression. */
@@ -224,11 +254,13 @@ function hasAggregate(node: AstExpr): boolean {
 }
 
 /** The planner of one statement; see the file comment. */
-export class Planner implements FromHost {
+export class Planner implements SemiHost {
   private readonly env: PlanEnv;
   private database: string | null;
   private readonly ctes: Map<string, CteDef>[] = [];
   private readonly scans = new Map<number, Promise<TableRows>>();
+  /** Pushed-down reads of each table so far (pushdown.ts bounds them per statement). */
+  private readonly pushedReads = new Map<number, number>();
   private ctx: EvalContext | null = null;
   private viewDepth = 0;
   /** Set by EXPLAIN: SELECTs describe themselves and log their runs here. */
@@ -238,6 +270,16 @@ export class Planner implements FromHost {
   private readonly viewPath: string[] = [];
   /** The statement's memory (`memory_tracker.ts`), made on first use. */
   private tracker: MemoryTracker | null = null;
+  /** Left outer semi joins planned by `semiValue`, until their SELECT's shape takes them. */
+  private readonly valueSemis: SemiJoinShape[] = [];
+  /** WHERE conjuncts and LIMITs pushed into a FROM item's query (`derived_pushdown.ts`). */
+  private readonly pushed = new WeakMap<PushTarget, AstExpr[]>();
+  private readonly pushedLimit = new WeakMap<PushTarget, bigint>();
+  private readonly pushedBranches = new WeakMap<PushTarget, AstExpr[][]>();
+  /** The columns of a FROM item its SELECT may read (column pruning). */
+  private readonly usedColumns = new WeakMap<PushTarget, Set<string>>();
+  /** The session's `optimizer_switch`, read on first use. */
+  private switches: string | null | undefined = undefined;
 
   constructor(env: PlanEnv) {
     this.env = env;
@@ -258,6 +300,35 @@ export class Planner implements FromHost {
     this.tracker = new MemoryTracker({ quota, connectionId: this.evalContext().connectionId,
       ...(this.env.signal === undefined ? {} : { signal: this.env.signal }) });
     return this.tracker;
+  }
+
+  /** Whether rewrite rule `flag` of `optimizer_switch` is on for this statement. */
+  flag(flag: string): boolean {
+    if (this.switches === undefined) {
+      try {
+        const v = evaluate(this.baseScope("field list").systemVariable("optimizer_switch", null),
+          this.evalContext());
+        this.switches = v !== null && v.kind === "string" ? v.value : null;
+      } catch {
+        // An environment without the variable (unit tests): every rule on.
+        this.switches = null;
+      }
+    }
+    return optimizerFlag(this.switches, flag);
+  }
+
+  foldsConstants(): boolean {
+    return this.flag("constant_folding");
+  }
+
+  quietly<T>(body: () => T): T {
+    const trace = this.trace;
+    this.trace = null;
+    try {
+      return body();
+    } finally {
+      this.trace = trace;
+    }
   }
 
   /** Gives back every byte the statement's operators still hold (the statement ended). */
@@ -300,7 +371,7 @@ export class Planner implements FromHost {
     if (name.db === null) {
       for (let i = this.ctes.length - 1; i >= 0; i--) {
         const cte = this.ctes[i]!.get(name.name.toLowerCase());
-        if (cte !== undefined) return this.cteSource(cte, alias);
+        if (cte !== undefined) return this.cteSource(cte, alias, item);
       }
     }
     const db = name.db ?? this.database;
@@ -309,14 +380,15 @@ export class Planner implements FromHost {
     const table = this.env.schema.table(db, name.name);
     if (table !== undefined) return this.baseSource(db, table, alias);
     const view = this.env.schema.database(db)?.views?.get(name.name.toLowerCase());
-    if (view !== undefined) return this.viewSource(db, view, alias);
+    if (view !== undefined) return this.viewSource(db, view, alias, item);
     throw mysqlError(ER.NO_SUCH_TABLE, [db, name.name]);
   }
 
   derivedSource(item: Extract<TableExpr, { kind: "derived" }>): Source {
     if (item.alias === null) throw mysqlError(ER.DERIVED_MUST_HAVE_ALIAS);
     if (item.lateral) throw mysqlError(ER.NOT_SUPPORTED_YET, ["LATERAL derived tables"]);
-    const plan = this.planQuery(item.query, new Frame(null), null);
+    const plan = this.planQuery(this.withPushed(item.query, item, item.columns), new Frame(null),
+      null);
     return this.resultSource(plan, item.alias, item.columns, null);
   }
 
@@ -355,7 +427,41 @@ export class Planner implements FromHost {
               : await this.env.readIndex(table, index, keys);
         return sourceRows(got);
       },
+      scanned: () => this.scans.has(table.id),
+      readHandles: async (handles): Promise<SourceRows> => {
+        const getRows = this.env.getRows;
+        if (getRows !== undefined) return sourceRows(await getRows(table, handles));
+        const got = await Promise.all(handles.map((h) => this.env.getRow(table, h)));
+        const found = handles.filter((_, k) => got[k] !== null);
+        return sourceRows({ handles: found, rows: got.filter((r) => r !== null) });
+      },
+      readPushed: (ranges, scan) => this.readPushed(table, ranges, scan),
     };
+  }
+
+  /**
+   * `table`'s rows read with `scan` pushed down, or undefined when not now: no KV, the
+   * session or transaction forbids it, the statement holds the table's scan already, or
+   * read it often (a correlated subquery: then scanned once and filtered here).
+   */
+  private async readPushed(table: TableInfo, ranges: readonly KeyRange[] | null,
+    scan: PushedScan): Promise<SourceRows | undefined> {
+    const reads = this.pushedReads.get(table.id) ?? 0;
+    if (this.env.pushedRead === undefined || this.env.canPush?.(table) !== true ||
+      this.scans.has(table.id) || reads >= pushedReadsPerTableMax) return undefined;
+    this.pushedReads.set(table.id, reads + 1);
+    const got = await this.env.pushedRead(table, ranges, scan, this.evalContext());
+    // Handed to the reader with the rows (`SourceRows.charged`).
+    const mem = new MemoryScope(this.memory());
+    try {
+      mem.consume(rowsBytes(got.rows) + got.handles.length * 16);
+      const rows = scan.aggregation === null ? got.rows
+        : scan.aggregation.merge(got.rows, this.evalContext(), mem);
+      return { rows, handles: got.handles, charged: mem.handOver() };
+    } catch (error: unknown) {
+      mem.close();
+      throw error;
+    }
   }
 
   /** The table's rows, scanned once per statement. */
@@ -410,7 +516,7 @@ export class Planner implements FromHost {
     } };
   }
 
-  private viewSource(db: string, view: ViewInfo, alias: string): Source {
+  private viewSource(db: string, view: ViewInfo, alias: string, item: PushTarget): Source {
     const key = `${db}.${view.name}`.toLowerCase();
     if (this.viewPath.includes(key)) throw mysqlError(ER.VIEW_RECURSIVE, [db, view.name]);
     if (this.viewDepth >= viewDepthMax) throw mysqlError(ER.VIEW_RECURSIVE, [db, view.name]);
@@ -424,7 +530,8 @@ export class Planner implements FromHost {
     this.viewDepth++;
     this.viewPath.push(key);
     try {
-      const plan = this.planQuery(statement, new Frame(null), null);
+      const plan = this.planQuery(this.withPushed(statement, item, view.columns), new Frame(null),
+        null);
       return this.resultSource(plan, alias, view.columns, db);
     } finally {
       this.viewPath.pop();
@@ -434,7 +541,7 @@ export class Planner implements FromHost {
     }
   }
 
-  private cteSource(cte: CteDef, alias: string): Source {
+  private cteSource(cte: CteDef, alias: string, item: PushTarget): Source {
     if (cte.working !== null) {
       const working = cte.working;
       const cols = working.layout.cols.map((c) => ({ ...c, qual: alias }));
@@ -442,7 +549,8 @@ export class Planner implements FromHost {
     }
     if (!cte.recursive || !refersTo(cte.query, cte.name)) {
       // A CTE sees the CTEs defined before it, not itself.
-      const plan = this.withoutCte(cte, () => this.planQuery(cte.query, new Frame(null), null));
+      const plan = this.withoutCte(cte, () => this.planQuery(this.withPushed(cte.query, item,
+        cte.columns), new Frame(null), null));
       return this.resultSource(plan, alias, cte.columns, null);
     }
     return this.recursiveCte(cte, alias);
@@ -552,17 +660,21 @@ export class Planner implements FromHost {
       case "select":
         return this.planSelect(query, frame, fieldTexts);
       case "setOp": {
-        const left = this.planQuery(query.left, frame, fieldTexts);
-        const right = this.planQuery(query.right, frame, null);
-        const planned = this.ordered(this.setOp(query.op, query.all, left, right),
+        // UNION ALL … LIMIT n: each branch needs n rows at most, the right one only when the
+        // left one had fewer (limit pushdown).
+        const pushed = query.op === "UNION" && query.all && query.orderBy.length === 0 &&
+          this.flag("limit_pushdown") ? literalLimit(query.limit) : null;
+        const left = this.planQuery(withLimit(query.left, pushed), frame, fieldTexts);
+        const right = this.planQuery(withLimit(query.right, pushed), frame, null);
+        const planned = this.ordered(this.setOp(query.op, query.all, left, right, pushed),
           query.orderBy, query.limit, frame);
-        return this.trace === null ? planned : { ...planned, shape: compoundShape(query,
+        return this.trace === null ? planned : { ...planned, shape: this.compound(query,
           [left.shape, right.shape]) };
       }
       case "parenQuery": {
         const inner = this.planQuery(query.query, frame, fieldTexts);
         const planned = this.ordered(inner, query.orderBy, query.limit, frame);
-        return this.trace === null ? planned : { ...planned, shape: compoundShape(query,
+        return this.trace === null ? planned : { ...planned, shape: this.compound(query,
           [inner.shape]) };
       }
       case "values":
@@ -571,8 +683,16 @@ export class Planner implements FromHost {
     }
   }
 
+  /** EXPLAIN's shape of a set operation or parenthesized query. */
+  private compound(query: Extract<Query, { kind: "setOp" | "parenQuery" }>,
+    children: readonly (QueryShape | undefined)[]): CompoundShape {
+    const shape = compoundShape(query, children);
+    if (query.orderBy.length > 0 && query.limit !== null) shape.topN = this.flag("topn");
+    return shape;
+  }
+
   private setOp(op: "UNION" | "INTERSECT" | "EXCEPT", all: boolean, left: Planned,
-    right: Planned): Planned {
+    right: Planned, enough: bigint | null = null): Planned {
     if (left.names.length !== right.names.length) {
       throw mysqlError(ER.WRONG_NUMBER_OF_COLUMNS_IN_SELECT);
     }
@@ -591,7 +711,8 @@ export class Planner implements FromHost {
         try {
           const l = fix(await left.run());
           mem.consume(rowsBytes(l));
-          const r = fix(await right.run());
+          // UNION ALL under a pushed LIMIT: the left branch may have given enough rows.
+          const r = enough !== null && BigInt(l.length) >= enough ? [] : fix(await right.run());
           mem.consume(rowsBytes(r));
           switch (op) {
             case "UNION":
@@ -668,25 +789,37 @@ export class Planner implements FromHost {
       return { compiled: compile(item.expr, scope, this), desc: item.desc };
     });
     const lim = limit;
+    const useTopN = keys.length > 0 && lim !== null && this.flag("topn");
     return { ...inner, run: async () => {
       const ctx = this.evalContext();
       const rows = await inner.run();
       // The sort buffer: the rows and their keys, held while sorting.
       const mem = this.memory().scope();
       try {
-        if (keys.length > 0) mem.consume(rowsBytes(rows));
-        const entries: { out: Value[]; keys: Value[] }[] = [];
+        const bounds = lim === null ? null : this.limitOf(lim);
+        const kept = bounds === null ? 0n : bounds.count + bounds.offset;
+        const topN = useTopN && kept <= BigInt(topNEntriesMax) ? new TopN<{ out: Value[];
+          keys: Value[] }>(Number(kept), keyOrder(keys.map((k) => k.desc), ctx), mem) : null;
+        if (keys.length > 0 && topN === null) mem.consume(rowsBytes(rows));
+        let entries: { out: Value[]; keys: Value[] }[] = [];
         for (const row of rows) {
           const k: Value[] = [];
           for (const key of keys) {
             k.push(key.field !== undefined ? row[key.field]! : await evalCompiled(key.compiled!,
               row, ctx));
           }
-          if (keys.length > 0) mem.consume(rowBytes(k) + entryOverheadBytes);
+          const bytes = keys.length > 0 ? rowBytes(k) + entryOverheadBytes : 0;
+          if (topN !== null) {
+            // Under TopN a row is counted while the heap holds it.
+            topN.push({ out: row, keys: k }, bytes + rowBytes(row));
+            continue;
+          }
+          mem.consume(bytes);
           entries.push({ out: row, keys: k });
         }
-        sortEntries(entries, keys.map((k) => k.desc), ctx);
-        return applyLimit(entries.map((e) => e.out), lim === null ? null : this.limitOf(lim));
+        if (topN !== null) entries = topN.sorted();
+        else sortEntries(entries, keys.map((k) => k.desc), ctx);
+        return applyLimit(entries.map((e) => e.out), bounds);
       } finally {
         mem.close();
       }
@@ -718,13 +851,344 @@ export class Planner implements FromHost {
     return { count: value(limit.count), offset: limit.offset === null ? 0n : value(limit.offset) };
   }
 
+  // ---- WHERE rewrites (outer joins, constants, semi joins) ---------------------------------
+
+  /** The base table a FROM name stands for, if it is one (not a view, CTE or other). */
+  baseTable(name: TableName): TableInfo | undefined {
+    if (name.db === null && this.ctes.some((m) => m.has(name.name.toLowerCase()))) {
+      return undefined;
+    }
+    const db = name.db ?? this.database;
+    if (db === null || db.toLowerCase() === "information_schema") return undefined;
+    return this.env.schema.table(db, name.name);
+  }
+
+  /** A base table's column names (`outer_join.ts`); undefined for views, CTEs and others. */
+  private readonly baseColumns = (name: TableName): readonly string[] | undefined => {
+    const table = this.baseTable(name);
+    if (table === undefined) return undefined;
+    const names = table.columns.filter((c) => c.state === undefined || c.state === "public")
+      .map((c) => c.name);
+    return hasRowId(table) ? [...names, "_tidb_rowid"] : names;
+  };
+
+  /**
+   * A SELECT's FROM and WHERE after the rewrite rules: outer joins WHERE makes inner,
+   * constant conjuncts decided, EXISTS / IN subqueries as semi joins (`steps`, run over
+   * the FROM's rows in order); `fromItems` and `where` are what EXPLAIN shows.
+   */
+  private planFromWhere(query: SelectQuery, frame: Frame): {
+    from: Source; fromItems: readonly TableExpr[]; where: AstExpr | null; dual: boolean;
+    /** What the SELECT may push down with its one table's read (pushdown.ts). */
+    tail: PushTail;
+    steps: ((rows: Value[][], mem: MemoryScope) => Promise<Value[][]>)[];
+    semiShapes: SemiJoinShape[];
+  } {
+    const lock = query.lock !== null;
+    const fromItems = this.flag("outer_join_simplification")
+      ? simplifyOuterJoins(query.from, query.where, this.baseColumns) : query.from;
+    let conjuncts = whereConjuncts(query.where);
+    let dual = false;
+    if (this.flag("constant_folding")) {
+      conjuncts = conjuncts.filter((c) => {
+        const truth = constantTruth(c, this);
+        if (truth === false) dual = true;
+        return truth !== true;
+      });
+    }
+    if (!dual && this.flag("derived_condition_pushdown")) {
+      conjuncts = this.pushIntoSources(fromItems, conjuncts);
+    }
+    if (this.flag("column_pruning")) {
+      for (const target of fromSources(fromItems)) {
+        const alias = target.kind === "derived" ? target.alias : target.alias ?? target.name.name;
+        const used = alias === null ? null : referencedColumns(query, alias);
+        if (used !== null) this.usedColumns.set(target, used);
+      }
+    }
+    if (!dual && conjuncts.length === 0 && this.flag("limit_pushdown")) {
+      this.pushLimit(query, fromItems);
+    }
+    const semijoin = !dual && !lock && query.from.length > 0 && this.flag("semijoin");
+    const candidates = conjuncts.map((c) => (semijoin ? semiCandidate(c) : null));
+    const plain = conjuncts.filter((_, i) => candidates[i] === null);
+    const tail: PushTail = { build: null };
+    const grouped = planFrom(fromItems, andOf(plain), frame, this, { lock, tail,
+      straight: query.options.includes("STRAIGHT_JOIN") });
+    // A constant-false WHERE: the FROM is planned (names checked) but never read.
+    const from: Source = dual ? { ...grouped, read: () => Promise.resolve({ rows: [] }) }
+      : grouped;
+    const outer = new Scope(from.layout, "where clause", frame);
+    const steps: ((rows: Value[][], mem: MemoryScope) => Promise<Value[][]>)[] = [];
+    const perRow: AstExpr[] = [];
+    const semiShapes: SemiJoinShape[] = [];
+    for (const candidate of candidates) {
+      if (candidate === null) continue;
+      const before = this.trace?.planned.length ?? 0;
+      const semi = planSemiJoin(candidate, outer, this);
+      if (semi === null) {
+        // Run per outer row, as compile.ts does for any subquery.
+        const compiled = compile(candidate.ast, outer, this);
+        perRow.push(candidate.ast);
+        steps.push(async (rows) => {
+          const ctx = this.evalContext();
+          const kept: Value[][] = [];
+          for (const row of rows) if (await holds(compiled, row, ctx)) kept.push(row);
+          return kept;
+        });
+        continue;
+      }
+      const shape = this.semiShape(semi, before);
+      if (shape !== undefined) {
+        semiShapes.push({ kind: semi.kind, equal: semi.equal, other: semi.other, inner: shape });
+      }
+      steps.push(this.semiStep(semi, shape));
+    }
+    return { from, fromItems, where: andOf([...plain, ...perRow]), dual, tail, steps,
+      semiShapes };
+  }
+
+  /**
+   * Moves the conjuncts that read only one derived table, view or CTE of the FROM into its
+   * query (`derived_pushdown.ts`); returns the conjuncts left for this WHERE.
+   */
+  private pushIntoSources(items: readonly TableExpr[], conjuncts: AstExpr[]): AstExpr[] {
+    const targets = pushTargets(items);
+    const only = items.length === 1 && targets.length === 1 && items[0] === targets[0];
+    let rest = conjuncts;
+    for (const target of targets) {
+      if (target.kind === "derived" && target.query.kind !== "select") {
+        rest = this.pushIntoUnion(target, rest, only);
+        continue;
+      }
+      const source = this.sourceQuery(target);
+      const exprs = source === undefined ? null : outputExprs(source.query, source.columns);
+      const alias = target.kind === "derived" ? target.alias : target.alias ?? target.name.name;
+      if (exprs === null || exprs.size === 0 || alias === null) continue;
+      const pushed: AstExpr[] = [];
+      rest = rest.filter((c) => {
+        const inner = substituteConjunct(c, alias, only, exprs);
+        if (inner !== null) pushed.push(inner);
+        return inner === null;
+      });
+      if (pushed.length > 0) this.pushed.set(target, pushed);
+    }
+    return rest;
+  }
+
+  /** A FROM item's query with what was pushed into it, and its unread columns pruned. */
+  private withPushed(query: Query, item: PushTarget, columns: readonly string[] | null): Query {
+    const branches = this.pushedBranches.get(item);
+    const filtered = branches !== undefined ? withBranchConjuncts(query, branches)
+      : withConjuncts(query, this.pushed.get(item) ?? []);
+    const used = this.usedColumns.get(item);
+    const pruned = used === undefined ? filtered : pruneColumns(filtered, columns, used);
+    return withLimit(pruned, this.pushedLimit.get(item) ?? null);
+  }
+
+  /**
+   * `pushIntoSources` for a derived UNION ALL: a conjunct goes into every branch when each
+   * column it reads has, in every branch, the union's own type (no conversion between).
+   */
+  private pushIntoUnion(target: Extract<TableExpr, { kind: "derived" }>,
+    conjuncts: AstExpr[], only: boolean): AstExpr[] {
+    const branches = unionBranches(target.query);
+    if (branches === null || branches.length < 2 || target.alias === null) return conjuncts;
+    const alias = target.alias;
+    let compatible: boolean[];
+    try {
+      const plan = (q: Query) => this.quietly(() => this.planQuery(q, new Frame(null), null));
+      const unionTypes = plan(target.query).types;
+      const branchTypes = branches.map((b) => plan(b).types);
+      compatible = unionTypes.map((u, i) => branchTypes.every((types) => {
+        const t = types[i];
+        // Same kind (and DATE vs DATETIME): the branch's values pass through unchanged.
+        return t !== undefined && t.kind === u.kind && t.unsigned === u.unsigned &&
+          (u.kind !== "datetime" || t.code === u.code);
+      }));
+    } catch {
+      return conjuncts;
+    }
+    const names = outputNames(branches[0]!, target.columns).map((n, i) =>
+      (n !== null && compatible[i] === true ? n : `\u0000${i}`));
+    const maps = branches.map((b) => outputExprs(b, names));
+    if (maps.some((m) => m === null || m.size === 0)) return conjuncts;
+    const perBranch: AstExpr[][] = branches.map(() => []);
+    const rest = conjuncts.filter((c) => {
+      const inner = maps.map((m) => substituteConjunct(c, alias, only, m!));
+      if (inner.some((e) => e === null)) return true;
+      inner.forEach((e, i) => perBranch[i]!.push(e!));
+      return false;
+    });
+    if (perBranch[0]!.length > 0) this.pushedBranches.set(target, perBranch);
+    return rest;
+  }
+
+  /**
+   * LIMIT n of a SELECT that only reads one derived table, view or CTE (no WHERE left,
+   * grouping, DISTINCT, ORDER BY or windows): the source needs n rows at most.
+   */
+  private pushLimit(query: SelectQuery, items: readonly TableExpr[]): void {
+    const n = literalLimit(query.limit);
+    const target = items.length === 1 ? pushTargets(items)[0] : undefined;
+    if (n === null || target === undefined || target !== items[0] ||
+      query.groupBy.length > 0 || query.having !== null || query.distinct ||
+      query.orderBy.length > 0 || query.windows.length > 0 || query.lock !== null ||
+      query.fields.some((f) => hasAggregate(f.expr)) ||
+      findWindowCall(query.fields) !== undefined ||
+      this.sourceQuery(target) === undefined) return;
+    this.pushedLimit.set(target, n);
+  }
+
+  /** The query a FROM item stands for: a derived table, a view, a non-recursive CTE. */
+  private sourceQuery(item: PushTarget): { query: Query; columns: readonly string[] | null }
+    | undefined {
+    if (item.kind === "derived") {
+      return item.lateral ? undefined : { query: item.query, columns: item.columns };
+    }
+    const name = item.name;
+    if (name.db === null) {
+      for (let i = this.ctes.length - 1; i >= 0; i--) {
+        const cte = this.ctes[i]!.get(name.name.toLowerCase());
+        if (cte === undefined) continue;
+        return cte.working !== null || (cte.recursive && refersTo(cte.query, cte.name))
+          ? undefined : { query: cte.query, columns: cte.columns };
+      }
+    }
+    const db = name.db ?? this.database;
+    if (db === null || db.toLowerCase() === "information_schema" ||
+      this.env.schema.table(db, name.name) !== undefined) return undefined;
+    const view = this.env.schema.database(db)?.views?.get(name.name.toLowerCase());
+    if (view === undefined) return undefined;
+    const parsed = parse(view.definition);
+    const statement = parsed.kind === "ok" ? parsed.statements[0]?.statement : undefined;
+    return statement !== undefined && isQuery(statement)
+      ? { query: statement, columns: view.columns } : undefined;
+  }
+
+  /**
+   * A correlated EXISTS / [NOT] IN inside an expression as a left outer semi join (compile.ts
+   * asks): its inner side is read and hashed once per statement, each outer row probes it.
+   */
+  semiValue(e: AstExpr, scope: Scope): SemiRunner | null {
+    if (this.recursiveSteps > 0 || !this.flag("semijoin")) return null;
+    const candidate = semiCandidate(e);
+    if (candidate === null) return null;
+    const before = this.trace?.planned.length ?? 0;
+    const semi = planSemiJoin(candidate, scope, this, { value: true });
+    if (semi === null) return null;
+    const shape = this.semiShape(semi, before);
+    if (shape !== undefined) {
+      this.valueSemis.push({ kind: semi.kind, equal: semi.equal, other: semi.other,
+        inner: shape });
+    }
+    const read = this.semiReader(semi, shape);
+    let built: Promise<SemiBuild> | null = null;
+    return async (ctx) => {
+      const base = this.evalContext();
+      built ??= read().then((got) => buildSemiJoin(semi, got.rows, base, this.memory()));
+      return semiValue(semi, await built, ctx, base);
+    };
+  }
+
+  /**
+   * A correlated scalar aggregate subquery as a join with its grouped form (compile.ts
+   * asks; `decorrelate.ts` `ScalarJoin`): grouped once per statement, looked up per row.
+   */
+  scalarValue(e: AstExpr, scope: Scope): { run: SemiRunner; type: FieldType } | null {
+    if (this.recursiveSteps > 0 || !this.flag("subquery_to_derived")) return null;
+    const query = scalarCandidate(e);
+    if (query === null) return null;
+    const join = planScalarJoin(query, scope, this);
+    if (join === null) return null;
+    const grouped = this.planQuery(join.grouped, new Frame(null), null);
+    const empty = this.quietly(() => this.planQuery(join.empty, new Frame(null), null));
+    const shape = grouped.shape;
+    if (shape !== undefined && shape.kind === "select") {
+      shape.semi = true;
+      this.valueSemis.push({ kind: "left outer join", equal: join.equal, other: [],
+        inner: shape });
+    }
+    let built: Promise<ReturnType<typeof scalarTable>> | null = null;
+    return { type: grouped.types[join.outerKeys.length]!, run: async (ctx) => {
+      built ??= (async () => {
+        const rows = await grouped.run();
+        const none = await empty.run();
+        const table = scalarTable(join, rows, none[0]?.[0] ?? null);
+        // Held until the statement ends.
+        this.memory().consume(table.bytes);
+        return table;
+      })();
+      return scalarLookup(join, await built, ctx);
+    } };
+  }
+
+  /** EXPLAIN's shape of a semi join's inner side (a SELECT of its FROM and own WHERE). */
+  private semiShape(semi: SemiJoin, plannedBefore: number): SelectShape | undefined {
+    if (this.trace === null) return undefined;
+    const query = semi.candidate.query;
+    const shape = selectShape(this.trace, { ...query, where: semi.innerWhere, orderBy: [],
+      limit: null, distinct: false }, { grouped: false,
+      fields: query.fields.map((f) => formatExpr(f.expr)), plainFields: true,
+      aggregates: [], windows: [], plannedBefore });
+    shape.semi = true;
+    return shape;
+  }
+
+  /** Reads a semi join's inner side, noting the run for EXPLAIN. */
+  private semiReader(semi: SemiJoin, shape: SelectShape | undefined):
+    () => Promise<SourceRows> {
+    const trace = this.trace;
+    const readInner = async (): Promise<SourceRows> => {
+      const started = { at: trace?.now() ?? 0, records: trace?.records.length ?? 0 };
+      const got = await semi.inner.read();
+      if (trace !== null && shape !== undefined) {
+        noteSelectRun(trace, shape, { recordsStart: started.records,
+          recordsEnd: trace.records.length, fromRows: got.rows.length, groups: 0,
+          outRows: got.rows.length, timeMs: trace.now() - started.at, loops: 1 });
+      }
+      return got;
+    };
+    if (shape !== undefined) {
+      // EXPLAIN's dry run reaches no outer row: it reads the inner side alone.
+      shape.run = async () => {
+        const got = await readInner();
+        this.memory().release(got.charged ?? 0);
+      };
+    }
+    return readInner;
+  }
+
+  /** A semi join's run over the outer rows: its inner side read once per run. */
+  private semiStep(semi: SemiJoin, shape: SelectShape | undefined):
+    (rows: Value[][], mem: MemoryScope) => Promise<Value[][]> {
+    const readInner = this.semiReader(semi, shape);
+    // The inner side is uncorrelated: built once per statement (held until it ends), except
+    // inside a recursive CTE's step, whose tables change between runs.
+    const reusable = this.recursiveSteps === 0;
+    let built: Promise<SemiBuild> | null = null;
+    return async (rows, mem) => {
+      if (rows.length === 0) return rows;
+      const ctx = this.evalContext();
+      if (reusable) {
+        built ??= readInner().then((got) => buildSemiJoin(semi, got.rows, ctx, this.memory()));
+        return probeSemiJoin(semi, await built, rows, ctx);
+      }
+      const got = await readInner();
+      mem.adopt(got.charged ?? 0);
+      return probeSemiJoin(semi, buildSemiJoin(semi, got.rows, ctx, mem), rows, ctx);
+    };
+  }
+
   // ---- SELECT ------------------------------------------------------------------------------
 
   private planSelect(query: SelectQuery, frame: Frame,
     fieldTexts: readonly (string | undefined)[] | null): Planned {
     const plannedBefore = this.trace?.planned.length ?? 0;
+    const semisBefore = this.valueSemis.length;
     noWindows([query.where, query.groupBy, query.having]);
-    const from = planFrom(query.from, query.where, frame, this, { lock: query.lock !== null });
+    const planned = this.planFromWhere(query, frame);
+    const from = planned.from;
     const layout = from.layout;
     // The select list with `*` and `t.*` expanded.
     const fields: { ast: AstExpr; name: string; origin: ColumnOrigin | null }[] = [];
@@ -877,24 +1341,55 @@ export class Planner implements FromHost {
     // LIMIT is evaluated when the query runs (a prepared statement binds `?` then).
     const limit = query.limit;
     const trace = this.trace;
-    const shape = trace === null ? undefined : selectShape(trace, query, { grouped,
-      fields: fields.map((f) => f.name), plainFields: fields.every((f) => f.ast.kind === "column"),
+    const useTopN = orderKeys.length > 0 && limit !== null && !query.distinct &&
+      this.flag("topn");
+    const stopEarly = orderKeys.length === 0 && limit !== null && !query.distinct &&
+      this.flag("limit_pushdown");
+    // LIMIT, TopN or the aggregates of a SELECT over one table may run on KV (pushdown.ts).
+    planned.tail.build = planned.steps.length > 0 || planned.dual ? null : planTail({
+      single: query.from.length === 1 && query.from[0]!.kind === "table",
+      lock: query.lock !== null, distinct: query.distinct, windows: windows.length > 0,
+      rollup: rollup !== null, grouped, implicit: query.groupBy.length === 0,
+      having: having !== null, columnTypes: layout.cols.map((c) => c.type),
+      calcFoundRows: query.options.some((o) => o.toUpperCase() === "SQL_CALC_FOUND_ROWS"),
+      groupBy: groupExprs, aggregates: aggs,
+      recordExprs: [...fieldExprs, ...(having === null ? [] : [having]),
+        ...orderKeys.flatMap((k) => (k.compiled === undefined ? [] : [k.compiled]))],
+      order: orderKeys.map((k) => ({ compiled: k.field !== undefined ? fieldExprs[k.field]!
+        : k.compiled!, desc: k.desc })),
+      limit: limit === null ? null : () => this.limitOf(limit) })?.build ?? null;
+    const shape = trace === null ? undefined : selectShape(trace, { ...query,
+      from: planned.fromItems, where: planned.where }, { grouped,
+      fields: fields.map((f) => f.name),
+      plainFields: fields.every((f) => f.ast.kind === "column" || prunedItems.has(f.ast)),
       aggregates: aggs.map((a) => a.spec.text), windows: windows.map((w) => w.text),
       plannedBefore });
+    // Left outer semi joins of this SELECT's expressions (nested SELECTs took theirs).
+    const valueSemis = this.valueSemis.splice(semisBefore);
+    if (shape !== undefined) {
+      const semis = [...planned.semiShapes, ...valueSemis];
+      if (semis.length > 0) shape.semiJoins = semis;
+      if (planned.dual) shape.dualRows = 0;
+      if (orderKeys.length > 0 && limit !== null) shape.topN = useTopN;
+    }
     const body = async (mem: MemoryScope): Promise<Value[][]> => {
       const ctx = this.evalContext();
       const started = { at: trace?.now() ?? 0, records: trace?.records.length ?? 0 };
       const read = await from.read();
       mem.adopt(read.charged ?? 0);
-      const rows = read.rows;
       const fromEnd = trace?.records.length ?? 0;
+      let rows = read.rows;
+      // WHERE subqueries run as semi joins (or per row) over the FROM's rows.
+      for (const step of planned.steps) rows = await step(rows, mem);
       let records: Value[][];
       let groups = 0;
       if (grouped) {
         const plan = { groupBy: groupExprs, aggregates: aggs,
           implicit: query.groupBy.length === 0, width };
-        records = rollup === null ? await groupRows(rows, plan, ctx, this.env.warn, mem)
-          : await rollupRows(rows, plan, rollup, ctx, this.env.warn, mem);
+        // Aggregated on KV already (pushdown.ts): the merged records.
+        records = read.tail === true ? rows
+          : rollup === null ? await groupRows(rows, plan, ctx, this.env.warn, mem)
+            : await rollupRows(rows, plan, rollup, ctx, this.env.warn, mem);
         groups = records.length;
         if (having !== null) {
           const kept: Value[][] = [];
@@ -912,7 +1407,15 @@ export class Planner implements FromHost {
         records = await computeWindows(records, windows, ctx, this.env.warn, mem);
       }
       let entries: { out: Value[]; keys: Value[] }[] = [];
+      const bounds = limit === null ? null : this.limitOf(limit);
+      const kept = bounds === null ? 0n : bounds.count + bounds.offset;
+      // ORDER BY … LIMIT: only the first rows are held (topn.ts).
+      const topN = useTopN && kept <= BigInt(topNEntriesMax) ? new TopN<{ out: Value[];
+        keys: Value[] }>(Number(kept), keyOrder(orderKeys.map((k) => k.desc), ctx), mem) : null;
+      // Without ORDER BY and DISTINCT, rows past LIMIT + OFFSET are not even projected.
+      const stopAt = stopEarly && bounds !== null ? kept : null;
       for (const record of records) {
+        if (stopAt !== null && BigInt(entries.length) >= stopAt) break;
         const out: Value[] = [];
         const recordCtx = withRow(ctx, record);
         for (const f of fieldExprs) {
@@ -926,10 +1429,16 @@ export class Planner implements FromHost {
             record, ctx));
         }
         // The result row and, under ORDER BY, its sort keys: the sort buffer.
-        mem.consume(rowBytes(out) + (keys.length > 0 ? rowBytes(keys) + entryOverheadBytes : 0));
+        const bytes = rowBytes(out) + (keys.length > 0 ? rowBytes(keys) + entryOverheadBytes : 0);
+        if (topN !== null) {
+          topN.push({ out, keys }, bytes);
+          continue;
+        }
+        mem.consume(bytes);
         entries.push({ out, keys });
       }
-      sortEntries(entries, orderKeys.map((k) => k.desc), ctx);
+      if (topN !== null) entries = topN.sorted();
+      else sortEntries(entries, orderKeys.map((k) => k.desc), ctx);
       if (query.distinct) {
         const seen = new Set<string>();
         entries = entries.filter((e) => {
@@ -940,8 +1449,7 @@ export class Planner implements FromHost {
           return true;
         });
       }
-      const out = applyLimit(entries.map((e) => e.out), limit === null ? null
-        : this.limitOf(limit));
+      const out = applyLimit(entries.map((e) => e.out), bounds);
       if (trace !== null && shape !== undefined) {
         noteSelectRun(trace, shape, { recordsStart: started.records, recordsEnd: fromEnd,
           fromRows: rows.length, groups, outRows: out.length, timeMs: trace.now() - started.at,
@@ -967,6 +1475,28 @@ export class Planner implements FromHost {
       ...(shape === undefined ? {} : { shape }),
     };
   }
+}
+
+/** LIMIT + OFFSET when both are integer literals, else null. */
+function literalLimit(limit: Limit | null): bigint | null {
+  if (limit === null || limit.count.kind !== "int") return null;
+  const offset = limit.offset === null ? 0n : limit.offset.kind === "int"
+    ? BigInt(limit.offset.text) : null;
+  return offset === null ? null : BigInt(limit.count.text) + offset;
+}
+
+/** `query` with `LIMIT n` when it has no LIMIT of its own (n null: unchanged). */
+function withLimit(query: Query, n: bigint | null): Query {
+  if (n === null || query.limit !== null) return query;
+  if (query.kind === "select" && query.options.some((o) => o.toUpperCase() ===
+    "SQL_CALC_FOUND_ROWS")) return query;
+  return { ...query, limit: { count: { kind: "int", text: String(n) }, offset: null } };
+}
+
+function whereConjuncts(e: AstExpr | null): AstExpr[] {
+  if (e === null) return [];
+  return e.kind === "binary" && e.op === "AND"
+    ? [...whereConjuncts(e.left), ...whereConjuncts(e.right)] : [e];
 }
 
 function originOf(c: Col): ColumnOrigin {
@@ -1005,18 +1535,7 @@ function distinctRows(rows: readonly Value[][], mem: MemoryScope): Value[][] {
 function sortEntries(entries: { keys: Value[] }[], desc: readonly boolean[], ctx: EvalContext):
   void {
   if (desc.length === 0) return;
-  const warn = ctx.warn;
-  entries.sort((x, y) => {
-    for (let i = 0; i < desc.length; i++) {
-      const a = x.keys[i]!;
-      const b = y.keys[i]!;
-      let order = a === null ? (b === null ? 0 : -1) : b === null ? 1
-        : compareForSort(a, b, { warn }) ?? 0;
-      if (desc[i]) order = -order;
-      if (order !== 0) return order;
-    }
-    return 0;
-  });
+  entries.sort(keyOrder(desc, ctx));
 }
 
 function applyLimit<T>(rows: T[], limit: { count: bigint; offset: bigint } | null): T[] {

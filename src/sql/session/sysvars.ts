@@ -12,6 +12,7 @@
  * wire server fixes at start); their descriptions say so.
  */
 import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
+import { defaultOptimizerSwitch, mergeOptimizerSwitch } from "./optimizer_switch.ts";
 
 /** How a variable may be used. */
 export type SysVarScope = "global" | "session" | "both";
@@ -105,8 +106,8 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     v("net_read_timeout", "both", "int", 30n, { min: 1n, max: 31536000n }),
     v("net_write_timeout", "both", "int", 60n, { min: 1n, max: 31536000n }),
     // Accepted and shown for clients (dump tools, ORMs); they change nothing yet.
-    v("optimizer_switch", "both", "string", "index_merge=on,index_merge_union=on," +
-      "index_merge_sort_union=on,index_merge_intersection=on,semijoin=on"),
+    // The planner's rewrite rules (optimizer_switch.ts): SET merges the flags it names.
+    v("optimizer_switch", "both", "string", defaultOptimizerSwitch),
     v("performance_schema", "global", "bool", 0n, { readOnly: true }),
     v("port", "global", "int", BigInt(facts.port), { readOnly: true }),
     v("query_cache_size", "global", "int", 0n, { readOnly: true }),
@@ -119,11 +120,19 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     v("sql_safe_updates", "both", "bool", 0n),
     v("sql_select_limit", "both", "int", uint64Max, { min: 0n, max: uint64Max }),
     v("system_time_zone", "global", "string", "UTC", { readOnly: true }),
+    // Pushing scans, filters, limits and aggregates down to the KV nodes (plan/pushdown.ts).
+    v("tessera_enable_coprocessor", "both", "bool", 1n),
+    // Cost-based join order and index joins (plan/join_exec.ts, plan/join_order.ts).
+    v("tessera_opt_index_join", "both", "bool", 1n),
+    v("tessera_opt_join_reorder", "both", "bool", 1n),
     // TiDB's plan cache switches and size (src/sql/plan/point_get_cache.ts).
     v("tidb_enable_non_prepared_plan_cache", "both", "bool", 1n),
     v("tidb_enable_prepared_plan_cache", "both", "bool", 1n),
     // TiDB's per-query memory quota in bytes (0 or -1: none); see plan/memory_tracker.ts.
     v("tidb_mem_quota_query", "both", "int", 1073741824n, { min: -1n, max: 2n ** 63n - 1n }),
+    // Join groups of up to this many tables are ordered by dynamic programming, larger
+    // ones greedily (TiDB's variable; its default there is 0).
+    v("tidb_opt_join_reorder_threshold", "both", "int", 8n, { min: 0n, max: 63n }),
     // TiDB's transaction mode: pessimistic (the default) or optimistic; see txn_control.ts.
     v("tidb_session_plan_cache_size", "both", "int", 100n, { min: 1n, max: 100_000n }),
     v("tidb_txn_mode", "both", "enum", "pessimistic", { values: ["pessimistic", "optimistic"] }),
@@ -256,6 +265,13 @@ export class SessionSysVars {
         : this.globals.values.get(spec.name) ?? spec.default };
     } else {
       normalized = normalize(spec, value);
+    }
+    if (normalized.kind === "ok" && spec.name === "optimizer_switch") {
+      const current = (global ? this.globals.values : this.session).get(spec.name);
+      const merged = mergeOptimizerSwitch(String(current ?? spec.default),
+        String(normalized.value));
+      normalized = merged === undefined ? fail(mysqlError(ER.WRONG_VALUE_FOR_VAR,
+        [spec.name, String(value)])) : { kind: "ok", value: merged };
     }
     if (normalized.kind === "error") return normalized;
     (global ? this.globals.values : this.session).set(spec.name, normalized.value);
