@@ -14,14 +14,16 @@
  * - information_schema KEY_COLUMN_USAGE, TABLE_CONSTRAINTS, REFERENTIAL_CONSTRAINTS and
  *   CHECK_CONSTRAINTS for primary, unique, foreign-key and CHECK constraints;
  * - SHOW PROCESSLIST and information_schema.PROCESSLIST follow USE and the initial db;
- * - START TRANSACTION READ ONLY refuses DDL as well as writes (1792).
+ * - START TRANSACTION READ ONLY refuses DDL as well as writes (1792);
+ * - a prepared `LIMIT ?` takes what drivers send: mysql2's DOUBLE for a number, a string, a
+ *   BIGINT (it failed with 1210 whatever the type); a fraction or a negative is 1210.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Readable } from "node:stream";
 import type mysql from "mysql2/promise";
 import { type SqlCluster, type SqlNodeHandle, startSqlCluster } from "./sql_cluster.ts";
-import { errnoOf, ok, rows } from "./test_sql_helpers.ts";
+import { errnoOf, ok, rejects, rows } from "./test_sql_helpers.ts";
 
 let cluster: SqlCluster;
 let node: SqlNodeHandle;
@@ -315,3 +317,20 @@ test("LOAD DATA LOCAL INFILE: formats, duplicates, warnings, SET", opts, async (
   await ok(c, "ROLLBACK");
   assert.deepEqual(await rows(c, "SELECT COUNT(*) AS n FROM ld"), [{ n: 6 }]);
 });
+
+test("a prepared LIMIT ? takes a number, a string or a bigint; 1210 otherwise", opts,
+  async () => {
+    await conn.query("CREATE TABLE lim (id INT PRIMARY KEY)");
+    await conn.query("INSERT INTO lim VALUES (1), (2), (3)");
+    for (const n of [2, "2", 2n]) {
+      const [got] = await conn.execute("SELECT id FROM lim ORDER BY id LIMIT ?", [n]);
+      assert.deepEqual(got, [{ id: 1 }, { id: 2 }], typeof n);
+    }
+    const [page] = await conn.execute("SELECT id FROM lim ORDER BY id LIMIT ? OFFSET ?", [1, 2]);
+    assert.deepEqual(page, [{ id: 3 }]);
+    await conn.execute("DELETE FROM lim ORDER BY id LIMIT ?", [1]);
+    assert.deepEqual(await rows(conn, "SELECT id FROM lim ORDER BY id"), [{ id: 2 }, { id: 3 }]);
+    for (const bad of [1.5, -1, "x"]) {
+      await rejects(conn.execute("SELECT id FROM lim LIMIT ?", [bad]), 1210);
+    }
+  });

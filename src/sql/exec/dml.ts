@@ -58,7 +58,8 @@ import { implicitDefault, storeValueFor, writeEvalContext } from "./write_conver
 import { type AutoIdContext, autoRandomColumn, fillAutoRandom, newRowId } from "./auto_ids.ts";
 import { onDuplicateUpdater } from "./write_on_duplicate.ts";
 import { bindAllSubqueries, containsSubquery, evaluateWithSubqueries, filterWithSubqueries,
-  planEnvOf, queryValues, refuseRowIdTarget, rowIdRef, withHandle } from "../plan/mod.ts";
+  limitCount, planEnvOf, queryValues, refuseRowIdTarget, rowIdRef, withHandle }
+  from "../plan/mod.ts";
 import {
   type NewRow,
   type RowChange,
@@ -267,10 +268,7 @@ export function hasAggregates(query: SelectQuery): boolean {
 function limitOf(ctx: DmlContext, limit: { readonly count: AstExpr;
   readonly offset: AstExpr | null }): { count: bigint; offset: bigint } {
   const value = (e: AstExpr): bigint => {
-    const v = evaluate(translate(e, ctx.scope("LIMIT")), ctx.evalContext());
-    const n = v !== null && (v.kind === "int" || v.kind === "uint") ? v.value : undefined;
-    if (n === undefined || n < 0n) throw mysqlError(ER.WRONG_ARGUMENTS, ["LIMIT"]);
-    return n;
+    return limitCount(evaluate(translate(e, ctx.scope("LIMIT")), ctx.evalContext()));
   };
   return { count: value(limit.count), offset: limit.offset === null ? 0n : value(limit.offset) };
 }

@@ -321,3 +321,4 @@ export function needsEngine(where: AstExpr | null): boolean {
 }
 
 export { refuseRowIdTarget, rowIdRef, withHandle } from "./row_id.ts";
+export { limitCount } from "./limit_value.ts";

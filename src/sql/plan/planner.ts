@@ -92,6 +92,7 @@ import { type SemiBuild, type SemiHost, type SemiJoin, andOf, buildSemiJoin, pla
 import { constantTruth } from "./constant_fold.ts";
 import { simplifyOuterJoins } from "./outer_join.ts";
 import { TopN, keyOrder, topNEntriesMax } from "./topn.ts";
+import { limitCount } from "./limit_value.ts";
 import { type PushTarget, fromSources, outputExprs, outputNames, pruneColumns, prunedItems,
   pushTargets, referencedColumns, substituteConjunct, unionBranches, withBranchConjuncts,
   withConjuncts } from "./derived_pushdown.ts";
@@ -842,11 +843,8 @@ export class Planner implements SemiHost {
 
   private limitOf(limit: Limit): { count: bigint; offset: bigint } {
     const value = (e: AstExpr): bigint => {
-      const v = evaluate(compile(e, new Scope(noColumns, "LIMIT", new Frame(null)), this).expr,
-        this.evalContext());
-      const n = v !== null && (v.kind === "int" || v.kind === "uint") ? v.value : undefined;
-      if (n === undefined || n < 0n) throw mysqlError(ER.WRONG_ARGUMENTS, ["LIMIT"]);
-      return n;
+      return limitCount(evaluate(compile(e, new Scope(noColumns, "LIMIT", new Frame(null)),
+        this).expr, this.evalContext()));
     };
     return { count: value(limit.count), offset: limit.offset === null ? 0n : value(limit.offset) };
   }

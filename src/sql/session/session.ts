@@ -94,7 +94,8 @@ import { type DmlContext, deleteRows, hasAggregates, insert, resolveTable, updat
   from "../exec/dml.ts";
 import type { SqlStorage } from "../exec/storage.ts";
 import { loadDataRows, readLoadDataFile, splitLoadData } from "../exec/load_data.ts";
-import { type PointGetRunOptions, PointGetCache, pointGetShape } from "../plan/mod.ts";
+import { type PointGetRunOptions, PointGetCache, limitCount, pointGetShape }
+  from "../plan/mod.ts";
 import { containsSubquery, createView, describeQuery, dropViews, executeQuery, explainQuery,
   planEnvOf, queryItemTexts, showCreateView } from "../plan/mod.ts";
 import { type OpenTxn, type StatementAccess, TxnControl, type TxnMode, readAccess,
@@ -1225,10 +1226,8 @@ export class SqlSession implements Session {
 
   private limitOf(limit: Limit, run: Run): { count: bigint; offset: bigint } {
     const value = (e: Limit["count"]): bigint => {
-      const v = evaluate(translate(e, this.scope(run, "LIMIT")), this.evalContext(run));
-      const n = v !== null && (v.kind === "int" || v.kind === "uint") ? v.value : undefined;
-      if (n === undefined || n < 0n) throw mysqlError(ER.WRONG_ARGUMENTS, ["LIMIT"]);
-      return n;
+      return limitCount(evaluate(translate(e, this.scope(run, "LIMIT")),
+        this.evalContext(run)));
     };
     return { count: value(limit.count), offset: limit.offset === null ? 0n : value(limit.offset) };
   }
