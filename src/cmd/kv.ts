@@ -787,10 +787,6 @@ function registerRaftMetrics(
     () => store.hibernatedCount());
   gauge("tessera_kv_raft_proposals_pending", "proposals waiting for their entry to apply",
     () => store.proposalsPendingCount());
-  counter("tessera_kv_engine_write_batches_total", "write batches the engine accepted " +
-    "(Raft appends, applies, local state)", () => engine.writeStats.batches);
-  counter("tessera_kv_engine_commits_total", "LMDB transactions that committed them: one " +
-    "per event-loop turn with writes (group commit)", () => engine.writeStats.commits);
   gauge("tessera_kv_engine_size_bytes", "approximate size of the engine's data",
     () => engine.approximateSize(Uint8Array.of(0), Uint8Array.of(0xff)));
   const buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];

@@ -187,36 +187,6 @@ test("LmdbEngine keeps data across close and reopen, and refuses a second open",
   await reopened.close();
 });
 
-test("LmdbEngine group-commits the batches of one event-loop turn, in submission order", {
-  timeout: 20_000,
-}, async () => {
-  const engine = await LmdbEngine.open(freshDir());
-  try {
-    const key = (i: number) => enc.encode(`g${i}`);
-    const before = engine.writeStats;
-    const writes = Array.from({ length: 8 }, (_, i) =>
-      engine.write([{ kind: "put", key: key(i), value: enc.encode(`v${i}`) }], { sync: i === 3 }));
-    // Later batches of the same turn see the earlier ones applied first.
-    writes.push(engine.write([{ kind: "delete", key: key(0) }], { sync: false }));
-    // A batch that fails its checks is refused alone, at once.
-    const bad = assert.rejects(engine.write([{ kind: "put", key: new Uint8Array(0),
-      value: enc.encode("") }], { sync: false }),
-    (error: unknown) => hasErrorCode(error, ErrorCode.KvEngineKeyEmpty));
-    await Promise.all(writes);
-    await bad;
-    const after = engine.writeStats;
-    assert.deepEqual({ batches: after.batches - before.batches,
-      commits: after.commits - before.commits }, { batches: 9, commits: 1 });
-    assert.equal(engine.get(key(0)), undefined);
-    assert.equal(dec.decode(engine.get(key(7))), "v7");
-    // A write of a later turn is a commit of its own.
-    await engine.write([{ kind: "put", key: key(9), value: enc.encode("v9") }], { sync: false });
-    assert.equal(engine.writeStats.commits - after.commits, 1);
-  } finally {
-    await engine.close();
-  }
-});
-
 test("LmdbEngine refuses a directory another process holds, then takes over its stale lock", {
   timeout: 20_000,
 }, async () => {

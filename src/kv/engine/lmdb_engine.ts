@@ -20,13 +20,8 @@
  *   machine crash may drop the latest such batches but never corrupts the file (plain
  *   `MDB_NOSYNC` could let LMDB reuse pages the last durable meta still references).
  * `sync()` forces the meta page out with `mdb_env_sync` on lmdb-js's worker thread.
- * Commits run on the calling thread and block it for the fsync (about 3 ms here for a
- * durable one, 1 ms without the meta sync). So writes are group-committed: the batches
- * submitted during one turn of the event loop (several shards' Raft readies, an apply
- * and the next append) are queued and committed together, in submission order, in one
- * LMDB transaction at the end of the turn (`setImmediate`), durably if any of them asked
- * for it; each `write` resolves (or rejects) with that commit. A batch that fails its
- * checks is refused alone at once; a failed commit fails every batch in it.
+ * Commits run on the calling thread and block it for the fsync; that is the price of a
+ * synchronous, atomic, easily reasoned-about batch.
  *
  * lmdb-js grows its map on demand, so "map full" surfaces as a failed file write (out of
  * disk, file size limit): the batch is aborted by LMDB (nothing of it applied), `write`
@@ -409,12 +404,6 @@ export class LmdbEngine implements Engine {
   /** The first write failure; once set, the engine refuses writes. */
   #failure: TesseraError | undefined;
   #syncInFlight: Promise<void> | undefined;
-  /** Batches waiting for the end of this event-loop turn's group commit. */
-  #queued: { readonly ops: readonly WriteOp[]; readonly sync: boolean;
-    readonly resolve: () => void; readonly reject: (error: Error) => void }[] = [];
-  #flushScheduled = false;
-  #batches = 0;
-  #commits = 0;
 
   private constructor(dir: string, db: LmdbDatabase) {
     this.dir = dir;
@@ -465,39 +454,11 @@ export class LmdbEngine implements Engine {
     try {
       this.#checkOpen();
       checkWriteOps(ops);
+      this.#commit(ops, options.sync);
+      return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#queued.push({ ops, sync: options.sync, resolve, reject });
-      if (this.#flushScheduled) return;
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    });
-  }
-
-  /** Write batches accepted, and LMDB transactions that committed them (group commit). */
-  get writeStats(): { readonly batches: number; readonly commits: number } {
-    return { batches: this.#batches, commits: this.#commits };
-  }
-
-  /** Commits every queued batch in one transaction and settles their promises. */
-  #flush(): void {
-    this.#flushScheduled = false;
-    const group = this.#queued;
-    if (group.length === 0) return;
-    this.#queued = [];
-    try {
-      const ops = group.length === 1 ? group[0]!.ops : group.flatMap((g) => g.ops);
-      this.#commit(ops, group.some((g) => g.sync));
-      this.#batches += group.length;
-      this.#commits++;
-    } catch (error) {
-      const reason = error instanceof Error ? error : new Error(String(error));
-      for (const g of group) g.reject(reason);
-      return;
-    }
-    for (const g of group) g.resolve();
   }
 
   /** Applies `ops` in one LMDB write transaction, durably when `sync`. */
@@ -554,8 +515,6 @@ export class LmdbEngine implements Engine {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    // Writes submitted before the sync are covered by it: commit them first.
-    this.#flush();
     // Syncs issued while one runs share the next one: it starts after their commits.
     const previous = this.#syncInFlight ?? Promise.resolve();
     const next = previous.then(
@@ -596,7 +555,6 @@ export class LmdbEngine implements Engine {
     this.#checkOpen();
     const pairs = await readSortedFile(path);
     this.#checkOpen();
-    this.#flush();
     this.#commit(
       pairs.map((p) => ({ kind: "put", key: p.key, value: p.value })),
       true,
@@ -608,8 +566,6 @@ export class LmdbEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Batches already accepted are committed (or fail) before the files are released.
-    this.#flush();
     this.#closed = true;
     try {
       await this.#syncInFlight?.catch(() => undefined);
