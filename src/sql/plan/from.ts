@@ -479,18 +479,23 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
     for (const row of current.rows) if (await allHold(left, row, ctx)) out.push(row);
     return tailApplied ? { rows: out, tail: true } : { rows: out };
   };
-  const read = async (): Promise<SourceRows> => {
-    // What the join holds is handed to the reader with its rows (`SourceRows.charged`).
-    const mem = new MemoryScope(host.memory?.() ?? noMemoryAccount);
-    try {
-      const got = await body(mem);
-      return { ...got, charged: mem.handOver() };
-    } catch (error: unknown) {
-      mem.close();
-      throw error;
-    }
-  };
-  return { layout, read };
+  return { layout, read: () => chargedRead(host, body) };
+}
+
+/**
+ * Runs a join's `body` in a memory scope of the query and hands what the rows hold to the
+ * reader with them (`SourceRows.charged`); on a failure the scope is released.
+ */
+async function chargedRead(host: FromHost, body: (mem: MemoryScope) => Promise<SourceRows>):
+  Promise<SourceRows> {
+  const mem = new MemoryScope(host.memory?.() ?? noMemoryAccount);
+  try {
+    const got = await body(mem);
+    return { ...got, charged: mem.handOver() };
+  } catch (error: unknown) {
+    mem.close();
+    throw error;
+  }
 }
 
 // ---- outer joins -------------------------------------------------------------------------
@@ -564,16 +569,5 @@ function outerJoin(left: Tree, right: Tree, merged: { cols: Col[]; star: number[
     }
     return { rows: out };
   };
-  const read = async (): Promise<SourceRows> => {
-    // What the join holds is handed to the reader with its rows (`SourceRows.charged`).
-    const mem = new MemoryScope(host.memory?.() ?? noMemoryAccount);
-    try {
-      const got = await body(mem);
-      return { ...got, charged: mem.handOver() };
-    } catch (error: unknown) {
-      mem.close();
-      throw error;
-    }
-  };
-  return { layout, read };
+  return { layout, read: () => chargedRead(host, body) };
 }
