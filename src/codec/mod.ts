@@ -45,6 +45,7 @@ export {
   encodeIndexKey,
   encodeMetaKey,
   encodeRowKey,
+  handleOfRowKey,
   indexPrefix,
   indexPrefixBytes,
   metaPrefix,

@@ -101,6 +101,21 @@ export function decodeRowKey(key: Uint8Array): RowKey {
   return { tableId: table, handle };
 }
 
+/**
+ * The handle of a row key without checking the rest (`decodeRowKey` checks): its last 8
+ * bytes, the handle with its sign bit flipped, big-endian; read without a `DataView`, and
+ * a handle within ±2^53 without 64-bit arithmetic.
+ */
+export function handleOfRowKey(key: Uint8Array): bigint {
+  const at = key.length - 8;
+  const hi = ((key[at]! ^ 0x80) << 24) | (key[at + 1]! << 16) | (key[at + 2]! << 8) |
+    key[at + 3]!;
+  const lo = ((key[at + 4]! << 24) | (key[at + 5]! << 16) | (key[at + 6]! << 8) |
+    key[at + 7]!) >>> 0;
+  if (hi >= -0x20_0000 && hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + lo);
+  return (BigInt(hi) << 32n) + BigInt(lo);
+}
+
 /** The parts of an index key. */
 export interface IndexKey {
   readonly tableId: TableId;

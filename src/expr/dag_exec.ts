@@ -24,8 +24,8 @@
  * Pure and synchronous: the scanner is passed in; a lock it meets is returned as is.
  */
 import { ErrorCode, TesseraError, limits, tableId as toTableId } from "../base/mod.ts";
-import { type KeyDatum, compareBytes, decodeIndexKey, generalCiKeyString, recordPrefix,
-  rowKeyBytes } from "../codec/mod.ts";
+import { type KeyDatum, compareBytes, decodeIndexKey, generalCiKeyString, handleOfRowKey,
+  recordPrefix, rowKeyBytes } from "../codec/mod.ts";
 import { compareForSort, compareValues } from "./compare.ts";
 import type { DagAggregate, DagColumn, DagColumnType, DagRequest, DagResponse } from "./dag.ts";
 import { ExprError, type ExprErrorReason, type ExprWarning } from "./errors.ts";
@@ -209,7 +209,7 @@ function corruptRow(why: string): TesseraError {
   return new TesseraError(ErrorCode.CodecCorrupt, `coprocessor scan: ${why}`);
 }
 
-/** A stored value as the SQL layer reads it (src/sql/table/typed_store.ts readStoredValue). */
+/** A stored value as rows hold it in memory; the SQL layer's `readStoredValue` is this too. */
 export function readStoredDagValue(type: DagColumnType, value: Value): Value {
   if (value === null) return null;
   if (value.kind === "datetime") {
@@ -238,17 +238,6 @@ export function readStoredDagValue(type: DagColumnType, value: Value): Value {
     default:
       return value;
   }
-}
-
-/** The handle in a row key (its last 8 bytes, comparable int64). */
-function handleOfRowKey(key: Uint8Array): bigint {
-  const at = key.length - 8;
-  const hi = ((key[at]! ^ 0x80) << 24) | (key[at + 1]! << 16) | (key[at + 2]! << 8) |
-    key[at + 3]!;
-  const lo = ((key[at + 4]! << 24) | (key[at + 5]! << 16) | (key[at + 6]! << 8) |
-    key[at + 7]!) >>> 0;
-  if (hi >= -0x20_0000 && hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + lo);
-  return (BigInt(hi) << 32n) + BigInt(lo);
 }
 
 /** The handle value of `column` (unsigned integer columns read it as BIGINT UNSIGNED). */

@@ -24,8 +24,7 @@ import {
 import { type TableInfo, tableInfoOf } from "../../src/sql/catalog/schema.ts";
 import { parse } from "../../src/sql/parser/parse.ts";
 import { valueKey } from "../../src/sql/plan/aggregate.ts";
-import { dagColumnType } from "../../src/sql/plan/pushdown.ts";
-import { readStoredValue } from "../../src/sql/table/typed_store.ts";
+import { dagColumnType, readStoredValue } from "../../src/sql/table/typed_store.ts";
 import { decodeRowValue, encodeRowValue, indexEntry, rowKey, rowRange }
   from "../../src/sql/table/table.ts";
 

@@ -57,6 +57,7 @@ import { compareBytes } from "../../codec/mod.ts";
 import type { ColumnInfo, IndexInfo, TableInfo } from "../catalog/schema.ts";
 import type { DmlContext } from "../exec/dml.ts";
 import { handleOfRowKey, rowRange } from "../table/table.ts";
+import { dagColumnType } from "../table/typed_store.ts";
 import { type PlannedAggregate, rowKey } from "./aggregate.ts";
 import type { Compiled } from "./compile.ts";
 import { type MemoryAccount, keyBytes, rowBytes } from "./memory_tracker.ts";
@@ -110,42 +111,6 @@ export interface PushedRows {
 
 /** The handle as a scan column. */
 const handleType: DagColumnType = { kind: "int", unsigned: false };
-
-/** How a column's values are represented on KV. */
-export function dagColumnType(column: ColumnInfo): DagColumnType {
-  const t = column.type;
-  switch (t.kind) {
-    case "int":
-      return { kind: "int", unsigned: t.unsigned };
-    case "year":
-      return { kind: "int", unsigned: false };
-    case "bit":
-      return { kind: "int", unsigned: true };
-    case "decimal":
-      return { kind: "decimal", scale: t.scale };
-    case "double":
-      return { kind: "double" };
-    case "string":
-    case "bytes":
-      return { kind: "string" };
-    case "date":
-      return { kind: "date" };
-    case "datetime":
-      return { kind: "datetime", fsp: t.scale };
-    case "timestamp":
-      return { kind: "timestamp", fsp: t.scale };
-    case "time":
-      return { kind: "time" };
-    case "json":
-      return { kind: "json" };
-    case "enum":
-      return { kind: "enum", members: t.members ?? [] };
-    case "set":
-      return { kind: "set", members: t.members ?? [] };
-    default:
-      return t.kind satisfies never;
-  }
-}
 
 /** What a row written before `column` existed reads as (stored form; NULL without one). */
 function originDefault(column: ColumnInfo): Value {

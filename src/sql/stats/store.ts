@@ -5,7 +5,7 @@
  */
 import type { Transaction } from "../../client/mod.ts";
 import type { TableInfo } from "../catalog/schema.ts";
-import { decodeRowValue, rowRange } from "../table/table.ts";
+import { decodeRowValue, handleOfRowKey, rowRange } from "../table/table.ts";
 import { StatsBuilder } from "./builder.ts";
 import { type StatsMeta, decodeJson, decodeStats, encodeJson, encodeStats, statsDataKey,
   statsMetaKey, statsMetaRange, statsModifyKey, statsModifyRange, tableIdOfKey }
@@ -14,12 +14,6 @@ import type { TableStats } from "./histogram.ts";
 
 /** Rows read per scan request while analyzing. */
 const scanPageRows = 5_000;
-
-/** The handle of a row key (its last 8 bytes, sign bit flipped). */
-function handleOfRowKey(key: Uint8Array): bigint {
-  const view = new DataView(key.buffer, key.byteOffset + key.length - 8, 8);
-  return BigInt.asIntN(64, view.getBigUint64(0) ^ (1n << 63n));
-}
 
 /**
  * Analyzes `table` in `txn` (which the caller commits): reads every row, builds the

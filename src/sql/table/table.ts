@@ -19,6 +19,8 @@ import {
   utf8mb4BinCollation,
   prefixNext,
 } from "../../codec/mod.ts";
+/** The handle of a row key (src/codec/table_key.ts). */
+export { handleOfRowKey } from "../../codec/mod.ts";
 import {
   type Value,
   buildCast,
@@ -38,20 +40,6 @@ import { type ColumnInfo, type IndexInfo, type TableInfo, intRange } from "../ca
 /** The row key of `handle`. */
 export function rowKey(table: TableInfo, handle: bigint): Uint8Array {
   return encodeRowKey(tableId(table.id), handle);
-}
-
-/**
- * The handle of a row key (its last 8 bytes: the handle with its sign bit flipped,
- * big-endian), without a `DataView`; a handle within ±2^53 without 64-bit arithmetic.
- */
-export function handleOfRowKey(key: Uint8Array): bigint {
-  const at = key.length - 8;
-  const hi = ((key[at]! ^ 0x80) << 24) | (key[at + 1]! << 16) | (key[at + 2]! << 8) |
-    key[at + 3]!;
-  const lo = ((key[at + 4]! << 24) | (key[at + 5]! << 16) | (key[at + 6]! << 8) |
-    key[at + 7]!) >>> 0;
-  if (hi >= -0x20_0000 && hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + lo);
-  return (BigInt(hi) << 32n) + BigInt(lo);
 }
 
 /** The key range of all rows of `table`. */

@@ -7,9 +7,9 @@
  * `storeValue` (table.ts) calls this; non-strict statements turn the errors into
  * warnings (src/sql/exec/write_convert.ts). Also: ON UPDATE CURRENT_TIMESTAMP. Pure.
  */
-import { type DateTime, type TemporalResult, type TimeZone, type Value, normalizeJsonText,
-  toDateTimeColumn, toText, toTimeColumn, toYearColumn, utcTimeZone, zoneToUtc }
-  from "../../expr/mod.ts";
+import { type DagColumnType, type DateTime, type TemporalResult, type TimeZone, type Value,
+  normalizeJsonText, readStoredDagValue, toDateTimeColumn, toText, toTimeColumn,
+  toYearColumn, utcTimeZone, zoneToUtc } from "../../expr/mod.ts";
 import type { ColumnInfo } from "../catalog/schema.ts";
 import { ER, MySqlError, formatMySqlMessage, mysqlError } from "../mysql_errors.ts";
 import { toEnumMember, toSetMembers } from "./enum_set.ts";
@@ -165,41 +165,59 @@ export function touchOnUpdateColumns(columns: readonly ColumnInfo[], values: Val
   }
 }
 
+/** How `column`'s values are represented in rows and on KV (the coprocessor's column type). */
+export function dagColumnType(column: ColumnInfo): DagColumnType {
+  const t = column.type;
+  switch (t.kind) {
+    case "int":
+      return { kind: "int", unsigned: t.unsigned };
+    case "year":
+      return { kind: "int", unsigned: false };
+    case "bit":
+      return { kind: "int", unsigned: true };
+    case "decimal":
+      return { kind: "decimal", scale: t.scale };
+    case "double":
+      return { kind: "double" };
+    case "string":
+    case "bytes":
+      return { kind: "string" };
+    case "date":
+      return { kind: "date" };
+    case "datetime":
+      return { kind: "datetime", fsp: t.scale };
+    case "timestamp":
+      return { kind: "timestamp", fsp: t.scale };
+    case "time":
+      return { kind: "time" };
+    case "json":
+      return { kind: "json" };
+    case "enum":
+      return { kind: "enum", members: t.members ?? [] };
+    case "set":
+      return { kind: "set", members: t.members ?? [] };
+    default:
+      return t.kind satisfies never;
+  }
+}
+
+/** `dagColumnType` per column object (columns are immutable within a schema version). */
+const storedTypes = new WeakMap<ColumnInfo, DagColumnType>();
+
 /**
  * A stored value of `column` as rows hold it in memory: a TIMESTAMP marked as UTC, the
  * text of an ENUM, SET, TIME or JSON with its tag (its index, bits, or kind), so that
- * expressions compare and sort it as MySQL does. Other values as they are.
+ * expressions compare and sort it as MySQL does. Other values as they are. The one
+ * conversion the coprocessor applies too (`readStoredDagValue`).
  */
 export function readStoredValue(column: ColumnInfo, value: Value): Value {
-  if (value === null) return null;
-  const t = column.type;
-  if (value.kind === "datetime") {
-    if (t.kind === "date") return { ...value, date: true };
-    return t.kind === "timestamp" ? { ...value, utc: true } : value;
+  if (value === null || (value.kind !== "datetime" && value.kind !== "string")) return value;
+  let type = storedTypes.get(column);
+  if (type === undefined) {
+    type = dagColumnType(column);
+    storedTypes.set(column, type);
   }
-  if (value.kind !== "string") return value;
-  switch (t.kind) {
-    case "enum":
-      return { kind: "string", value: value.value,
-        tag: { kind: "enum", index: (t.members ?? []).indexOf(value.value) + 1 } };
-    case "set": {
-      const members = t.members ?? [];
-      let bits = 0n;
-      if (value.value !== "") {
-        for (const part of value.value.split(",")) {
-          const i = members.indexOf(part);
-          if (i >= 0) bits |= 1n << BigInt(i);
-        }
-      }
-      return { kind: "string", value: value.value, tag: { kind: "set", bits } };
-    }
-    case "time":
-      return { kind: "string", value: value.value, tag: { kind: "time" } };
-    case "json":
-      return { kind: "string", value: value.value, tag: { kind: "json" } };
-    default:
-      return value;
-  }
+  return readStoredDagValue(type, value);
 }
 
 /** True when `a` and `b` are the same stored value (NULL equals NULL). */
