@@ -149,7 +149,9 @@ before(async () => {
   pd = startPd(0, 0);
   pdAddress = (await pd.serving).rpc;
   // A silent store counts as disconnected after 1 s, so hibernating peers wake quickly.
-  await pdHttp("PUT", "config", { storeDisconnectTimeMs: 1_000 });
+  // PD serves HTTP before it has won its leadership (503 until then): wait for it.
+  await waitFor("PD leadership", () => pdHttp("PUT", "config", { storeDisconnectTimeMs: 1_000 })
+    .then(() => true, () => undefined));
   pdClient = new PdClient(env, { endpoints: [pdAddress], logger: quietLogger });
   monitorClient = new PdClient(env, { endpoints: [pdAddress], logger: quietLogger });
   for (let i = 0; i < 3; i++) {
