@@ -59,6 +59,12 @@ export const limits = {
    */
   supervisedSigintWaitMs: 30_000,
   /**
+   * Time a stopping SQL node spends removing its schema-lease record and owner key when
+   * PD or the KV nodes do not answer (they may be stopping too); past it the records
+   * expire with their lease, as after a crash.
+   */
+  ddlDeregisterMsMax: 2_000,
+  /**
    * Time a launcher waits for a child process (PD, KV, SQL) to report it is serving. A
    * cold start on a loaded machine takes seconds; a minute means it is stuck.
    */

@@ -284,7 +284,11 @@ export class SchemaSyncer {
     this.timer?.cancel();
     await this.tickRun;
     await this.running;
-    if (!options.deregister) return;
+    if (options.deregister) await this.deregister();
+  }
+
+  /** Removes this node's schema-lease record (a clean shutdown; it expires otherwise). */
+  async deregister(): Promise<void> {
     const txn = await this.client.begin();
     deleteSyncer(txn, this.nodeId);
     await txn.commit();

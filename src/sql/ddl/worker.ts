@@ -20,7 +20,7 @@
  * them early when it finishes a job. All time and timers come from the client's `Env`.
  */
 import type { Transaction, TxnClient } from "../../client/mod.ts";
-import { ErrorCode, hasErrorCode } from "../../base/mod.ts";
+import { ErrorCode, hasErrorCode, limits } from "../../base/mod.ts";
 import type { Env, Timer } from "../../env/mod.ts";
 import { type Catalog, isRetryableConflict, openDdlTxn } from "../catalog/catalog.ts";
 import { MySqlError } from "../mysql_errors.ts";
@@ -625,9 +625,24 @@ export class DdlService {
     this.wakeWorker();
     this.notifyWaiters();
     await this.campaigning;
-    await this.syncer.close(options);
+    await this.syncer.close({ deregister: false });
     await this.worker;
     if (!options.deregister) return;
+    // Deregistering needs PD and the KV nodes. When they are gone too (a SIGTERM to a
+    // whole process group stops every node at once) the transaction would retry until
+    // the process's shutdown deadline; give up after a bound instead: the records
+    // expire with their lease, as after a crash.
+    const done = new AbortController();
+    const deregistered = this.deregister().finally(() => done.abort());
+    deregistered.catch(() => undefined); // rethrown below unless the bound passed first
+    const bound = this.env.timers.sleep(limits.ddlDeregisterMsMax, done.signal)
+      .catch(() => undefined);
+    await Promise.race([deregistered, bound]);
+  }
+
+  /** Removes this node's schema-lease record and gives up the owner key if it holds it. */
+  private async deregister(): Promise<void> {
+    await this.syncer.deregister();
     const txn = await this.client.begin();
     try {
       const owner = await readOwner(txn);
