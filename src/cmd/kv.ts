@@ -59,6 +59,7 @@ import {
   type PdWorker,
   type RpcRaftTransport,
   type ShardContext,
+  type ShardWriteOptions,
   type StoreShards,
   type TxnScheduler,
   type WriteOp,
@@ -611,9 +612,10 @@ class TimedStoreShards implements StoreShards {
     return result;
   }
 
-  async write(ctx: ShardContext, ops: readonly WriteOp[]): ReturnType<StoreShards["write"]> {
+  async write(ctx: ShardContext, ops: readonly WriteOp[], options?: ShardWriteOptions):
+    ReturnType<StoreShards["write"]> {
     const started = performance.now();
-    const result = await this.store.write(ctx, ops);
+    const result = await this.store.write(ctx, ops, options);
     this.onWrite((performance.now() - started) / 1000);
     return result;
   }

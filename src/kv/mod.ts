@@ -154,6 +154,7 @@ export {
   type RouteError,
   type ShardContext,
   type ShardSnapshot,
+  type ShardWriteOptions,
   type StoreShards,
 } from "./store/store_shards.ts";
 export {

@@ -136,6 +136,15 @@ export interface TxnSchedulerOptions {
    * replicated stores, whose snapshots carry `leaderTerm`.
    */
   readonly maxTsSource?: () => Promise<Timestamp>;
+  /**
+   * TiKV's pipelined pessimistic lock (`pessimistic-txn.pipelined`, default on): an
+   * acquired lock is answered once its write is proposed to Raft instead of once it is
+   * applied. The keys' latches are still held until it is applied, so every command that
+   * checks those keys sees the lock. If the proposal is lost (the leader changes first),
+   * the lock is missing at prewrite, which then fails with PessimisticLockNotFound and the
+   * transaction aborts: a lost lock costs a retry, never a wrong result.
+   */
+  readonly pipelinedPessimisticLock?: boolean;
 }
 
 /** Counters and gauges for `/metrics`. */
@@ -235,6 +244,7 @@ export class TxnScheduler {
   private counters = { latchWaits: 0, latchWaitMsTotal: 0, lockWaitsTotal: 0, deadlocks: 0 };
   private gcSafePoint: Timestamp = 0n as Timestamp;
   private readonly maxTsSource: (() => Promise<Timestamp>) | undefined;
+  private readonly pipelinedPessimisticLock: boolean;
   /** Per shard, the `term/version` (leadership and epoch) whose max ts sync is done. */
   private readonly maxTsSynced = new Map<number, string>();
   /** Syncs in flight, by `shardId/term/version`. */
@@ -251,6 +261,7 @@ export class TxnScheduler {
     this.commandsMax = options.commandsMax ?? limits.kvSchedulerCommandsMax;
     this.queue = options.lockWaitQueue ?? new LockWaitQueue();
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
+    this.pipelinedPessimisticLock = options.pipelinedPessimisticLock ?? true;
   }
 
   stats(): TxnSchedulerStats {
@@ -697,7 +708,7 @@ export class TxnScheduler {
           wait = this.park(req.startTs, outcome.key, outcome.lock, deadlineMs);
         }
         return { result: outcome, writes };
-      });
+      }, { pipelined: this.pipelinedPessimisticLock });
       if (ran.kind !== "done") return routeReply(ran, { values: [] });
       const outcome = ran.value;
       if (isFailure(outcome)) return keyReply(keyErrorOf(outcome), { values: [] });
@@ -770,10 +781,37 @@ export class TxnScheduler {
   }
 
   /** latches → snapshot → `compute` → memory locks → write → release. */
-  private async run<T>(
+  /**
+   * Runs one command under the latches of `keys`. `pipelined`: a successful command whose
+   * writes were proposed is answered then; the rest (apply, waking lock waiters, releasing
+   * the latches) goes on after the answer.
+   */
+  private run<T>(
     ctx: ShardContext,
     keys: readonly Uint8Array[],
     compute: (snapshot: ShardSnapshot) => Computed<T>,
+    options: { readonly pipelined?: boolean } = {},
+  ): Promise<Ran<T>> {
+    if (options.pipelined !== true) return this.runCommand(ctx, keys, compute, undefined);
+    return new Promise<Ran<T>>((resolve, reject) => {
+      let answered = false;
+      const answer = (ran: Ran<T>): void => {
+        answered = true;
+        resolve(ran);
+      };
+      this.runCommand(ctx, keys, compute, answer).then(resolve, (error: unknown) => {
+        // Failing after the answer is a bug of this process: surface it as one.
+        if (answered) throw error;
+        reject(error);
+      });
+    });
+  }
+
+  private async runCommand<T>(
+    ctx: ShardContext,
+    keys: readonly Uint8Array[],
+    compute: (snapshot: ShardSnapshot) => Computed<T>,
+    answerOnProposed: ((ran: Ran<T>) => void) | undefined,
   ): Promise<Ran<T>> {
     if (this.active >= this.commandsMax) return busy("too many commands in flight");
     this.active++;
@@ -796,7 +834,10 @@ export class TxnScheduler {
       }
       try {
         if (computed.writes.length > 0) {
-          const written = await this.store.write(ctx, computed.writes);
+          const onProposed = answerOnProposed === undefined ? undefined
+            : () => answerOnProposed({ kind: "done", value: computed.result });
+          const written = await this.store.write(ctx, computed.writes,
+            onProposed === undefined ? undefined : { onProposed });
           if (written.kind !== "ok") return written;
         }
       } finally {

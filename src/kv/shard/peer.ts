@@ -362,8 +362,12 @@ export class ShardPeer {
     return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
   }
 
-  /** Replicates `ops` (MVCC-layout engine keys) and resolves once applied here. */
-  write(ctx: ShardContext, ops: readonly WriteOp[]): Promise<ProposalResult> {
+  /**
+   * Replicates `ops` (MVCC-layout engine keys) and resolves once applied here;
+   * `onProposed` is called once Raft accepted the proposal.
+   */
+  write(ctx: ShardContext, ops: readonly WriteOp[], onProposed?: () => void):
+    Promise<ProposalResult> {
     const refused = this.route(ctx) ?? this.mergingRefusal();
     if (refused !== null) return Promise.resolve(refused);
     this.flow.query();
@@ -376,7 +380,7 @@ export class ShardPeer {
       proposalId,
       epoch: this.meta.epoch,
       ops,
-    }));
+    }), onProposed);
   }
 
   /**
@@ -535,14 +539,18 @@ export class ShardPeer {
     batch.ops.push({ kind: "put", key: peerStateKey(id), value: encodePeerState(tomb) });
   }
 
-  private propose(proposalId: number, data: Uint8Array): Promise<ProposalResult> {
+  private propose(proposalId: number, data: Uint8Array, onProposed?: () => void):
+    Promise<ProposalResult> {
     if (this.pending.size >= this.host.options.proposalsPendingMax) {
       return Promise.resolve({ kind: "serverIsBusy", reason: "too many pending proposals" });
     }
     const result = this.rawNode.propose(data);
     switch (result.kind) {
-      case "ok":
-        return this.track(result.index, result.term, proposalId);
+      case "ok": {
+        const applied = this.track(result.index, result.term, proposalId);
+        onProposed?.();
+        return applied;
+      }
       case "notLeader":
         return Promise.resolve(this.notLeader());
       case "transferring":

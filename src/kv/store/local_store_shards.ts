@@ -15,7 +15,8 @@ import type { ShardMeta } from "../../proto/mod.ts";
 import { compareBytes } from "../engine/bytes.ts";
 import type { Engine, WriteOp } from "../engine/engine.ts";
 import { decodeEngineKey } from "../mvcc/keys.ts";
-import type { RouteError, ShardContext, ShardSnapshot, StoreShards } from "./store_shards.ts";
+import type { RouteError, ShardContext, ShardSnapshot, StoreShards, ShardWriteOptions }
+  from "./store_shards.ts";
 
 /** True when user key `key` lies in `shard`'s range. */
 export function shardContainsKey(shard: ShardMeta, key: Uint8Array): boolean {
@@ -91,6 +92,7 @@ export class LocalStoreShards implements StoreShards {
   async write(
     ctx: ShardContext,
     ops: readonly WriteOp[],
+    options?: ShardWriteOptions,
   ): Promise<{ readonly kind: "ok" } | RouteError> {
     const checked = this.check(ctx, []);
     if (checked.kind !== "ok") return checked;
@@ -100,6 +102,7 @@ export class LocalStoreShards implements StoreShards {
         return { kind: "keyNotInShard", key: key ?? engineKey, shard: checked.shard };
       }
     }
+    options?.onProposed?.();
     if (ops.length > 0) await this.engine.write(ops, { sync: true });
     return { kind: "ok" };
   }

@@ -69,7 +69,8 @@ import { compareBytes } from "../engine/bytes.ts";
 import { EngineRaftStorage, RaftWriteBatch } from "../shard/raft_storage.ts";
 import { approximateUserKeys, middleUserKey, shardDataBytes } from "../shard/shard_size.ts";
 import type { RaftTransport } from "./raft_transport.ts";
-import type { RouteError, ShardContext, ShardSnapshot, StoreShards } from "./store_shards.ts";
+import type { RouteError, ShardContext, ShardSnapshot, StoreShards, ShardWriteOptions }
+  from "./store_shards.ts";
 
 /** Options of `MultiRaftStore.open`. */
 export interface MultiRaftStoreOptions {
@@ -217,10 +218,11 @@ export class MultiRaftStore implements StoreShards {
     return peer.read(ctx, options.keys);
   }
 
-  write(ctx: ShardContext, ops: readonly WriteOp[]): Promise<{ readonly kind: "ok" } | RouteError> {
+  write(ctx: ShardContext, ops: readonly WriteOp[], options?: ShardWriteOptions):
+    Promise<{ readonly kind: "ok" } | RouteError> {
     const peer = this.peers.get(ctx.shardId);
     if (peer === undefined || this.closed) return Promise.resolve(this.missing(ctx.shardId));
-    return peer.write(ctx, ops);
+    return peer.write(ctx, ops, options?.onProposed);
   }
 
   /** A request for a shard with no peer here: merged away (with its successors) or not found. */

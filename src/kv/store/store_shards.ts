@@ -35,6 +35,12 @@ export interface ShardSnapshot {
   readonly leaderTerm?: number;
 }
 
+/** Options of `StoreShards.write`. */
+export interface ShardWriteOptions {
+  /** Called when the write is proposed (TiKV's pipelined pessimistic lock replies then). */
+  readonly onProposed?: () => void;
+}
+
 /** The replicated shards of one store, as the RPC layer sees them. */
 export interface StoreShards {
   /**
@@ -48,10 +54,14 @@ export interface StoreShards {
   /**
    * Replicates `ops` as one atomic batch and resolves once it is applied on this peer.
    * Every key written must lie in the shard (checked again at apply time against the epoch).
+   * `onProposed` is called once the batch is accepted for replication (proposed to Raft
+   * by the leader; at once on an unreplicated store), before it is durable or applied;
+   * not at all when it is refused outright.
    */
   write(
     ctx: ShardContext,
     ops: readonly WriteOp[],
+    options?: ShardWriteOptions,
   ): Promise<{ readonly kind: "ok" } | RouteError>;
   /** Shards this store holds a peer of, with whether that peer leads. */
   shards(): readonly { readonly shard: ShardMeta; readonly isLeader: boolean }[];
