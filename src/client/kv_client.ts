@@ -37,6 +37,7 @@ import type { Env } from "../env/mod.ts";
 import type { KvReply, PeerMeta, RouteError, ShardMeta, ShardRoute } from "../proto/mod.ts";
 import { RpcClient, type RpcEnv, type RpcLogger } from "../rpc/mod.ts";
 import { Backoff } from "./backoff.ts";
+import { shardContains } from "./pd_client.ts";
 
 /** What the KV client needs from a routing source; `PdClient` fits. */
 export interface ShardRouter {
@@ -429,7 +430,9 @@ export class KvClient {
     // A proposed write overtaken by a leadership change may yet commit.
     if (routeError.kind === "staleCommand") attempts.ambiguous = true;
     attempts.lastError = new Error(`route error ${describeRouteError(routeError)}`);
-    if (await this.onRouteError(route, leader.storeId, routeError)) await this.backOff(attempts);
+    if (await this.onRouteError(route, leader.storeId, routeError, keys)) {
+      await this.backOff(attempts);
+    }
     else this.countRetry(attempts);
     return this.sendGroups(keys, method, body, options, attempts);
   }
@@ -439,6 +442,7 @@ export class KvClient {
     route: ShardRoute,
     storeId: number,
     error: RouteError,
+    keys: readonly Uint8Array[],
   ): Promise<boolean> {
     const shardId = route.shard.id;
     switch (error.kind) {
@@ -462,7 +466,10 @@ export class KvClient {
               leader: shard.peers.find((p) => p.storeId === storeId) ?? shard.peers[0] ?? null,
             })),
           );
-          return Promise.resolve(false);
+          // Retry at once only if the store's shards cover every key; the rest are routed
+          // by PD, which may not know of the split yet: retrying at once would spin.
+          return Promise.resolve(!keys.every((key) => error.current.some((shard) =>
+            shardContains(shard, key))));
         }
         // Nothing to route by but PD, which may not know the change yet: back off.
         return Promise.resolve(true);

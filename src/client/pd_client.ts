@@ -112,7 +112,7 @@ function splitEndpoint(endpoint: string): { host: string; port: number } {
 }
 
 /** True when `key` lies in the shard's range. */
-function shardContains(shard: ShardMeta, key: Uint8Array): boolean {
+export function shardContains(shard: ShardMeta, key: Uint8Array): boolean {
   if (compareBytes(key, shard.startKey) < 0) return false;
   return shard.endKey.length === 0 || compareBytes(key, shard.endKey) < 0;
 }

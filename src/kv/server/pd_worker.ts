@@ -116,9 +116,17 @@ export class PdWorker {
     });
   }
 
-  private tickShards(): void {
+  private tickShards(followUp = false): void {
     if (this.shardRound !== undefined) return;
-    this.shardRound = this.shardHeartbeats().finally(() => {
+    this.shardRound = this.shardHeartbeats().then((executedStep) => {
+      this.shardRound = undefined;
+      // A step changed shards (a split's new halves, a new peer): report them now, as
+      // TiKV reports a split at once, so PD and the clients routing by it do not lag a
+      // whole heartbeat interval behind. One follow-up round per tick at most (a step
+      // still in progress, such as a leader transfer, is not re-sent in a loop); a
+      // stopped worker has no timers left.
+      if (executedStep && !followUp && this.timers.length > 0) this.tickShards(true);
+    }, () => {
       this.shardRound = undefined;
     });
   }
@@ -140,7 +148,9 @@ export class PdWorker {
     }
   }
 
-  private async shardHeartbeats(): Promise<void> {
+  /** One round of shard heartbeats; true if an operator step was executed. */
+  private async shardHeartbeats(): Promise<boolean> {
+    let executed = false;
     for (const { shard, isLeader } of this.options.store.shards()) {
       if (!isLeader) continue;
       const leader = shard.peers.find((p) => p.storeId === this.options.storeId);
@@ -162,17 +172,19 @@ export class PdWorker {
         );
         continue;
       }
-      if (step !== null) await this.execute(shard.id, step);
+      if (step !== null && await this.execute(shard.id, step)) executed = true;
     }
+    return executed;
   }
 
-  private async execute(shardId: number, step: ShardOperatorStep): Promise<void> {
+  /** Executes one operator step; true if it was carried out. */
+  private async execute(shardId: number, step: ShardOperatorStep): Promise<boolean> {
     try {
       const result = await this.options.operations.executeStep(shardId, step);
       if (result.kind === "ok") {
         this.counters.stepsExecuted++;
         this.options.logger.info({ shardId, step: step.kind }, "operator step executed");
-        return;
+        return true;
       }
       this.counters.stepsRefused++;
       this.options.logger.warn(
@@ -191,5 +203,6 @@ export class PdWorker {
         "operator step failed",
       );
     }
+    return false;
   }
 }

@@ -173,6 +173,15 @@ test("MultiRaftStore: a split under concurrent writes loses no acknowledged writ
       const left = cluster.store(1).shards().find((s) => s.shard.id === 1)?.shard;
       assert.equal(left?.epoch.version, 2);
       assert.equal(text(left?.endKey), "r040");
+      // A client still routing by the shard before the split learns the right half from
+      // the epochNotMatch itself (TiKV attaches the sibling), not only from PD, which lags.
+      const leftLeader = await cluster.waitLeader(1);
+      const stale = await cluster.drive(
+        leftLeader.read({ shardId: 1, epoch: meta.epoch }, { keys: [bytes("r050")] }),
+        "read with the epoch before the split",
+      );
+      assert.deepEqual(stale.kind === "epochNotMatch"
+        ? stale.current.map((s) => s.id).sort() : stale.kind, [1, 2]);
     } finally {
       await cluster.close();
     }

@@ -690,12 +690,18 @@ export class MultiRaftStore implements StoreShards {
 
   // ---- peer host --------------------------------------------------------------------
 
+  /**
+   * The shards here overlapping `range`, plus its right sibling (the shard starting at its
+   * end), as TiKV attaches to EpochNotMatch: a client that routed by the shard before a
+   * split then learns the right half from the store, without waiting for PD to hear of it.
+   */
   private currentShards(range: { startKey: Uint8Array; endKey: Uint8Array }): ShardMeta[] {
     const out: ShardMeta[] = [];
     for (const peer of this.peers.values()) {
-      if (peer.isInitialized && !peer.destroyedFlag && rangesOverlap(peer.shard, range)) {
-        out.push(peer.shard);
-      }
+      if (!peer.isInitialized || peer.destroyedFlag) continue;
+      const shard = peer.shard;
+      const sibling = range.endKey.length > 0 && compareBytes(shard.startKey, range.endKey) === 0;
+      if (sibling || rangesOverlap(shard, range)) out.push(shard);
     }
     return out;
   }
