@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ErrorCode, TesseraError } from "../../base/mod.ts";
+import { ErrorCode, TesseraError, type Timestamp, tableId } from "../../base/mod.ts";
+import { encodeRowKey } from "../../codec/mod.ts";
 import { MySqlError } from "../mysql_errors.ts";
 import { parse } from "../parser/parse.ts";
 import { statementAccess, storageError } from "./txn_control.ts";
@@ -66,3 +67,22 @@ test("storageError() maps storage failures to MySQL's errors and passes others t
     const plain = new Error("bug");
     assert.equal(storageError(plain, 1n), plain);
   });
+
+test("9007 names the conflicting transaction and the row key the store reported", opts, () => {
+  const key = encodeRowKey(tableId(5), 3n);
+  const ts = (n: bigint): Timestamp => n as Timestamp;
+  const conflict = storageError(new TesseraError(ErrorCode.KvTxnWriteConflict, "conflict", {
+    details: { keyError: { kind: "writeConflict", key, startTs: ts(42n),
+      conflictStartTs: ts(7n), conflictCommitTs: ts(8n), reason: "optimistic" } },
+  }), 42n);
+  assert.ok(conflict instanceof MySqlError);
+  assert.equal(conflict.message, "Write conflict, txnStartTS=42, conflictStartTS=7, " +
+    "conflictCommitTS=8, key={tableID=5, handle=3} [try again later]");
+  const locked = storageError(new TesseraError(ErrorCode.KvTxnKeyIsLocked, "locked", {
+    details: { keyError: { kind: "keyIsLocked", lock: { key: Uint8Array.of(0xab, 0x01),
+      primary: key, startTs: ts(9n), ttlMs: 3000, kind: "put", forUpdateTs: ts(0n), txnSize: 1,
+      minCommitTs: ts(0n), useAsyncCommit: false, secondaries: [] } } },
+  }), 42n);
+  assert.ok(locked instanceof MySqlError);
+  assert.match(locked.message, /conflictStartTS=9, conflictCommitTS=0, key=ab01 /);
+});

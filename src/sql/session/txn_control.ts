@@ -41,6 +41,8 @@
 import { ErrorCode, TesseraError, type Timestamp, limits, maxTimestamp }
   from "../../base/mod.ts";
 import type { BufferCheckpoint, Transaction } from "../../client/mod.ts";
+import { decodeRowKey } from "../../codec/mod.ts";
+import type { KeyError } from "../../proto/mod.ts";
 import type { InfoSchema } from "../catalog/catalog.ts";
 import type { SqlStorage } from "../exec/storage.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
@@ -122,6 +124,36 @@ function hasCode(error: unknown, ...codes: string[]): boolean {
   return error instanceof TesseraError && codes.includes(error.code);
 }
 
+/**
+ * The other transaction and the key of a conflict, from the store's key error when the
+ * error carries it (`details.keyError`): the conflicting writer's start and commit ts
+ * (0 when unknown, as for a lock not yet committed) and the key, a row key as TiDB
+ * prints it (`{tableID=5, handle=3}`), another key in hex; else the error's message.
+ */
+function conflictOf(error: TesseraError): { startTs: bigint; commitTs: bigint; key: string } {
+  const keyError = (error.details as { readonly keyError?: KeyError } | undefined)?.keyError;
+  switch (keyError?.kind) {
+    case "writeConflict":
+      return { startTs: keyError.conflictStartTs, commitTs: keyError.conflictCommitTs,
+        key: describeKey(keyError.key) };
+    case "keyIsLocked":
+      return { startTs: keyError.lock.startTs, commitTs: 0n, key: describeKey(keyError.lock.key) };
+    case "alreadyExist":
+      return { startTs: 0n, commitTs: 0n, key: describeKey(keyError.key) };
+    default:
+      return { startTs: 0n, commitTs: 0n, key: error.message };
+  }
+}
+
+function describeKey(key: Uint8Array): string {
+  try {
+    const row = decodeRowKey(key);
+    return `{tableID=${row.tableId}, handle=${row.handle}}`;
+  } catch {
+    return Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+}
+
 /** A conflict an autocommit statement is rerun after (its transaction was rolled back). */
 function isCommitConflict(error: unknown): boolean {
   return hasCode(error, ErrorCode.KvTxnWriteConflict, ErrorCode.KvTxnKeyIsLocked,
@@ -139,7 +171,11 @@ export function storageError(error: unknown, startTs: bigint): unknown {
     case ErrorCode.KvTxnWriteConflict:
     case ErrorCode.KvTxnKeyIsLocked:
     case ErrorCode.KvTxnAlreadyExist:
-      return mysqlError(ER.WRITE_CONFLICT, [startTs, 0, 0, error.message]);
+    {
+      const conflict = conflictOf(error);
+      return mysqlError(ER.WRITE_CONFLICT,
+        [startTs, conflict.startTs, conflict.commitTs, conflict.key]);
+    }
     case ErrorCode.KvTxnDeadlock:
       return mysqlError(ER.LOCK_DEADLOCK);
     case ErrorCode.KvTxnPessimisticLockNotFound:
