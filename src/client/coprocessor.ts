@@ -62,6 +62,11 @@ export interface CopRequest<T> {
   resumeKey(page: T): Uint8Array | null;
   /** Called for every request sent (metrics). */
   onRequest?(): void;
+  /**
+   * Called for every reply with its task's number (in `runCoprocessor`'s task order) and
+   * its round trip in ms by the client's clock (EXPLAIN ANALYZE's `cop_task`).
+   */
+  onReply?(task: number, ms: number): void;
 }
 
 /** One reply of one shard. */
@@ -128,6 +133,7 @@ async function runTask<T>(
   readTs: Timestamp,
   initial: readonly CopRange[],
   push: (page: CopPage<T>) => Promise<boolean>,
+  task: number,
 ): Promise<void> {
   const desc = request.desc ?? false;
   let remaining: CopRange[] = [...initial];
@@ -148,6 +154,7 @@ async function runTask<T>(
     }
     const sent = remaining;
     request.onRequest?.();
+    const sentAtMs = ctx.env.clock.monotonicMs();
     const { reply, shard } = await ctx.kv.sendKey<CoprocessorReply>(
       anchor,
       KvMethod.coprocessor,
@@ -159,6 +166,7 @@ async function runTask<T>(
         ...(bypass.length > 0 ? { bypassLocks: [...bypass] } : {}),
       }),
     );
+    request.onReply?.(task, ctx.env.clock.monotonicMs() - sentAtMs);
     const keyError = reply.keyError;
     if (keyError !== undefined) {
       if (keyError.kind !== "keyIsLocked") throw keyErrorToError(keyError, "coprocessor");
@@ -249,7 +257,7 @@ export async function* runCoprocessor<T>(
     task.onData = null;
     wake?.();
   };
-  const start = (task: TaskState<T>): void => {
+  const start = (task: TaskState<T>, index: number): void => {
     task.started = true;
     const push = async (page: CopPage<T>): Promise<boolean> => {
       if (stopped) return false;
@@ -262,7 +270,7 @@ export async function* runCoprocessor<T>(
       }
       return !stopped;
     };
-    runTask(ctx, request, readTs, task.ranges, push).then(
+    runTask(ctx, request, readTs, task.ranges, push, index).then(
       () => {
         task.done = true;
         wakeData(task);
@@ -278,7 +286,7 @@ export async function* runCoprocessor<T>(
     for (let i = 0; i < tasks.length; i++) {
       for (let k = i; k < Math.min(tasks.length, i + concurrency); k++) {
         const t = tasks[k] as TaskState<T>;
-        if (!t.started) start(t);
+        if (!t.started) start(t, k);
       }
       const task = tasks[i] as TaskState<T>;
       for (;;) {

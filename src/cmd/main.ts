@@ -11,6 +11,7 @@
  */
 import { Command } from "commander";
 import { TesseraError } from "../base/mod.ts";
+import { setDagExecutor } from "../expr/mod.ts";
 import { registerClusterCommand } from "./cluster.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { registerCtlCommand } from "./ctl.ts";
@@ -71,6 +72,9 @@ export async function runProgram(
 
 /** Runs the `tessera` program on `argv` (`process.argv` shape: node, script, arguments…). */
 export async function main(argv: readonly string[]): Promise<void> {
+  // KV nodes run pushed-down DAG requests on the vectorized executor unless
+  // TESSERA_COPR_EXECUTOR=row picks the reference row executor (src/expr/batch).
+  if (process.env["TESSERA_COPR_EXECUTOR"] === "row") setDagExecutor("row");
   const program = buildProgram({
     version: tesseraVersion,
     print: (text) => process.stdout.write(text),

@@ -13,12 +13,15 @@
  * on SIGINT/SIGTERM through the process `Lifecycle`: the MySQL listener first (open
  * connections are closed), then the status server.
  */
-import { hostname } from "node:os";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Gauge, type Registry } from "prom-client";
 import { TesseraError, describeError, limits } from "../base/mod.ts";
 import { type TlsOptions, createNodeEnv } from "../env/mod.ts";
 import { PdClient, TxnClient } from "../client/mod.ts";
-import { type MySqlServer, type SqlStorage, createMySqlServer, createSessionFactory,
-  openSqlStorage, serverVersionDefault } from "../sql/mod.ts";
+import { type MySqlServer, type SqlStorage, SpillSpace, createMySqlServer,
+  createSessionFactory, openSqlStorage, serverVersionDefault }
+  from "../sql/mod.ts";
 import type { CommandContext, RegisterCommand } from "./command.ts";
 import { type ConfigOf, addConfigOptions, defineConfig, loadConfig } from "./config.ts";
 import { clockConfig, warnIfClockSkewed } from "./clock_config.ts";
@@ -59,6 +62,12 @@ export const sqlConfig = defineConfig({
     type: "string",
     default: "./data/sql",
     description: "directory for the node's own files (the generated TLS certificate)",
+  },
+  tmpStoragePath: {
+    type: "string",
+    default: "",
+    description: "directory for the temp files of sorts and aggregations that spill past " +
+      "tidb_mem_quota_query (default: a directory under the OS temp dir)",
   },
   sslCert: {
     type: "string",
@@ -130,7 +139,7 @@ export async function startSqlNode(options: {
 export async function connectSqlStorage(
   pdEndpoints: readonly string[],
   options: { readonly logger: Logger; readonly lifecycle: Lifecycle;
-    readonly clockOffsetMs?: number },
+    readonly clockOffsetMs?: number; readonly tmpStorage?: SpillSpace },
 ): Promise<SqlStorage> {
   const env = createNodeEnv({ clockOffsetMs: options.clockOffsetMs ?? 0 });
   const pd = new PdClient(env, { endpoints: [...pdEndpoints], logger: options.logger });
@@ -142,7 +151,8 @@ export async function connectSqlStorage(
   const deadlineMs = env.clock.monotonicMs() + limits.childReadyMsMax;
   for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 2_000)) {
     try {
-      const storage = await openSqlStorage(client);
+      const storage = await openSqlStorage(client,
+        { tmpStorage: options.tmpStorage ?? defaultSpillSpace() });
       // Registered after the client's stop hook, so it runs before it (reverse order).
       options.lifecycle.onStop("ddl", () => storage.ddl.close());
       options.logger.info({ pd: pdEndpoints }, "connected to the cluster; catalog ready");
@@ -170,6 +180,23 @@ export const registerSqlCommand: RegisterCommand = (program, context) => {
   });
 };
 
+let osTempSpillSpace: SpillSpace | undefined;
+
+/**
+ * The temp storage of a SQL node started without a `tmp-storage-path` (the playground,
+ * in-process test servers): `tessera-spill` under the OS temp dir on the real file system,
+ * shared by the machine's processes, each naming its files with a random prefix.
+ */
+export function defaultSpillSpace(): SpillSpace {
+  if (osTempSpillSpace === undefined) {
+    const env = createNodeEnv();
+    const id = [...env.random.bytes(6)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    osTempSpillSpace = new SpillSpace(env.fs, join(tmpdir(), "tessera-spill"),
+      { prefix: `spill-${id}` });
+  }
+  return osTempSpillSpace;
+}
+
 async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContext):
   Promise<void> {
   const logger = createLogger({ component: "sql", level: config.logLevel });
@@ -177,12 +204,17 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
   lifecycle.install();
   warnIfClockSkewed(logger, config.clockOffsetMs);
   const nodeRef: { current: SqlNode | undefined } = { current: undefined };
+  const tmpStorage = config.tmpStoragePath === "" ? defaultSpillSpace()
+    : new SpillSpace(createNodeEnv().fs, config.tmpStoragePath);
+  if (config.tmpStoragePath !== "") await tmpStorage.removeStale();
+  const registry = createMetricsRegistry({ component: "sql" });
+  registerSpillMetrics(registry, tmpStorage);
   const status = await startStatusServer({
     host: config.host,
     port: config.statusPort,
     component: "sql",
     version: context.version,
-    registry: createMetricsRegistry({ component: "sql" }),
+    registry,
     status: () => ({
       pd: config.pd,
       pdContacted: config.pd !== "",
@@ -200,7 +232,7 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
   const storage = config.pd === ""
     ? undefined
     : await connectSqlStorage(config.pd.split(","),
-      { logger, lifecycle, clockOffsetMs: config.clockOffsetMs });
+      { logger, lifecycle, clockOffsetMs: config.clockOffsetMs, tmpStorage });
   const node: SqlNode = await startSqlNode({ host: config.host, port: config.port, logger, tls,
     clockOffsetMs: config.clockOffsetMs, ...(storage === undefined ? {} : { storage }) });
   nodeRef.current = node;
@@ -218,4 +250,21 @@ async function runSql(config: ConfigOf<typeof sqlConfig>, context: CommandContex
       "",
     ].join("\n"),
   );
+}
+
+/** The temp storage's files and bytes (spilling sorts and aggregations) as metrics. */
+function registerSpillMetrics(registry: Registry, space: SpillSpace): void {
+  const gauge = (name: string, help: string, pick: () => number): void => {
+    new Gauge({ name, help, registers: [registry], collect() {
+      this.set(pick());
+    } });
+  };
+  gauge("tessera_sql_spill_files", "temp files of spilling operators on disk now",
+    () => space.stats.filesLive);
+  gauge("tessera_sql_spill_bytes", "bytes in temp files of spilling operators now",
+    () => space.stats.bytesLive);
+  gauge("tessera_sql_spill_files_created", "temp files spilling operators created so far",
+    () => space.stats.filesCreated);
+  gauge("tessera_sql_spill_written_bytes", "bytes spilling operators wrote so far",
+    () => space.stats.bytesWritten);
 }

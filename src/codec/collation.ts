@@ -214,6 +214,18 @@ export function generalCiKeyString(value: string): string {
   return out;
 }
 
+/**
+ * A string equal for two values exactly when `collation` finds them equal (hash keys of
+ * grouping, DISTINCT and joins): general_ci weights, the `_bin` text without trailing
+ * spaces, or the binary text itself.
+ */
+export function collationKeyString(collation: Collation, value: string): string {
+  if (collation === binaryCollation) return value;
+  if (collation === utf8mb4BinCollation) return trimTrailingSpaces(value);
+  if (collation === generalCiCollation) return generalCiKeyString(value);
+  return String.fromCharCode(...collation.sortKey(value));
+}
+
 const collations: ReadonlyMap<string, Collation> = new Map(
   [binaryCollation, utf8mb4BinCollation, generalCiCollation].map((c) => [c.name, c]),
 );

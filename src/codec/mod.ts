@@ -9,6 +9,7 @@ export {
   type Collation,
   binaryCollation,
   collationByName,
+  collationKeyString,
   generalCiCollation,
   generalCiKeyString,
   utf8mb4BinCollation,

@@ -7,7 +7,9 @@
 import type { BuildErrorReason } from "./errors.ts";
 import { type BuildOptions, type Expr, constant, defaultBuildOptions } from "./expr.ts";
 import { builtinAliases, builtins } from "./functions.ts";
-import { decimalType, intType, stringType } from "./types.ts";
+import { type FieldType, decimalType, intType, stringType } from "./types.ts";
+import { compareCollationOf, fixedResultCollation, isCollationMix, resultCollationOf,
+  withCollation } from "./collation_derivation.ts";
 import { int64Min } from "./value.ts";
 
 /** A built node, or why it could not be built. */
@@ -23,7 +25,8 @@ export type CastTarget =
   | { readonly kind: "char"; readonly length: number | null }
   | { readonly kind: "double" }
   | { readonly kind: "date" }
-  | { readonly kind: "datetime" | "time"; readonly fsp: number };
+  | { readonly kind: "datetime" | "time"; readonly fsp: number }
+  | { readonly kind: "json" };
 
 /** The canonical name of a built-in (`ucase` → `upper`), or undefined if there is none. */
 export function builtinName(name: string): string | undefined {
@@ -52,10 +55,27 @@ export function buildCall(
   }
   const type = builtin.infer(args, options);
   if ("kind" in type && (type.kind === "unknownFunction" || type.kind === "argumentCount" ||
-    type.kind === "unsupported")) {
+    type.kind === "unsupported" || type.kind === "collationMix")) {
     return { kind: "error", reason: type };
   }
-  return { kind: "ok", expr: { kind: "call", fn, args, type } };
+  return withCollations(fn, args, type);
+}
+
+/**
+ * The call node of `fn` with its result collation derived from `args` (MySQL's rules,
+ * collation_derivation.ts), or the illegal mix of collations its arguments are.
+ */
+function withCollations(fn: string, args: readonly Expr[], type: FieldType): BuildResult {
+  const compared = compareCollationOf(fn, args);
+  if (compared !== undefined && isCollationMix(compared)) {
+    return { kind: "error", reason: compared };
+  }
+  const result = resultCollationOf(fn, args, type);
+  if (result !== undefined && isCollationMix(result)) return { kind: "error", reason: result };
+  const fixed = type.kind === "string" ? fixedResultCollation(fn) : undefined;
+  const derived = result ?? fixed;
+  const typed = derived === undefined ? type : withCollation(type, derived);
+  return { kind: "ok", expr: { kind: "call", fn, args, type: typed } };
 }
 
 /** `-literal` for an unsigned literal: BIGINT at -2^63, DECIMAL below (as MySQL's lexer). */
@@ -88,6 +108,8 @@ export function buildCast(arg: Expr, target: CastTarget): BuildResult {
     }
     case "date":
       return buildCall("cast_date", [arg]);
+    case "json":
+      return buildCall("cast_json", [arg]);
     case "datetime":
     case "time": {
       const fsp = constant({ kind: "int", value: BigInt(target.fsp) },
@@ -98,8 +120,7 @@ export function buildCast(arg: Expr, target: CastTarget): BuildResult {
       if (target.length === null) return buildCall("cast_char", [arg]);
       const length = constant({ kind: "int", value: BigInt(target.length) },
         intType({ length: String(target.length).length, nullable: false }));
-      return { kind: "ok", expr: { kind: "call", fn: "cast_char", args: [arg, length],
-        type: stringType(target.length, { nullable }) } };
+      return withCollations("cast_char", [arg, length], stringType(target.length, { nullable }));
     }
   }
 }

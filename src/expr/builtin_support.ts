@@ -9,6 +9,7 @@
  * They live here rather than in functions.ts so that those files need no runtime import
  * of functions.ts (which imports them to build the `builtins` map).
  */
+import type { Collation } from "../codec/mod.ts";
 import { defaultCollation } from "./compare.ts";
 import { ExprError } from "./errors.ts";
 import { type Expr, exprText } from "./expr.ts";
@@ -158,23 +159,24 @@ export function fitsPacket(state: EvalState, bytes: number, functionName: string
 }
 
 /** The collation weight of one character as a comparable string (LOCATE, INSTR). */
-export function foldChar(char: string): string {
+export function foldChar(char: string, collation: Collation = defaultCollation): string {
   if (char === " ") return " ";
-  return String.fromCharCode(...defaultCollation.sortKey(char));
+  return String.fromCharCode(...collation.sortKey(char));
 }
 
-/** The characters of `value`, each folded under the default collation. */
-export function foldedChars(value: string): string[] {
-  return Array.from(value, foldChar);
+/** The characters of `value`, each folded under `collation` (default: the default one). */
+export function foldedChars(value: string, collation: Collation = defaultCollation): string[] {
+  return Array.from(value, (c) => foldChar(c, collation));
 }
 
 /**
  * The 1-based character position of `needle` in `haystack` at or after character
  * `from` (1-based), comparing characters under the default collation; 0 when absent.
  */
-export function locateFolded(needle: string, haystack: string, from: number): number {
-  const h = foldedChars(haystack);
-  const n = foldedChars(needle);
+export function locateFolded(needle: string, haystack: string, from: number,
+  collation: Collation = defaultCollation): number {
+  const h = foldedChars(haystack, collation);
+  const n = foldedChars(needle, collation);
   if (from < 1 || from > h.length + 1) return n.length === 0 && from === 1 ? 1 : 0;
   outer: for (let i = from - 1; i + n.length <= h.length; i++) {
     for (let j = 0; j < n.length; j++) if (h[i + j] !== n[j]) continue outer;

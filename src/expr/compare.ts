@@ -49,7 +49,7 @@ export function compareStrings(a: string, b: string, collation: Collation): numb
 export function compareValues(
   a: Value,
   b: Value,
-  options: { readonly warn: WarningSink; readonly collation?: Collation },
+  options: { readonly warn: WarningSink; readonly collation?: Collation | undefined },
 ): number | null {
   if (a === null || b === null) return null;
   const typed = compareTagged(a, b);
@@ -116,7 +116,7 @@ function compareTagged(a: Exclude<Value, null>, b: Exclude<Value, null>): number
 export function compareForSort(
   a: Value,
   b: Value,
-  options: { readonly warn: WarningSink; readonly collation?: Collation },
+  options: { readonly warn: WarningSink; readonly collation?: Collation | undefined },
 ): number | null {
   if (a !== null && b !== null && a.kind === "string" && b.kind === "string") {
     const ta = a.tag;

@@ -10,7 +10,8 @@
  * a NULL N. STRCMP compares two strings under the collation.
  */
 import { anyNullable, int } from "./builtin_support.ts";
-import { compareStrings, compareValues, defaultCollation } from "./compare.ts";
+import { compareStrings, compareValues } from "./compare.ts";
+import { callCollation } from "./collation_derivation.ts";
 import type { Expr } from "./expr.ts";
 import type { Builtin, CallExpr, EvalState } from "./functions.ts";
 import { dateType } from "./temporal_functions.ts";
@@ -97,7 +98,8 @@ function minMax(wantGreater: boolean): Builtin {
           best = value;
           continue;
         }
-        const c = compareValues(value, best, { warn: state.ctx.warn }) ?? 0;
+        const c = compareValues(value, best, { warn: state.ctx.warn,
+          collation: callCollation(call) }) ?? 0;
         if (wantGreater ? c > 0 : c < 0) best = value;
       }
       return best;
@@ -135,7 +137,7 @@ const strcmp: Builtin = {
     const a = toText(state.ev(call.args[0]!));
     const b = toText(state.ev(call.args[1]!));
     if (a === null || b === null) return null;
-    return int(BigInt(compareStrings(a, b, defaultCollation)));
+    return int(BigInt(compareStrings(a, b, callCollation(call))));
   },
 };
 

@@ -39,6 +39,7 @@ import { limits } from "../base/mod.ts";
 import type { ExprErrorReason, ExprWarning } from "./errors.ts";
 import type { Expr } from "./expr.ts";
 import { builtins } from "./functions.ts";
+import { hasDefaultCollation } from "./collation_derivation.ts";
 import { type TimeZone, resolveTimeZone, utcTimeZone } from "./temporal_tz.ts";
 import { type EvalKind, type FieldType, TypeCode } from "./types.ts";
 import type { DateTime, StringTag, Value } from "./value.ts";
@@ -196,9 +197,28 @@ const sessionBuiltins: ReadonlySet<string> = new Set([
  * False for NOW() and its family, UNIX_TIMESTAMP() without an argument, USER(),
  * DATABASE(), CONNECTION_ID(), LAST_INSERT_ID(), user variable assignment, and any
  * function this evaluator does not know (RAND, UUID, SLEEP, GET_LOCK … are evaluated by
- * the SQL layer, if at all).
+ * the SQL layer, if at all), and for strings under a collation other than the default.
  */
 export function isPushable(expr: Expr): boolean {
+  return comparesUnderDefaultCollation(expr) && usesPushableBuiltins(expr);
+}
+
+/**
+ * Whether every string in `expr` is under the default collation, the one the coprocessor
+ * compares, groups and sorts strings with (collation_derivation.ts).
+ */
+function comparesUnderDefaultCollation(expr: Expr): boolean {
+  const stack: Expr[] = [expr];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (!hasDefaultCollation(e.type)) return false;
+    if (e.kind === "call") stack.push(...e.args);
+  }
+  return true;
+}
+
+/** `isPushable` without the collation rule (a request's FIRST_ROW may read any column). */
+function usesPushableBuiltins(expr: Expr): boolean {
   const stack: Expr[] = [expr];
   while (stack.length > 0) {
     const e = stack.pop()!;
@@ -259,7 +279,7 @@ function checkExpr(expr: Expr, width: number, where: string): void {
     }
     for (const a of e.args) stack.push({ e: a, depth: depth + 1 });
   }
-  if (!isPushable(expr)) {
+  if (!usesPushableBuiltins(expr)) {
     throw malformedDag("request", `${where} reads the session or has side effects`);
   }
 }

@@ -76,8 +76,32 @@ export function runDag<L extends { readonly kind: "locked" }>(
   ranges: readonly DagRange[],
   scan: DagScanner<L>,
 ): DagRunResult<L> {
+  return drivePage(request, ranges, scan, new DagRun(request));
+}
+
+/** One page's executor as `drivePage` feeds it (the row executor here, the batch one). */
+export interface PageRun {
+  readonly scannedKeys: number;
+  readonly rowCount: number;
+  /** The last key fed. */
+  readonly lastKey: Uint8Array | undefined;
+  /** Feeds one scanner read's pairs in scan order; stops at the first that ends the page. */
+  addPairs(pairs: readonly DagPair[]): "more" | "limit" | "full" | "error";
+  response(resumeKey: Uint8Array | null): DagResponse;
+}
+
+/**
+ * Reads `ranges` through `scan` in batches of at most `scanBatchKeys` pairs in scan order
+ * and feeds them to `run` until the page ends: the keys budget spent (`pagingKeys`), the
+ * run full (its bytes or groups), its limit reached, an error, or the ranges' end.
+ */
+export function drivePage<L extends { readonly kind: "locked" }>(
+  request: DagRequest,
+  ranges: readonly DagRange[],
+  scan: DagScanner<L>,
+  run: PageRun,
+): DagRunResult<L> {
   const live = liveRanges(ranges);
-  const run = new DagRun(request);
   if (request.limit === 0 || request.topN?.count === 0) {
     return { kind: "ok", response: run.response(null) };
   }
@@ -96,14 +120,12 @@ export function runDag<L extends { readonly kind: "locked" }>(
       }
       const read = scan(current, { limit: budget, reverse: desc });
       if (read.kind !== "ok") return read;
-      for (const pair of read.pairs) {
-        const step = run.add(pair);
-        if (step === "error" || step === "limit") {
-          return { kind: "ok", response: run.response(null) };
-        }
-        if (step === "full") {
-          return { kind: "ok", response: run.response(resumeAfter(pair.key, desc)) };
-        }
+      const step = run.addPairs(read.pairs);
+      if (step === "error" || step === "limit") {
+        return { kind: "ok", response: run.response(null) };
+      }
+      if (step === "full") {
+        return { kind: "ok", response: run.response(resumeAfter(run.lastKey!, desc)) };
       }
       if (read.pairs.length < budget) break;
       const last = read.pairs[read.pairs.length - 1]!.key;
@@ -148,7 +170,7 @@ function successor(key: Uint8Array): Uint8Array {
 }
 
 /** Where the page after one that ended at `key` starts, in scan direction. */
-function resumeAfter(key: Uint8Array, desc: boolean): Uint8Array {
+export function resumeAfter(key: Uint8Array, desc: boolean): Uint8Array {
   return desc ? key.slice() : successor(key);
 }
 
@@ -241,7 +263,7 @@ export function readStoredDagValue(type: DagColumnType, value: Value): Value {
 }
 
 /** The handle value of `column` (unsigned integer columns read it as BIGINT UNSIGNED). */
-function handleValue(column: DagColumn, handle: bigint): Value {
+export function handleValue(column: DagColumn, handle: bigint): Value {
   return column.type.kind === "int" && column.type.unsigned
     ? { kind: "uint", value: BigInt.asUintN(64, handle) } : { kind: "int", value: handle };
 }
@@ -292,7 +314,7 @@ function valueOfKeyDatum(type: DagColumnType, datum: KeyDatum): Value {
 }
 
 /** Decodes pairs into scan rows and handles. */
-class RowDecoder {
+export class RowDecoder {
   private readonly request: DagRequest;
   private readonly slots: ReadonlyMap<number, number>;
   private readonly prefix: Uint8Array;
@@ -379,7 +401,7 @@ function valueBytes(v: Value): number {
   return v.kind === "string" ? 32 + v.value.length * 2 : 32;
 }
 
-function rowBytes(row: readonly Value[]): number {
+export function rowBytes(row: readonly Value[]): number {
   let n = 48;
   for (const v of row) n += valueBytes(v);
   return n;
@@ -459,7 +481,7 @@ interface Group {
 
 // ---- TopN --------------------------------------------------------------------------------
 
-interface Candidate {
+export interface Candidate {
   readonly row: Value[];
   readonly handle: bigint;
   readonly sortKeys: readonly Value[];
@@ -468,7 +490,7 @@ interface Candidate {
 }
 
 /** A bounded max-heap: the worst kept row on top, replaced by any better one. */
-class TopNHeap {
+export class TopNHeap {
   readonly items: Candidate[] = [];
   private readonly count: number;
   private readonly desc: readonly boolean[];
@@ -550,8 +572,53 @@ function sessionRead(what: string): never {
     `a pushed-down expression tried to ${what}`);
 }
 
+/**
+ * The evaluation context of KV-side code (this executor and the batch one): pushable
+ * expressions read nothing of the session but its time zone and max_allowed_packet
+ * (dag.ts); a built-in that tries to anyway fails loudly here instead of reading a
+ * made-up value. (Built as a plain object first: EvalContext grows fields as built-ins
+ * are added, and every one of them must throw here.) The caller sets `row` per row.
+ */
+export function kvEvalContext(request: DagRequest, warn: (w: ExprWarning) => void):
+  EvalContext & { row: readonly Value[] } {
+  return {
+    warn, timeZone: request.context.timeZone, row: [] as readonly Value[],
+    ...(request.context.maxAllowedPacket === undefined ? {}
+      : { maxAllowedPacket: request.context.maxAllowedPacket }),
+    get functions(): never {
+      return sessionRead("use the session's RAND/UUID/FOUND_ROWS state");
+    },
+    get statementTime(): never {
+      return sessionRead("read the statement time");
+    },
+    get statementEpochMs(): never {
+      return sessionRead("read the statement time");
+    },
+    get database(): never {
+      return sessionRead("read the current database");
+    },
+    get user(): never {
+      return sessionRead("read the user");
+    },
+    get currentUser(): never {
+      return sessionRead("read the user");
+    },
+    get connectionId(): never {
+      return sessionRead("read the connection id");
+    },
+    get version(): never {
+      return sessionRead("read the server version");
+    },
+    get lastInsertId(): never {
+      return sessionRead("read LAST_INSERT_ID");
+    },
+    setLastInsertId: (): never => sessionRead("set LAST_INSERT_ID"),
+    setUserVariable: (): never => sessionRead("set a user variable"),
+  };
+}
+
 /** The state of one page. */
-class DagRun {
+class DagRun implements PageRun {
   private readonly request: DagRequest;
   private readonly decoder: RowDecoder;
   private readonly ctx: EvalContext & { row: readonly Value[] };
@@ -573,51 +640,21 @@ class DagRun {
       this.warningCount++;
       if (this.warnings.length < limits.coprocessorWarningsMax) this.warnings.push(w);
     };
-    // Pushable expressions read nothing of the session but its time zone and
-    // max_allowed_packet (dag.ts); a built-in that tries to anyway fails loudly here
-    // instead of reading a made-up value. (Built as a plain object first: EvalContext
-    // grows fields as built-ins are added, and every one of them must throw here.)
-    const ctx = {
-      warn, timeZone: request.context.timeZone, row: [] as readonly Value[],
-      ...(request.context.maxAllowedPacket === undefined ? {}
-        : { maxAllowedPacket: request.context.maxAllowedPacket }),
-      get functions(): never {
-        return sessionRead("use the session's RAND/UUID/FOUND_ROWS state");
-      },
-      get statementTime(): never {
-        return sessionRead("read the statement time");
-      },
-      get statementEpochMs(): never {
-        return sessionRead("read the statement time");
-      },
-      get database(): never {
-        return sessionRead("read the current database");
-      },
-      get user(): never {
-        return sessionRead("read the user");
-      },
-      get currentUser(): never {
-        return sessionRead("read the user");
-      },
-      get connectionId(): never {
-        return sessionRead("read the connection id");
-      },
-      get version(): never {
-        return sessionRead("read the server version");
-      },
-      get lastInsertId(): never {
-        return sessionRead("read LAST_INSERT_ID");
-      },
-      setLastInsertId: (): never => sessionRead("set LAST_INSERT_ID"),
-      setUserVariable: (): never => sessionRead("set a user variable"),
-    };
-    this.ctx = ctx;
+    this.ctx = kvEvalContext(request, warn);
     const topN = request.topN;
     this.heap = topN === null ? null : new TopNHeap(topN.count, topN.order.map((k) => k.desc));
   }
 
   get rowCount(): number {
     return this.rows.length;
+  }
+
+  addPairs(pairs: readonly DagPair[]): "more" | "limit" | "full" | "error" {
+    for (const pair of pairs) {
+      const step = this.add(pair);
+      if (step !== "more") return step;
+    }
+    return "more";
   }
 
   /** Feeds one pair: go on, the limit is reached, the page is full, or evaluation failed. */

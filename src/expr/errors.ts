@@ -46,6 +46,17 @@ export type ExprErrorReason =
   }
   /** MySQL 3143 "Invalid JSON path expression. The error is around character position <n>." */
   | { readonly kind: "invalidJsonPath"; readonly position: number }
+  /**
+   * The JSON functions' other errors: 3149 (a wildcard or range where a path must name one
+   * value), 3153 (`$` where it may not be), 3154 (not 'one' or 'all'), 3165 (not a path to
+   * an array cell), 3146 (a number where a JSON document is required).
+   */
+  | { readonly kind: "jsonPathWildcard" }
+  | { readonly kind: "jsonVacuousPath" }
+  | { readonly kind: "jsonOneOrAll"; readonly functionName: string }
+  | { readonly kind: "jsonPathArrayCell" }
+  | { readonly kind: "jsonInvalidType"; readonly argument: number;
+    readonly functionName: string }
   /** One of MySQL's regular expression errors (3685–3697, regexp_functions.ts). */
   | { readonly kind: "regexp"; readonly error: RegexpError;
     /** Where a `ruleSyntax` error is (1-based line and character). */
@@ -89,4 +100,7 @@ export type BuildErrorReason =
   /** MySQL 1582 "Incorrect parameter count in the call to native function '<name>'". */
   | { readonly kind: "argumentCount"; readonly name: string }
   /** A valid construct Tessera does not evaluate yet (MySQL 1235). */
-  | { readonly kind: "unsupported"; readonly what: string };
+  | { readonly kind: "unsupported"; readonly what: string }
+  /** MySQL 1267 / 1270 / 1271 "Illegal mix of collations …" (collation_derivation.ts). */
+  | { readonly kind: "collationMix"; readonly items: readonly (readonly [string, string])[];
+    readonly operation: string };

@@ -10,6 +10,8 @@
  * warnings and yield NULL or a converted value, as in MySQL's non-strict SELECT.
  */
 import { compareValues, likeMatch } from "./compare.ts";
+import { Coercibility, aggregateCollations, callCollation, collationInfoOf, isCollationMix,
+  sysconstCollationName, withCollation } from "./collation_derivation.ts";
 import { jsonBuiltins } from "./json_functions.ts";
 import { dateType, temporalAliases, temporalBuiltins } from "./temporal_functions.ts";
 import { dateArithBuiltins } from "./date_arith.ts";
@@ -165,7 +167,11 @@ export function aggregateTypes(types: readonly FieldType[], nullable: boolean): 
     return dateTimeType(Math.max(...known.map((t) => t.decimals)), { nullable });
   }
   if (known.some((t) => t.kind === "string" || t.kind === "datetime")) {
-    return stringType(Math.max(...known.map(charsOf)), { nullable });
+    // The strings' collation (UNION columns): MySQL's aggregation, the default on a mix.
+    const base = stringType(Math.max(...known.map(charsOf)), { nullable });
+    const info = aggregateCollations(types.map(collationInfoOf), { operation: "UNION",
+      forComparison: false });
+    return isCollationMix(info) ? base : withCollation(base, info);
   }
   if (known.some((t) => t.kind === "double")) return doubleType({ nullable });
   const scale = Math.max(...known.map(scaleOf));
@@ -406,7 +412,7 @@ function comparison(test: (c: number) => boolean): Builtin {
     infer: (args) => boolType(anyNullable(args)),
     run: (call, state) => {
       const c = compareValues(state.ev(call.args[0]!), state.ev(call.args[1]!),
-        { warn: state.ctx.warn });
+        { warn: state.ctx.warn, collation: callCollation(call) });
       return c === null ? null : boolValue(test(c));
     },
   };
@@ -419,7 +425,8 @@ const nullSafeEqual: Builtin = {
     const a = state.ev(call.args[0]!);
     const b = state.ev(call.args[1]!);
     if (a === null || b === null) return boolValue(a === b);
-    return boolValue(compareValues(a, b, { warn: state.ctx.warn }) === 0);
+    return boolValue(compareValues(a, b, { warn: state.ctx.warn,
+      collation: callCollation(call) }) === 0);
   },
 };
 
@@ -483,7 +490,7 @@ const between: Builtin = {
   infer: (args) => boolType(anyNullable(args)),
   run: (call, state) => {
     const x = state.ev(call.args[0]!);
-    const options = { warn: state.ctx.warn };
+    const options = { warn: state.ctx.warn, collation: callCollation(call) };
     const low = compareValues(x, state.ev(call.args[1]!), options);
     const high = compareValues(x, state.ev(call.args[2]!), options);
     const ge = low === null ? null : low >= 0;
@@ -500,8 +507,9 @@ const inList: Builtin = {
     const x = state.ev(call.args[0]!);
     if (x === null) return null;
     let sawNull = false;
+    const options = { warn: state.ctx.warn, collation: callCollation(call) };
     for (const item of call.args.slice(1)) {
-      const c = compareValues(x, state.ev(item), { warn: state.ctx.warn });
+      const c = compareValues(x, state.ev(item), options);
       if (c === 0) return boolValue(true);
       if (c === null) sawNull = true;
     }
@@ -517,7 +525,8 @@ const like: Builtin = {
     const pattern = toText(state.ev(call.args[1]!));
     const escape = call.args[2] === undefined ? "\\" : toText(state.ev(call.args[2]));
     if (text === null || pattern === null || escape === null) return null;
-    return boolValue(likeMatch(text, pattern, { escape: [...escape][0] ?? "\\" }));
+    return boolValue(likeMatch(text, pattern, { escape: [...escape][0] ?? "\\",
+      collation: callCollation(call) }));
   },
 };
 
@@ -570,7 +579,8 @@ const nullIf: Builtin = {
   infer: (args) => withNullable(args[0]!.type, true),
   run: (call, state) => {
     const a = state.ev(call.args[0]!);
-    const c = compareValues(a, state.ev(call.args[1]!), { warn: state.ctx.warn });
+    const c = compareValues(a, state.ev(call.args[1]!), { warn: state.ctx.warn,
+      collation: callCollation(call) });
     return c === 0 ? null : a;
   },
 };
@@ -928,7 +938,9 @@ export const castDouble: Builtin = {
 function contextString(read: (ctx: EvalContext) => string | null, nullable: boolean): Builtin {
   return {
     minArgs: 0, maxArgs: 0,
-    infer: () => stringType(nullable ? 64 : 288, { nullable }),
+    // USER(), DATABASE(), VERSION() are system constants in utf8mb3, as in MySQL.
+    infer: () => ({ ...stringType(nullable ? 64 : 288, { nullable }),
+      collation: sysconstCollationName, coercibility: Coercibility.SysConst }),
     run: (_call, state) => {
       const text = read(state.ctx);
       return text === null ? null : stringValue(text);
@@ -1028,8 +1040,11 @@ export const builtins: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["concat_ws", concatWs],
   ["length", lengthFunction(utf8Length)],
   ["char_length", lengthFunction((t) => [...t].length)],
-  ["upper", stringFunction({ min: 1, max: 1 }, firstChars, ([t]) => mapCase(t!, true))],
-  ["lower", stringFunction({ min: 1, max: 1 }, firstChars, ([t]) => mapCase(t!, false))],
+  // A binary string has no letters: UPPER and LOWER leave it as it is, as in MySQL.
+  ["upper", stringFunction({ min: 1, max: 1 }, firstChars, ([t], _state, call) =>
+    (call.type.collation === "binary" ? t! : mapCase(t!, true)))],
+  ["lower", stringFunction({ min: 1, max: 1 }, firstChars, ([t], _state, call) =>
+    (call.type.collation === "binary" ? t! : mapCase(t!, false)))],
   ["substring", substring],
   ["trim", trimFunction(true, true)],
   ["trim_leading", trimFunction(true, false)],

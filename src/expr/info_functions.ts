@@ -8,11 +8,12 @@
  * cannot wait inside the synchronous evaluator: it returns 0 and records the seconds,
  * and the session waits them out once the statement has run (interruptible by KILL).
  * BENCHMARK evaluates its expression at most `benchmarkCountMax` times, so one statement
- * cannot hold the node's event loop for long. Every string is utf8mb4 under
- * utf8mb4_general_ci, which is what CHARSET and COLLATION report for strings.
+ * cannot hold the node's event loop for long. CHARSET, COLLATION and COERCIBILITY report
+ * what collation_derivation.ts derives for the argument's type.
  */
 import { anyNullable, bigintArg, int, text, textArg } from "./builtin_support.ts";
 import { type Expr, exprText } from "./expr.ts";
+import { Coercibility, charsetOfType, collationInfoOf } from "./collation_derivation.ts";
 import type { Builtin } from "./functions.ts";
 import { intType, stringType } from "./types.ts";
 import { boolValue, toDouble } from "./value.ts";
@@ -32,9 +33,9 @@ const rowCount: Builtin = {
   run: (_call, state) => int(state.ctx.functions?.rowCount ?? -1n),
 };
 
-/** The character set a value of `expr`'s type has: utf8mb4 for strings, else binary. */
+/** The character set a value of `expr`'s type has (collation_derivation.ts). */
 function charsetOf(expr: Expr): string {
-  return expr.type.kind === "string" ? "utf8mb4" : "binary";
+  return charsetOfType(expr.type);
 }
 
 const charset: Builtin = {
@@ -46,26 +47,21 @@ const charset: Builtin = {
 const collation: Builtin = {
   minArgs: 1, maxArgs: 1,
   infer: () => stringType(64, { nullable: false }),
-  run: (call) => text(charsetOf(call.args[0]!) === "binary" ? "binary" : "utf8mb4_general_ci"),
+  run: (call) => text(collationInfoOf(call.args[0]!.type).name),
 };
 
 /** Functions whose result MySQL calls a system constant (coercibility 3). */
-const systemConstants = new Set(["user", "current_user", "database", "version"]);
+const systemConstants = new Set(["user", "current_user", "database", "version", "schema",
+  "session_user", "system_user"]);
 
 /**
- * MySQL's coercibility of an expression: 0 explicit (COLLATE; not kept here), 2 a column,
- * 3 a system constant, 4 a coercible string, 5 a number or date, 6 NULL.
+ * MySQL's coercibility of an expression (collation_derivation.ts): 0 explicit (COLLATE),
+ * 1 none, 2 a column or cast, 3 a system constant, 4 a coercible string, 5 a number or
+ * date, 6 NULL.
  */
 function coercibilityOf(expr: Expr): number {
-  if (expr.kind === "column") return 2;
-  if (expr.kind === "constant") {
-    if (expr.value === null) return 6;
-    return expr.type.kind === "string" ? 4 : 5;
-  }
-  if (systemConstants.has(expr.fn)) return 3;
-  if (expr.type.kind !== "string") return 5;
-  const strings = expr.args.filter((a) => a.type.kind === "string");
-  return strings.length === 0 ? 4 : Math.min(...strings.map(coercibilityOf));
+  if (expr.kind === "call" && systemConstants.has(expr.fn)) return Coercibility.SysConst;
+  return collationInfoOf(expr.type).coercibility;
 }
 
 const coercibility: Builtin = {

@@ -4,8 +4,9 @@
  * printing a document in MySQL's normalized form — `{"a": 1, "b": [1, 2]}`: one space
  * after `:` and `,`, object keys sorted by length and then bytewise, the last of
  * duplicate keys kept, integers exact, other numbers as doubles (`1.0`, `1e300`) — and
- * JSON paths (`$.a[0]."b c"`, `[*]`, `.*`) for JSON_EXTRACT and `->`. JSON values travel
- * through expressions as their normalized text. Pure: no I/O.
+ * JSON paths (`$.a[0]."b c"`, `[*]`, `.*`, `**`, `[last]`, `[1 to 3]`) for the JSON
+ * functions and `->`. JSON values travel through expressions as their normalized text.
+ * Pure: no I/O.
  */
 
 /** A parse failure: RapidJSON's message and the offset it was found at. */
@@ -207,6 +208,11 @@ export function formatJsonDouble(value: number): string {
 
 const utf8 = new TextEncoder();
 
+/** The order MySQL keeps object keys in: shorter first, then bytewise. */
+export function compareJsonKeys(a: string, b: string): number {
+  return byteCompare(a, b);
+}
+
 function byteCompare(a: string, b: string): number {
   const ba = utf8.encode(a);
   const bb = utf8.encode(b);
@@ -254,52 +260,170 @@ export function normalizeJsonText(text: string):
   return parsed.ok ? { ok: true, text: printJson(parsed.node) } : parsed;
 }
 
+/** An array position: `n`, or `last - n` when `fromEnd`. */
+export interface JsonArrayPosition {
+  readonly index: number;
+  readonly fromEnd: boolean;
+}
+
 /** One step of a JSON path. */
 export type JsonPathLeg =
   | { readonly kind: "key"; readonly name: string }
-  | { readonly kind: "index"; readonly index: number }
+  | { readonly kind: "index"; readonly index: number; readonly fromEnd?: boolean }
+  | { readonly kind: "range"; readonly from: JsonArrayPosition; readonly to: JsonArrayPosition }
   | { readonly kind: "anyKey" }
-  | { readonly kind: "anyIndex" };
+  | { readonly kind: "anyIndex" }
+  /** `**`: the value and every value nested in it. */
+  | { readonly kind: "ellipsis" };
 
-/** A path's legs, or null when it is not a valid path (`**` is not supported). */
-export function parseJsonPath(path: string): JsonPathLeg[] | null {
-  const text = path.trim();
-  if (!text.startsWith("$")) return null;
-  const legs: JsonPathLeg[] = [];
-  let pos = 1;
-  const keyPattern = /^[A-Za-z_$][A-Za-z0-9_$]*/;
-  while (pos < text.length) {
-    const rest = text.slice(pos);
-    let m: RegExpExecArray | null;
-    if ((m = /^\s*\.\s*\*/.exec(rest)) !== null) {
-      legs.push({ kind: "anyKey" });
-    } else if ((m = /^\s*\[\s*\*\s*\]/.exec(rest)) !== null) {
-      legs.push({ kind: "anyIndex" });
-    } else if ((m = /^\s*\[\s*(\d+)\s*\]/.exec(rest)) !== null) {
-      legs.push({ kind: "index", index: Number(m[1]) });
-    } else if ((m = /^\s*\.\s*"((?:[^"\\]|\\.)*)"/.exec(rest)) !== null) {
-      legs.push({ kind: "key", name: JSON.parse(`"${m[1]!}"`) as string });
-    } else if ((m = /^\s*\.\s*/.exec(rest)) !== null && keyPattern.test(rest.slice(m[0].length))) {
-      const key = keyPattern.exec(rest.slice(m[0].length))![0];
-      legs.push({ kind: "key", name: key });
-      pos += m[0].length + key.length;
-      continue;
-    } else if (rest.trim() === "") {
-      break;
-    } else {
-      return null;
+/** A parsed path, or the character position MySQL's 3143 names. */
+export type JsonPathParse =
+  | { readonly ok: true; readonly legs: JsonPathLeg[] }
+  | { readonly ok: false; readonly position: number };
+
+const identifierStart = /^[\p{L}\p{Nl}_$]/u;
+const identifierPart = /^[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$\u200c\u200d]/u;
+
+/**
+ * Parses a JSON path as MySQL 8 does: `$`, then legs `.key`, `."quoted key"`, `.*`,
+ * `[n]`, `[last]`, `[last - n]`, `[m to n]`, `[*]` and `**` (which must be followed by
+ * another leg), with spaces allowed between tokens. A failure gives the position at which
+ * parsing stopped.
+ */
+export function parseJsonPathAt(path: string): JsonPathParse {
+  let pos = 0;
+  const spaces = (): void => {
+    while (pos < path.length && " \t\n\r\f\v".includes(path[pos]!)) pos++;
+  };
+  const fail = (): JsonPathParse => ({ ok: false, position: pos });
+  const position = (): JsonArrayPosition | null => {
+    spaces();
+    if (path.startsWith("last", pos)) {
+      pos += 4;
+      const save = pos;
+      spaces();
+      if (path[pos] === "-") {
+        pos++;
+        spaces();
+        const m = /^\d+/.exec(path.slice(pos));
+        if (m === null) return null;
+        pos += m[0].length;
+        return { index: Number(m[0]), fromEnd: true };
+      }
+      pos = save;
+      return { index: 0, fromEnd: true };
     }
+    const m = /^\d+/.exec(path.slice(pos));
+    if (m === null) return null;
     pos += m[0].length;
+    return { index: Number(m[0]), fromEnd: false };
+  };
+  spaces();
+  if (path[pos] !== "$") return fail();
+  pos++;
+  const legs: JsonPathLeg[] = [];
+  for (;;) {
+    spaces();
+    if (pos >= path.length) break;
+    const c = path[pos]!;
+    if (c === ".") {
+      pos++;
+      spaces();
+      if (path[pos] === "*") {
+        pos++;
+        legs.push({ kind: "anyKey" });
+      } else if (path[pos] === "\"") {
+        const m = /^"(?:[^"\\]|\\.)*"/.exec(path.slice(pos));
+        if (m === null) return fail();
+        const parsed = parseJson(m[0]);
+        if (!parsed.ok || parsed.node.kind !== "string") return fail();
+        pos += m[0].length;
+        legs.push({ kind: "key", name: parsed.node.value });
+      } else {
+        const start = pos;
+        const chars = [...path.slice(pos)];
+        if (chars.length === 0 || !identifierStart.test(chars[0]!)) return fail();
+        let name = "";
+        for (const ch of chars) {
+          if (name !== "" && !identifierPart.test(ch)) break;
+          name += ch;
+        }
+        pos = start + name.length;
+        legs.push({ kind: "key", name });
+      }
+    } else if (c === "[") {
+      pos++;
+      spaces();
+      if (path[pos] === "*") {
+        pos++;
+        spaces();
+        if (path[pos] !== "]") return fail();
+        pos++;
+        legs.push({ kind: "anyIndex" });
+        continue;
+      }
+      const from = position();
+      if (from === null) return fail();
+      spaces();
+      let to: JsonArrayPosition | null = null;
+      if (path.startsWith("to", pos) && from !== null) {
+        pos += 2;
+        if (!" \t\n\r\f\v".includes(path[pos] ?? "x")) return fail();
+        to = position();
+        if (to === null) return fail();
+        if (!from.fromEnd && !to.fromEnd && from.index > to.index) return fail();
+        spaces();
+      }
+      if (path[pos] !== "]") return fail();
+      pos++;
+      legs.push(to === null ? { kind: "index", index: from.index, fromEnd: from.fromEnd }
+        : { kind: "range", from, to });
+    } else if (c === "*" && path[pos + 1] === "*") {
+      pos += 2;
+      legs.push({ kind: "ellipsis" });
+    } else {
+      return fail();
+    }
   }
-  return legs;
+  if (legs.length > 0 && legs[legs.length - 1]!.kind === "ellipsis") return fail();
+  return { ok: true, legs };
 }
 
-/** True when a path can match several values (a wildcard). */
+/** A path's legs, or null when it is not a valid path. */
+export function parseJsonPath(path: string): JsonPathLeg[] | null {
+  const parsed = parseJsonPathAt(path);
+  return parsed.ok ? parsed.legs : null;
+}
+
+/** True when a path can match several values (a wildcard, a range or `**`). */
 export function isWildcardPath(legs: readonly JsonPathLeg[]): boolean {
-  return legs.some((l) => l.kind === "anyKey" || l.kind === "anyIndex");
+  return legs.some((l) => l.kind === "anyKey" || l.kind === "anyIndex" || l.kind === "range" ||
+    l.kind === "ellipsis");
 }
 
-/** The values `legs` reach in `node`, in document order. */
+/** The index `position` names in an array of `length` elements (may be out of range). */
+export function resolveArrayPosition(position: JsonArrayPosition, length: number): number {
+  return position.fromEnd ? length - 1 - position.index : position.index;
+}
+
+/** The index an index leg names in an array of `length` elements (may be out of range). */
+export function resolveIndexLeg(leg: Extract<JsonPathLeg, { kind: "index" }>,
+  length: number): number {
+  return resolveArrayPosition({ index: leg.index, fromEnd: leg.fromEnd === true }, length);
+}
+
+/** `node` and every value nested in it, the node first (document order). */
+function descendants(node: JsonNode, out: JsonNode[]): void {
+  out.push(node);
+  if (node.kind === "array") for (const item of node.items) descendants(item, out);
+  if (node.kind === "object") {
+    for (const k of [...node.members.keys()].sort(byteCompare)) {
+      descendants(node.members.get(k)!, out);
+    }
+  }
+}
+
+/** The values `legs` reach in `node`, in document order, each once. */
 export function extractJson(node: JsonNode, legs: readonly JsonPathLeg[]): JsonNode[] {
   let current: JsonNode[] = [node];
   for (const leg of legs) {
@@ -311,12 +435,20 @@ export function extractJson(node: JsonNode, legs: readonly JsonPathLeg[]): JsonN
           if (v !== undefined) next.push(v);
           break;
         }
-        case "index":
+        case "index": {
           // A scalar or object is an array of itself at [0], as in MySQL.
-          if (n.kind === "array") {
-            if (leg.index < n.items.length) next.push(n.items[leg.index]!);
-          } else if (leg.index === 0) next.push(n);
+          const items = n.kind === "array" ? n.items : [n];
+          const i = resolveIndexLeg(leg, items.length);
+          if (i >= 0 && i < items.length) next.push(items[i]!);
           break;
+        }
+        case "range": {
+          const items = n.kind === "array" ? n.items : [n];
+          const from = Math.max(0, resolveArrayPosition(leg.from, items.length));
+          const to = Math.min(items.length - 1, resolveArrayPosition(leg.to, items.length));
+          for (let i = from; i <= to; i++) next.push(items[i]!);
+          break;
+        }
         case "anyKey":
           if (n.kind === "object") {
             const keys = [...n.members.keys()].sort(byteCompare);
@@ -326,9 +458,12 @@ export function extractJson(node: JsonNode, legs: readonly JsonPathLeg[]): JsonN
         case "anyIndex":
           if (n.kind === "array") next.push(...n.items);
           break;
+        case "ellipsis":
+          descendants(n, next);
+          break;
       }
     }
-    current = next;
+    current = [...new Set(next)];
   }
   return current;
 }

@@ -122,6 +122,11 @@ function compareNodes(a: Comparable, b: Comparable): number {
   return 0;
 }
 
+/** Compares two JSON values by MySQL's JSON rules: -1, 0 or 1 (JSON_CONTAINS, MEMBER OF). */
+export function compareJsonNodes(a: JsonNode, b: JsonNode): number {
+  return compareNodes(a, b);
+}
+
 /**
  * Compares `a` and `b`, at least one of them JSON (a string tagged `json`), by MySQL's
  * JSON rules: -1, 0 or 1.

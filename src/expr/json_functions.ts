@@ -1,23 +1,26 @@
 /**
  * MySQL's JSON functions over JSON values kept as normalized text (src/expr/json.ts):
  * JSON_EXTRACT (and `->` / `->>`, which the SQL layer builds from it and JSON_UNQUOTE),
- * JSON_UNQUOTE, JSON_QUOTE, JSON_OBJECT, JSON_ARRAY, JSON_VALID and JSON_TYPE. A
- * document argument that is not JSON fails with 3141, a bad path with 3143. Results
- * of JSON functions have MySQL's JSON column type (245) and compare as JSON.
+ * JSON_UNQUOTE, JSON_QUOTE, JSON_OBJECT, JSON_ARRAY, JSON_VALID and JSON_TYPE, and the
+ * list of all JSON built-ins (the others are in json_search_functions.ts and
+ * json_modify_functions.ts), and CAST(… AS JSON). A document argument that is not JSON
+ * fails with 3141, a bad path with 3143. Results of JSON functions have MySQL's JSON column
+ * type (245) and compare as JSON.
  */
 import { ExprError } from "./errors.ts";
 import type { Expr } from "./expr.ts";
-import type { Builtin, CallExpr, EvalState } from "./functions.ts";
+import type { Builtin } from "./functions.ts";
 import {
   type JsonNode,
   extractJson,
-  formatJsonDouble,
   isWildcardPath,
   jsonTypeName,
   parseJson,
-  parseJsonPath,
   printJson,
 } from "./json.ts";
+import { jsonDocumentArg, jsonNodeOfArg, jsonNodeOfValue, jsonPathOf } from "./json_args.ts";
+import { jsonModifyBuiltins } from "./json_modify_functions.ts";
+import { jsonSearchBuiltins } from "./json_search_functions.ts";
 import { type FieldType, TypeCode, intType, stringType } from "./types.ts";
 import { type Value, toText } from "./value.ts";
 
@@ -33,55 +36,16 @@ function jsonValue(node: JsonNode): Value {
   return { kind: "string", value: printJson(node), tag: { kind: "json" } };
 }
 
-/** Argument `index` (0-based) of `call` as a JSON document; null for NULL. */
-function documentArg(call: CallExpr, state: EvalState, index: number, name: string):
-  JsonNode | null {
-  const text = toText(state.ev(call.args[index]!));
-  if (text === null) return null;
-  const parsed = parseJson(text);
-  if (!parsed.ok) {
-    throw new ExprError({ kind: "invalidJsonText", argument: index + 1, functionName: name,
-      message: parsed.error.message, position: parsed.error.position });
-  }
-  return parsed.node;
-}
-
 /** An SQL value as a JSON value (a JSON-typed argument is embedded as a document). */
 function toJsonNode(arg: Expr, value: Value): JsonNode {
-  return jsonNodeOfValue(arg.type, value);
-}
-
-/**
- * An SQL value of static type `type` as a JSON value: numbers as JSON numbers, a JSON
- * document (by its type or its tag) embedded as parsed, other text and temporal values as
- * JSON strings, NULL as `null` (JSON_OBJECT, JSON_ARRAY, JSON_ARRAYAGG, JSON_OBJECTAGG).
- */
-export function jsonNodeOfValue(type: FieldType | undefined, value: Value): JsonNode {
-  if (value === null) return { kind: "literal", text: "null" };
-  switch (value.kind) {
-    case "int":
-    case "uint":
-    case "decimal":
-      return { kind: "literal", text: toText(value)! };
-    case "double":
-      return { kind: "literal", text: formatJsonDouble(value.value) };
-    case "string": {
-      if (type?.code === TypeCode.Json || value.tag?.kind === "json") {
-        const parsed = parseJson(value.value);
-        if (parsed.ok) return parsed.node;
-      }
-      return { kind: "string", value: value.value };
-    }
-    case "datetime":
-      return { kind: "string", value: toText(value)! };
-  }
+  return jsonNodeOfArg(arg, value);
 }
 
 const jsonExtract: Builtin = {
   minArgs: 2, maxArgs: Infinity,
   infer: () => jsonType(true),
   run: (call, state) => {
-    const doc = documentArg(call, state, 0, "json_extract");
+    const doc = jsonDocumentArg(call, state, 0, "json_extract");
     const paths: string[] = [];
     for (const arg of call.args.slice(1)) {
       const path = toText(state.ev(arg));
@@ -92,8 +56,7 @@ const jsonExtract: Builtin = {
     const found: JsonNode[] = [];
     let wildcard = paths.length > 1;
     for (const path of paths) {
-      const legs = parseJsonPath(path);
-      if (legs === null) throw new ExprError({ kind: "invalidJsonPath", position: 0 });
+      const legs = jsonPathOf(path, false);
       wildcard ||= isWildcardPath(legs);
       found.push(...extractJson(doc, legs));
     }
@@ -166,10 +129,37 @@ const jsonTypeFunction: Builtin = {
   minArgs: 1, maxArgs: 1,
   infer: (args) => stringType(16, { nullable: args[0]!.type.nullable }),
   run: (call, state) => {
-    const doc = documentArg(call, state, 0, "json_type");
+    const doc = jsonDocumentArg(call, state, 0, "json_type");
     return doc === null ? null : { kind: "string", value: jsonTypeName(doc) };
   },
 };
+
+/**
+ * CAST(x AS JSON): text is parsed as a document (3141 when it is not JSON, as MySQL's
+ * `cast_as_json`), a number is a JSON number, a temporal value a JSON string, and a JSON
+ * value stays itself.
+ */
+const castJson: Builtin = {
+  minArgs: 1, maxArgs: 1,
+  infer: (args) => jsonType(args[0]!.type.nullable),
+  run: (call, state) => {
+    const arg = call.args[0]!;
+    const value = state.ev(arg);
+    if (value === null) return null;
+    if (value.kind === "string") {
+      const parsed = parseJson(value.value);
+      if (!parsed.ok) {
+        throw new ExprError({ kind: "invalidJsonText", argument: 1,
+          functionName: "cast_as_json", message: parsed.error.message,
+          position: parsed.error.position });
+      }
+      return jsonValue(parsed.node);
+    }
+    return jsonValue(jsonNodeOfValue(arg.type, value));
+  },
+};
+
+export { jsonNodeOfValue };
 
 /** The JSON built-ins, by lower-case name. */
 export const jsonBuiltins: readonly (readonly [string, Builtin])[] = [
@@ -180,4 +170,7 @@ export const jsonBuiltins: readonly (readonly [string, Builtin])[] = [
   ["json_array", jsonArray],
   ["json_valid", jsonValid],
   ["json_type", jsonTypeFunction],
+  ["cast_json", castJson],
+  ...jsonSearchBuiltins,
+  ...jsonModifyBuiltins,
 ];

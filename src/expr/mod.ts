@@ -15,6 +15,19 @@ export {
 export { compareForSort, compareStrings, compareValues, defaultCollation, likeMatch }
   from "./compare.ts";
 export {
+  Coercibility,
+  type CollationInfo,
+  callCollation,
+  charsetOfType,
+  collationImpl,
+  collationInfoOf,
+  compareCollationOf,
+  hasDefaultCollation,
+  resolveCollate,
+  typeCollation,
+  withCollation,
+} from "./collation_derivation.ts";
+export {
   type BuildErrorReason,
   ExprError,
   type ExprErrorReason,
@@ -149,3 +162,12 @@ export {
   type SessionFunctions,
   SessionFunctionState,
 } from "./session_functions.ts";
+export {
+  type DagExecutorKind,
+  dagExecutor,
+  runDagBatch,
+  runDagConfigured,
+  setDagExecutor,
+} from "./batch/batch_exec.ts";
+export { Chunk, Column, Tag } from "./batch/chunk.ts";
+export { VecAbort, type VecEnv, abortOnWarning, evalVec, truthAt } from "./batch/vec_eval.ts";

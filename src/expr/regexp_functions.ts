@@ -7,9 +7,10 @@
  * `\e`, `\a`, `\h`, `\R`, `\x{…}`, octal `\0ooo`, a leading `(?flags)`, and escapes of
  * punctuation that Unicode mode refuses. ICU features without an equivalent (possessive
  * quantifiers, atomic groups, `\X`, `\G`, `\N{…}`) fail with MySQL's 3690, and ICU's
- * errors map to MySQL's numbers (3685–3697, 3900). Matching is case-insensitive unless
- * match_type says `c`, since strings compare under utf8mb4_general_ci; match_type flags
- * c, i, m, n, u act as in MySQL (last of c/i wins). Positions count characters.
+ * errors map to MySQL's numbers (3685–3697, 3900). Matching is case-insensitive under
+ * utf8mb4_general_ci and case-sensitive when subject and pattern compare under `_bin` or
+ * `binary` (collation_derivation.ts) or match_type says `c`; match_type flags c, i, m, n,
+ * u act as in MySQL (last of c/i wins). Positions count characters.
  *
  * Compiled patterns are cached (bounded, oldest dropped first) by source and flags.
  * Unlike MySQL (`regexp_time_limit`), a pathological pattern's backtracking is not cut
@@ -20,6 +21,8 @@ import { ExprError, type RegexpError } from "./errors.ts";
 import type { Builtin, CallExpr, EvalState } from "./functions.ts";
 import { intType, stringType } from "./types.ts";
 import { boolValue } from "./value.ts";
+import { generalCiCollation } from "../codec/mod.ts";
+import { callCollation } from "./collation_derivation.ts";
 
 /** Compiled patterns kept at most (each is small; the bound keeps memory fixed). */
 const regexpCacheEntriesMax = 256;
@@ -343,7 +346,9 @@ function search(call: CallExpr, state: EvalState,
   const typeArg = indexes.matchType === undefined ? undefined : call.args[indexes.matchType];
   const matchType = typeArg === undefined ? null : textArg(state, typeArg);
   if (pattern === null || (typeArg !== undefined && matchType === null)) return null;
-  const regexp = compile(pattern, matchType);
+  // Under a case-sensitive collation (`_bin`, binary) matching is too; match_type overrides.
+  const sensitive = callCollation(call) !== generalCiCollation;
+  const regexp = compile(pattern, sensitive ? `c${matchType ?? ""}` : matchType);
   const subject = textArg(state, call.args[0]!);
   const posArg = indexes.pos === undefined ? undefined : call.args[indexes.pos];
   const pos = posArg === undefined ? 1n : bigintArg(state, posArg);

@@ -30,7 +30,8 @@ import {
   textOf,
   utf8Bytes,
 } from "./builtin_support.ts";
-import { compareStrings, compareValues, defaultCollation } from "./compare.ts";
+import { compareStrings, compareValues } from "./compare.ts";
+import { callCollation } from "./collation_derivation.ts";
 import { crc32, md5, sha1, sha256, sha512, toHex } from "./digests.ts";
 import type { Expr } from "./expr.ts";
 import type { Builtin, CallExpr, EvalState } from "./functions.ts";
@@ -84,7 +85,7 @@ const locate: Builtin = {
     const haystack = textArg(state, call.args[1]!);
     const from = call.args[2] === undefined ? 1 : intArg(state, call.args[2]);
     if (needle === null || haystack === null || from === null) return null;
-    return int(BigInt(locateFolded(needle, haystack, from)));
+    return int(BigInt(locateFolded(needle, haystack, from, callCollation(call))));
   },
 };
 
@@ -96,15 +97,17 @@ const instr: Builtin = {
     const haystack = textArg(state, call.args[0]!);
     const needle = textArg(state, call.args[1]!);
     if (needle === null || haystack === null) return null;
-    return int(BigInt(locateFolded(needle, haystack, 1)));
+    return int(BigInt(locateFolded(needle, haystack, 1, callCollation(call))));
   },
 };
 
 /** FIND_IN_SET(str, list): the 1-based index of str among list's comma-separated items. */
-const findInSet = textFunction({ min: 2, max: 2 }, (args) => intOf(3, args), ([str, list]) => {
+const findInSet = textFunction({ min: 2, max: 2 }, (args) => intOf(3, args),
+  ([str, list], _state, call) => {
   if (str!.includes(",") || list === "") return int(0n);
   const items = list!.split(",");
-  const index = items.findIndex((item) => compareStrings(item, str!, defaultCollation) === 0);
+  const collation = callCollation(call);
+  const index = items.findIndex((item) => compareStrings(item, str!, collation) === 0);
   return int(BigInt(index + 1));
 });
 
@@ -129,7 +132,8 @@ const field: Builtin = {
     const x = read(call.args[0]!);
     if (x === null) return int(0n);
     for (let i = 1; i < call.args.length; i++) {
-      if (compareValues(x, read(call.args[i]!), { warn: state.ctx.warn }) === 0) {
+      if (compareValues(x, read(call.args[i]!), { warn: state.ctx.warn,
+        collation: callCollation(call) }) === 0) {
         return int(BigInt(i));
       }
     }

@@ -61,6 +61,13 @@ export interface FieldType {
   readonly decimals: number;
   /** DECIMAL precision (total digits); 0 for other kinds. */
   readonly precision: number;
+  /**
+   * The MySQL collation of the value (`utf8mb4_bin`, `binary` …); absent: the default
+   * (collation_derivation.ts says how it is derived and what absent means for each kind).
+   */
+  readonly collation?: string;
+  /** MySQL's coercibility of the collation (0 EXPLICIT … 6 IGNORABLE); absent: by kind. */
+  readonly coercibility?: 0 | 1 | 2 | 3 | 4 | 5 | 6;
 }
 
 /** Largest DECIMAL precision and scale (MySQL's DECIMAL(65, 30)). */

@@ -152,3 +152,5 @@ export {
   ddlOptionsDefault,
 } from "./ddl/worker.ts";
 export { type DdlJob, type DdlJobArgs, type DdlJobState } from "./ddl/job.ts";
+// Temp storage of sorts and aggregations that spill past tidb_mem_quota_query (T9).
+export { SpillSpace, type SpillStats } from "./plan/spill_store.ts";

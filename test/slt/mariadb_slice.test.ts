@@ -21,7 +21,8 @@ const repoRoot = resolve(import.meta.dirname, "../..");
 const expectationPath = join(import.meta.dirname, "baseline", "mariadb_slice.json");
 
 /** Tessera's own files that MariaDB passes, and those that record MariaDB bugs. */
-const mustPass = ["ddl.slt", "errors.slt", "transactions.slt", "query_engine.slt"];
+const mustPass = ["ddl.slt", "errors.slt", "transactions.slt", "query_engine.slt",
+  "partitions.slt"];
 const knownMariadbBugs = [
   "mariadb_bug_distinct_negated_count.slt",
   "mariadb_bug_groupby_loose_scan.slt",

@@ -16,6 +16,8 @@ import {
   openSqlStorage,
   serverVersionDefault,
 } from "../../src/sql/mod.ts";
+import type { SpillSpace } from "../../src/sql/plan/spill_store.ts";
+import { defaultSpillSpace } from "../../src/cmd/sql.ts";
 
 /** One SQL node of the cluster. */
 export interface SqlNodeHandle {
@@ -28,7 +30,9 @@ export interface SqlNodeHandle {
 export interface SqlCluster {
   readonly kv: TestCluster;
   /** Starts another SQL node on the same cluster. */
-  startNode(options?: { readonly ddl?: Partial<DdlOptions> }): Promise<SqlNodeHandle>;
+  startNode(options?: { readonly ddl?: Partial<DdlOptions>;
+    /** Where the node's spilling sorts and aggregations write (default: the OS temp dir). */
+    readonly tmpStorage?: SpillSpace }): Promise<SqlNodeHandle>;
   close(): Promise<void>;
 }
 
@@ -37,10 +41,11 @@ export async function startSqlCluster(): Promise<SqlCluster> {
   const servers: MySqlServer[] = [];
   const storages: SqlStorage[] = [];
   const connections: mysql.Connection[] = [];
-  const startNode = async (options: { readonly ddl?: Partial<DdlOptions> } = {}):
-    Promise<SqlNodeHandle> => {
+  const startNode = async (options: { readonly ddl?: Partial<DdlOptions>;
+    readonly tmpStorage?: SpillSpace } = {}): Promise<SqlNodeHandle> => {
     const storage = await openSqlStorage(kv.client(), { autoIdStep: 100,
-      ...(options.ddl === undefined ? {} : { ddl: options.ddl }) });
+      ...(options.ddl === undefined ? {} : { ddl: options.ddl }),
+      tmpStorage: options.tmpStorage ?? defaultSpillSpace() });
     storages.push(storage);
     const sessions = createSessionFactory({
       wallMs: () => kv.env.clock.wallMs(),

@@ -13,8 +13,9 @@
 import { type FieldType, TypeCode, dateTimeType, decimalType, doubleType, intType,
   stringType }
   from "../../expr/mod.ts";
-import type { ColumnDefinition, Expr as AstExpr, TableConstraint, TableOption }
-  from "../parser/ast.ts";
+import type { ColumnDefinition, Expr as AstExpr, PartitionOptions, TableConstraint,
+  TableOption } from "../parser/ast.ts";
+import { type PartitionInfo, partitionInfoOf, showPartitionText } from "./partition.ts";
 import { formatExpr } from "../parser/format.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
 import { currentTimestampText, membersText, typedColumnType, typedFieldType }
@@ -120,6 +121,10 @@ export interface TableInfo {
   /** TiDB's SHARD_ROW_ID_BITS / PRE_SPLIT_REGIONS (auto_random.ts); absent: 0. */
   readonly shardRowIdBits?: number;
   readonly preSplitRegions?: number;
+  /** PARTITION BY: how rows are spread over partitions (partition.ts); absent: none. */
+  readonly partition?: PartitionInfo;
+  /** ALTER TABLE … PARTITION BY / REMOVE PARTITIONING is moving its rows: no writes. */
+  readonly partitionReorg?: boolean;
 }
 
 /** A CHECK constraint: `CONSTRAINT name CHECK (expr) [NOT] ENFORCED`. */
@@ -257,7 +262,10 @@ export function fieldTypeOf(column: ColumnInfo): FieldType {
       return doubleType({ nullable });
     case "string":
     case "bytes":
-      return stringType(t.length ?? 65535, { nullable });
+      // A column's collation is IMPLICIT (2): binary strings `binary`, `_bin` ones utf8mb4_bin.
+      return { ...stringType(t.length ?? 65535, { nullable }), coercibility: 2,
+        collation: t.kind === "bytes" ? "binary" : t.binaryCollation ? "utf8mb4_bin"
+          : "utf8mb4_general_ci" };
     case "datetime":
       return dateTimeType(t.scale, { nullable });
     default:
@@ -288,7 +296,8 @@ export function tableInfoOf(
   name: string,
   statement: { readonly columns: readonly ColumnDefinition[];
     readonly constraints: readonly TableConstraint[];
-    readonly options?: readonly TableOption[] },
+    readonly options?: readonly TableOption[];
+    readonly partition?: PartitionOptions },
   ids: TableIds,
 ): TableInfo {
   if (statement.columns.length === 0) throw mysqlError(ER.TABLE_MUST_HAVE_COLUMNS);
@@ -396,7 +405,11 @@ export function tableInfoOf(
   const table: TableInfo = { id: ids.tableId, name, dbId: ids.dbId, columns, indexes, pkHandle,
     ...constraints };
   checkAutoRandom(table);
-  return { ...table, ...shardOptionsOf(statement.options ?? [], table) };
+  const partition = statement.partition === undefined ? undefined
+    : partitionInfoOf(statement.partition, { columns, indexes, pkHandle,
+      hasForeignKeys: (constraints.foreignKeys ?? []).length > 0 });
+  return { ...table, ...shardOptionsOf(statement.options ?? [], table),
+    ...(partition === undefined ? {} : { partition }) };
 }
 
 /** The column type as SHOW COLUMNS and SHOW CREATE TABLE print it: `int`, `varchar(20)`. */
@@ -486,7 +499,8 @@ export function showCreateTable(table: TableInfo): string {
   }
   return `CREATE TABLE ${formatIdent(table.name)} (\n${lines.join(",\n")}\n) ` +
     "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci" +
-    shardOptionsText(table);
+    shardOptionsText(table) +
+    (table.partition === undefined ? "" : showPartitionText(table.partition));
 }
 
 /** The `Key` column of SHOW COLUMNS for a column. */

@@ -30,6 +30,8 @@ import type { ColumnInfo, ForeignKeyAction, ForeignKeyInfo, IndexInfo, SchemaSta
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import { addConstraintStep, dropConstraintStep } from "./job_constraints.ts";
 import { withoutUtcDefault } from "../table/timestamp_default.ts";
+import { type PartitionJobArgs, partitionStep, withPartitionIds } from "./partition_ddl.ts";
+import { checkUniqueIndexOnPartitioned } from "../catalog/partition.ts";
 
 /** A table named by database and table name. */
 export interface QualifiedName {
@@ -73,7 +75,8 @@ export type DdlJobArgs =
     readonly columns: readonly string[]; readonly enforced: boolean;
     readonly checkName?: string }
   | { readonly kind: "dropCheck"; readonly name: string }
-  | { readonly kind: "shardRowId"; readonly shardRowIdBits: number };
+  | { readonly kind: "shardRowId"; readonly shardRowIdBits: number }
+  | PartitionJobArgs;
 
 /** A foreign key as ALTER TABLE ADD FOREIGN KEY gives it (names, not offsets). */
 export interface ForeignKeySpec {
@@ -316,7 +319,8 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
         return { job: finish(started, { notes: [jobErrorOf(error)] }), change: null, reorg: null };
       }
       const id = await ddl.allocId();
-      ddl.putTable({ ...args.table, id, dbId: db.info.id });
+      ddl.putTable({ ...args.table, id, dbId: db.info.id,
+        ...await withPartitionIds(args.table, () => ddl.allocId()) });
       return { job: finish(started, { dbId: db.info.id, tableId: id, schemaState: "public" }),
         change: { tableIds: [id], compatible: false }, reorg: null };
     }
@@ -343,7 +347,7 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
       const table = jobTable(job, schema);
       ddl.deleteTable(table);
       const id = await ddl.allocId();
-      ddl.putTable({ ...table, id });
+      ddl.putTable({ ...table, id, ...await withPartitionIds(table, () => ddl.allocId()) });
       return { job: finish(started, { tableId: id, dbId: table.dbId, schemaState: "public" }),
         change: { tableIds: [table.id, id], compatible: false }, reorg: null,
         dropped: [{ tableId: table.id, indexId: null }] };
@@ -399,6 +403,8 @@ export async function runStep(job: DdlJob, ddl: DdlTxn): Promise<StepResult> {
       return renameIndexStep(started, args, ddl);
     case "shardRowId":
       return shardRowIdStep(started, args, ddl);
+    case "partitions":
+      return partitionStep(started, args, ddl);
   }
 }
 
@@ -427,6 +433,7 @@ function addIndexStep(job: DdlJob, args: ArgsOf<"addIndex">, ddl: DdlTxn): StepR
       if (column === undefined) throw mysqlError(ER.KEY_COLUMN_DOES_NOT_EXITS, [name]);
       return column.offset;
     });
+    if (args.unique) checkUniqueIndexOnPartitioned(table, offsets, args.primary);
     const indexId = maxIndexId(table) + 1;
     const index: IndexInfo = { id: indexId, name: args.name, unique: args.unique,
       primary: args.primary, columns: offsets, state: "deleteOnly" };

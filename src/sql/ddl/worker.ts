@@ -57,6 +57,8 @@ import {
 } from "./meta.ts";
 import { SchemaSyncer } from "./syncer.ts";
 import { validateCheck, validateForeignKey } from "./validate.ts";
+import { physicalTables, withPartitionRanges, withPartitionTableIds }
+  from "./partition_ddl.ts";
 
 /** Tuning of a node's DDL service. */
 export interface DdlOptions {
@@ -93,7 +95,7 @@ const queueJobsShown = 100;
  * the schema version at their start.
  */
 const stepsInStates: ReadonlySet<string> = new Set(["addIndex", "dropIndex", "addColumn",
-  "dropColumn", "addCheck", "addForeignKey"]);
+  "dropColumn", "addCheck", "addForeignKey", "partitions"]);
 /** Delete-range batches (of `deleteBatchKeys` keys) the owner runs per round at most. */
 const deleteRangeBatchesMax = 16;
 /** Unexpected failures of one job in a row before a job that changed nothing is cancelled. */
@@ -415,21 +417,27 @@ export class DdlService {
     let lastWriteMs = this.env.clock.monotonicMs();
     let progress: Promise<unknown> = Promise.resolve();
     try {
-      const rows = await backfillIndex(this.client, table, index, {
-        env: this.env,
-        batchRows: this.options.backfillBatchRows,
-        workers: this.options.backfillWorkers,
-        stopped: () => !this.isOwner,
-        onProgress: (rowsDone) => {
-          const nowMs = this.env.clock.monotonicMs();
-          if (nowMs - lastWriteMs < 200) return;
-          lastWriteMs = nowMs;
-          progress = progress.then(() => this.updateJob(job.id, (j) => ({ ...j,
-            rowCount: Math.max(j.rowCount, rowsDone) }))).catch((error: unknown) => {
-            this.lastError = error;
-          });
-        },
-      });
+      let before = 0; // rows of the partitions backfilled already
+      let rows = 0;
+      for (const physical of physicalTables(table)) {
+        before = rows;
+        rows += await backfillIndex(this.client, physical, index, {
+          env: this.env,
+          batchRows: this.options.backfillBatchRows,
+          workers: this.options.backfillWorkers,
+          stopped: () => !this.isOwner,
+          onProgress: (partRows) => {
+            const rowsDone = before + partRows;
+            const nowMs = this.env.clock.monotonicMs();
+            if (nowMs - lastWriteMs < 200) return;
+            lastWriteMs = nowMs;
+            progress = progress.then(() => this.updateJob(job.id, (j) => ({ ...j,
+              rowCount: Math.max(j.rowCount, rowsDone) }))).catch((error: unknown) => {
+              this.lastError = error;
+            });
+          },
+        });
+      }
       await progress;
       return await this.updateJob(job.id, (j) => ({ ...j, rowCount: rows, reorgDone: true }));
     } catch (error: unknown) {
@@ -453,7 +461,11 @@ export class DdlService {
       const schema = await this.catalog.schemaAt(txn);
       const table = tableById(schema, reorg.tableId);
       if (table === undefined) throw new Error(`job ${job.id}: table ${reorg.tableId} gone`);
-      if (reorg.constraint === "check") await validateCheck(txn, table, reorg.name);
+      if (reorg.constraint === "check") {
+        for (const physical of physicalTables(table)) {
+          await validateCheck(txn, physical, reorg.name);
+        }
+      }
       else await validateForeignKey(txn, schema, table, reorg.name);
     } catch (error: unknown) {
       if (!(error instanceof MySqlError)) throw error;
@@ -521,9 +533,11 @@ export class DdlService {
         let version: bigint | null = null;
         if (result.change !== null) {
           version = schema.version + 1n;
-          writeSchemaVersion(txn, version, { ...result.change, edits: ddl.edits.edits() });
+          writeSchemaVersion(txn, version, { ...result.change, edits: ddl.edits.edits(),
+            tableIds: withPartitionTableIds(schema, result.change.tableIds) });
         }
-        recordDropped(txn, job.id, result.dropped ?? [], version ?? schema.version);
+        recordDropped(txn, job.id, withPartitionRanges(schema, result.dropped ?? []),
+          version ?? schema.version);
         const finished = isFinished(result.job);
         const next: DdlJob = { ...result.job, finishMs: finished ? nowMs : null };
         putJob(txn, next, { finished });

@@ -14,8 +14,9 @@ import { type EvalContext, type TimeZone, type Value, evaluate, utcTimeZone }
   from "../../expr/mod.ts";
 import { defaultToUtc, utcDefaultValue, withoutUtcDefault }
   from "../table/timestamp_default.ts";
-import type { AlterSpec, ColumnDefinition, IndexPart, TableConstraint, TableName }
-  from "../parser/ast.ts";
+import type { AlterSpec, ColumnDefinition, IndexPart, PartitionOptions, TableConstraint,
+  TableName } from "../parser/ast.ts";
+import { resolvePartitionBounds } from "../table/partition_route.ts";
 import { parseExpression } from "../parser/parse.ts";
 import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
 import { type ColumnInfo, type TableInfo, columnNamesIn, defaultTextOf, fkAction, tableInfoOf }
@@ -29,6 +30,7 @@ import { checkAutoRandomAlter, hasShardOption, shardRowIdAlterOf }
 import { type TranslateScope, translate } from "../session/to_expr.ts";
 import { encodeOriginDefault, storeValue } from "../table/table.ts";
 import { checkIndex } from "../ddl/backfill.ts";
+import { checkPartitionedAlter, partitionJobOf, physicalTables } from "../ddl/partition_ddl.ts";
 import { type DdlJob, type DdlJobArgs, dropColumnError, mysqlErrorOf } from "../ddl/job.ts";
 import type { SqlStorage } from "./storage.ts";
 
@@ -61,12 +63,13 @@ export function createTable(
   storage: SqlStorage,
   target: Target,
   statement: { readonly ifNotExists: boolean; readonly columns: readonly ColumnDefinition[];
-    readonly constraints: readonly TableConstraint[] },
+    readonly constraints: readonly TableConstraint[]; readonly partition?: PartitionOptions },
   options: { readonly timeZone?: TimeZone } = {},
 ): Promise<DdlOutcome> {
   // Ids are the owner's to allocate; the definition is checked here. TIMESTAMP defaults
-  // are read in the session's zone.
-  const defined = tableInfoOf(target.name, statement, { tableId: 0, dbId: 0 });
+  // and partition bounds are read in the session's zone.
+  const defined = resolvePartitionBounds(tableInfoOf(target.name, statement,
+    { tableId: 0, dbId: 0 }), options.timeZone ?? utcTimeZone);
   const table = { ...defined, columns: defined.columns.map((c) =>
     defaultToUtc(c, options.timeZone ?? utcTimeZone)) };
   return runJob(storage, { kind: "createTable", table, ifNotExists: statement.ifNotExists },
@@ -194,10 +197,14 @@ export async function alterTable(storage: SqlStorage, target: Target,
     adminTable(schema, target);
     return { notes: [] };
   }
+  if (real.length > 1 && real.some((s) => s.kind === "repartition")) {
+    throw mysqlError(ER.NOT_SUPPORTED_YET, ["PARTITION BY with other changes in one ALTER"]);
+  }
   const planned: PlannedJob[] = [];
   let current: Target = target;
   for (const spec of real) {
     const where = { db: current.db, table: current.name };
+    checkPartitionedAlter(schema.table(current.db, current.name), spec);
     for (const args of jobsOfSpec(schema, current, spec, ctx, planned.map((p) => p.args))) {
       planned.push({ args, target: where });
     }
@@ -254,6 +261,11 @@ function jobsOfSpec(schema: InfoSchema, target: Target, spec: AlterSpec, ctx: De
       });
     case "dropColumn":
       return dropColumnJobs(schema, target, spec);
+    case "addPartition":
+    case "dropPartition":
+    case "truncatePartition":
+    case "repartition":
+      return [partitionJobOf(schema.table(target.db, target.name), spec, zoneOf(ctx))];
     case "renameIndex":
       return [{ kind: "renameIndex", oldName: spec.oldName, newName: spec.newName }];
     case "modifyColumn":
@@ -426,7 +438,9 @@ export async function adminCheck(txn: Transaction, table: TableInfo, indexName: 
   if (indexName !== null && indexes.length === 0) {
     throw mysqlError(ER.KEY_DOES_NOT_EXITS, [indexName, table.name]);
   }
-  for (const index of indexes) await checkIndex(txn, table, index);
+  for (const index of indexes) {
+    for (const physical of physicalTables(table)) await checkIndex(txn, physical, index);
+  }
 }
 
 const jobTypeNames: Readonly<Record<DdlJobArgs["kind"], string>> = {
@@ -438,6 +452,7 @@ const jobTypeNames: Readonly<Record<DdlJobArgs["kind"], string>> = {
   renameIndex: "rename index",
   dropCheck: "drop check constraint",
   shardRowId: "shard row ID",
+  partitions: "alter table partition",
 };
 
 const schemaStateNames: Readonly<Record<DdlJob["schemaState"], string>> = {

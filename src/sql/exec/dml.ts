@@ -24,6 +24,7 @@ import {
   evaluate,
   isTrue,
   toText,
+  typeCollation,
 } from "../../expr/mod.ts";
 import type {
   Assignment,
@@ -57,6 +58,8 @@ import { utcDefaultValue } from "../table/timestamp_default.ts";
 import { implicitDefault, storeValueFor, writeEvalContext } from "./write_convert.ts";
 import { type AutoIdContext, autoRandomColumn, fillAutoRandom, newRowId } from "./auto_ids.ts";
 import { onDuplicateUpdater } from "./write_on_duplicate.ts";
+import { partitionRows, statementPartitions } from "./partition_rows.ts";
+import { partitionPositions } from "../catalog/partition.ts";
 import { bindAllSubqueries, containsSubquery, evaluateWithSubqueries, filterWithSubqueries,
   limitCount, planEnvOf, queryValues, refuseRowIdTarget, rowIdRef, withHandle }
   from "../plan/mod.ts";
@@ -87,6 +90,8 @@ export interface DmlContext {
   setLastInsertId(id: bigint): void;
   /** Records a warning of the statement (INSERT IGNORE's 1062 …); absent: dropped. */
   warn?(warning: MySqlError): void;
+  /** Marks the warnings so far; the function returned drops those raised since. */
+  warningMark?(): () => void;
   /** `@@foreign_key_checks`; absent: on. */
   readonly foreignKeyChecks?: boolean;
   /** CLIENT_FOUND_ROWS: affected rows count matched, not changed, rows; absent: off. */
@@ -129,12 +134,12 @@ export function resolveTable(ctx: { readonly schema: InfoSchema; readonly databa
 }
 
 function singleTable(from: readonly TableExpr[]): { name: { db: string | null; name: string };
-  alias: string | null } {
+  alias: string | null; partitions: readonly string[] } {
   const only = from.length === 1 ? from[0]! : undefined;
   if (only === undefined || only.kind !== "table") {
     throw mysqlError(ER.NOT_SUPPORTED_YET, ["joins, derived tables and multi-table statements"]);
   }
-  return { name: only.name, alias: only.alias };
+  return { name: only.name, alias: only.alias, partitions: only.partitions };
 }
 
 /** A scope resolving the table's columns to `column` nodes at their offsets. */
@@ -190,7 +195,12 @@ function pointHandle(ctx: DmlContext, table: TableInfo, alias: string, where: As
 
 /** Rows of `table` that may match `where` (a point get or a full scan). */
 async function candidateRows(ctx: DmlContext, table: TableInfo, alias: string,
-  where: AstExpr | null): Promise<Row[]> {
+  where: AstExpr | null, partitions: readonly string[] = []): Promise<Row[]> {
+  if (table.partition !== undefined || partitions.length > 0) {
+    // The partitions the statement names and its WHERE can match (partition_rows.ts).
+    return partitionRows(ctx, table, statementPartitions(ctx, table, alias, where, partitions),
+      pointHandle(ctx, table, alias, where));
+  }
   const handle = pointHandle(ctx, table, alias, where);
   if (handle !== undefined) {
     ctx.storage.stats.pointGets++;
@@ -216,10 +226,10 @@ async function candidateRows(ctx: DmlContext, table: TableInfo, alias: string,
 
 /** Candidate rows filtered by WHERE. */
 async function matchingRows(ctx: DmlContext, table: TableInfo, alias: string,
-  whereAst: AstExpr | null): Promise<Row[]> {
+  whereAst: AstExpr | null, partitions: readonly string[] = []): Promise<Row[]> {
   if (whereAst !== null && containsSubquery(whereAst)) {
     // Subqueries run in the query engine (src/sql/plan), before any write is buffered.
-    const all = await candidateRows(ctx, table, alias, null);
+    const all = await candidateRows(ctx, table, alias, null, partitions);
     const keep = await filterWithSubqueries(planEnvOf(ctx), table, alias, all, whereAst);
     return all.filter((_, i) => keep[i]);
   }
@@ -233,7 +243,7 @@ async function matchingRows(ctx: DmlContext, table: TableInfo, alias: string,
       rowIdUsed ||= ref !== undefined;
       return ref;
     } });
-  const rows = await candidateRows(ctx, table, alias, whereAst);
+  const rows = await candidateRows(ctx, table, alias, whereAst, partitions);
   return rows.filter((row) => matches(where, rowContext(ctx,
     rowIdUsed ? withHandle(row.values, row.handle) : row.values)));
 }
@@ -325,7 +335,7 @@ function orderAndLimit(ctx: DmlContext, target: { readonly table: TableInfo;
         const a = x.values[i]!;
         const b = y.values[i]!;
         let order = a === null ? (b === null ? 0 : -1) : b === null ? 1
-          : compareForSort(a, b, { warn }) ?? 0;
+          : compareForSort(a, b, { warn, collation: typeCollation(keys[i]!.expr.type) }) ?? 0;
         if (keys[i]!.desc) order = -order;
         if (order !== 0) return order;
       }
@@ -478,7 +488,8 @@ export async function insert(ctx: DmlContext, statement: InsertStatement):
       defaultOf: (offset, row) => defaultValue(ctx, table, offset, row) },
     statement.onDuplicate);
   const outcome = await insertRows(write, table, rows, { ignore: statement.ignore,
-    replace: statement.replace, onDuplicate });
+    replace: statement.replace, onDuplicate, ...(statement.partitions.length === 0 ? {}
+      : { partitions: partitionPositions(table, statement.partitions) }) });
   if (outcome.firstGeneratedId !== null) ctx.setLastInsertId(outcome.firstGeneratedId);
   // MySQL's OK packet: the first generated id, else LAST_INSERT_ID(expr)'s value, else
   // the auto-increment value of the last row written.
@@ -516,7 +527,7 @@ export async function update(ctx: DmlContext, statement: UpdateStatement):
     return { column: c, value: value.kind === "default" ? null : translate(value, scope) };
   });
   const rows = orderAndLimit(ctx, { table, alias }, statement,
-    await matchingRows(ctx, table, alias, statement.where));
+    await matchingRows(ctx, table, alias, statement.where, from.partitions));
   const assigned = new Set(sets.map((set) => set.column.offset));
   /** The new image of `old` (row `rowNumber` of the statement), null when unchanged. */
   const compute = (old: Row, rowNumber: number): Row | null => {
@@ -544,6 +555,8 @@ export async function update(ctx: DmlContext, statement: UpdateStatement):
     rowNumbers.push(i + 1);
   });
   const changed = await updateRows(write, table, changes, { ignore: statement.ignore,
+    ...(from.partitions.length === 0 ? {}
+      : { partitions: partitionPositions(table, from.partitions) }),
     recompute: (current, k) => compute({ handle: current.handle, values: [...current.values] },
       rowNumbers[k]!) });
   return { matched: rows.length, changed };
@@ -558,6 +571,6 @@ export async function deleteRows(ctx: DmlContext, statement: DeleteStatement):
   const table = resolveTable(ctx, from.name);
   const alias = from.alias ?? table.name;
   const rows = orderAndLimit(ctx, { table, alias }, statement,
-    await matchingRows(ctx, table, alias, statement.where));
+    await matchingRows(ctx, table, alias, statement.where, from.partitions));
   return deleteRowsOf(writeContext(ctx), table, rows, { ignore: statement.ignore });
 }

@@ -7,6 +7,7 @@
 import type { TxnClient } from "../../client/mod.ts";
 import { AutoIdAllocator, Catalog } from "../catalog/catalog.ts";
 import { type DdlOptions, DdlService } from "../ddl/worker.ts";
+import type { SpillSpace } from "../plan/spill_store.ts";
 
 /** Counters of how statements ran, for tests and metrics. */
 export interface ExecStats {
@@ -20,6 +21,8 @@ export interface ExecStats {
   handleRangeScans?: number;
   /** Coprocessor requests sent to KV nodes (pushed-down scans, plan/pushdown.ts). */
   coprocessorRequests?: number;
+  /** Rows an index range read fetched by handle after reading the index (IndexLookUp). */
+  indexLookupRows?: number;
 }
 
 /** A SQL node's storage services; see the file comment. */
@@ -30,6 +33,8 @@ export interface SqlStorage {
   readonly stats: ExecStats;
   /** Online DDL: job queue, owner, schema lease; `ddl.close()` before the client closes. */
   readonly ddl: DdlService;
+  /** Temp storage of spilling sorts and aggregations (plan/spill_store.ts); absent: default. */
+  readonly tmpStorage?: SpillSpace;
 }
 
 /** Options of `openSqlStorage`. */
@@ -38,6 +43,8 @@ export interface SqlStorageOptions {
   readonly autoIdStep?: number;
   /** Online DDL tuning (schema lease, backfill batches); see `DdlOptions`. */
   readonly ddl?: Partial<DdlOptions>;
+  /** Where spilling operators write temp files (`tmp-storage-path`); absent: the OS's. */
+  readonly tmpStorage?: SpillSpace;
 }
 
 /** Connects the SQL layer to a cluster through `client` and bootstraps it if new. */
@@ -54,5 +61,6 @@ export async function openSqlStorage(
     catalog,
     autoIds: new AutoIdAllocator(client, { step: options.autoIdStep ?? 30_000 }),
     stats: { pointGets: 0, tableScans: 0 },
+    ...(options.tmpStorage === undefined ? {} : { tmpStorage: options.tmpStorage }),
   };
 }

@@ -36,6 +36,8 @@ export function foreignKeyCreateError(schema: InfoSchema, db: string, table: Tab
     const self = lower(parentDb) === lower(db) && lower(fk.refTable) === lower(table.name);
     const parent = self ? table : schema.table(parentDb, fk.refTable);
     if (parent === undefined) return mysqlError(ER.FK_CANNOT_OPEN_PARENT, [fk.refTable]);
+    // A partitioned parent cannot be referenced, as in MySQL.
+    if (parent.partition !== undefined) return mysqlError(ER.FOREIGN_KEY_ON_PARTITIONED);
     const missingIndex = mysqlError(ER.FK_NO_INDEX_PARENT, [fk.name, fk.refTable]);
     if (fk.refColumns.length !== fk.columns.length) return missingIndex;
     const offsets: number[] = [];

@@ -49,6 +49,8 @@ import {
   rowKey,
 } from "../table/table.ts";
 import type { StatementWrites } from "./write_overlay.ts";
+import { routeRow } from "../table/partition_route.ts";
+import { physicalTables } from "../ddl/partition_ddl.ts";
 
 /** MySQL's bound on nested foreign-key cascades (`FK_MAX_CASCADE_DEL`). */
 export const foreignKeyCascadeDepthMax = 15;
@@ -56,7 +58,8 @@ export const foreignKeyCascadeDepthMax = 15;
 /** Errors that IGNORE turns into warnings (the row is skipped). */
 export const ignorableErrnos: ReadonlySet<number> = new Set([
   ER.DUP_ENTRY.errno, ER.ROW_IS_REFERENCED_2.errno, ER.NO_REFERENCED_ROW_2.errno,
-  ER.CHECK_CONSTRAINT_VIOLATED.errno,
+  ER.CHECK_CONSTRAINT_VIOLATED.errno, ER.NO_PARTITION_FOR_GIVEN_VALUE.errno,
+  ER.ROW_DOES_NOT_MATCH_GIVEN_PARTITION_SET.errno,
 ]);
 
 /** Whether `error` is one IGNORE downgrades to a warning. */
@@ -78,6 +81,8 @@ export interface RowWriterContext {
 export interface Conflict {
   readonly check: UniqueCheck;
   readonly handle: bigint;
+  /** The table (the partition, of a partitioned table) holding that row. */
+  readonly table: TableInfo;
 }
 
 function formatIdent(name: string): string {
@@ -123,8 +128,22 @@ export class RowWriter {
   private readonly checkExprs = new Map<number, { name: string; expr: Expr }[]>();
   private references: Map<number, Reference[]> | undefined;
 
+  /**
+   * Of a partitioned table, the partitions the statement named (`PARTITION (p0, …)`,
+   * positions): a row placed elsewhere is 1748. Absent: any.
+   */
+  allowedPartitions: readonly number[] | undefined;
+
   constructor(ctx: RowWriterContext) {
     this.ctx = ctx;
+  }
+
+  /** Where a row of `table` with `values` is stored: its partition, or `table` itself. */
+  private physical(table: TableInfo, values: readonly Value[]): TableInfo {
+    // ALTER TABLE … PARTITION BY is moving the table's rows (partition_ddl.ts).
+    if (table.partitionReorg === true) throw mysqlError(ER.INFO_SCHEMA_CHANGED);
+    return table.partition === undefined ? table
+      : routeRow(table, values, this.allowedPartitions);
   }
 
   get writes(): StatementWrites {
@@ -134,26 +153,40 @@ export class RowWriter {
   /** Reads the keys `rows` will need checked, in one batch. */
   async prefetchUnique(table: TableInfo, rows: readonly { readonly before: RowImage | null;
     readonly after: RowImage }[]): Promise<void> {
-    await this.ctx.writes.prefetch(rows.flatMap((r) => uniqueChecks(table, r).map((c) => c.key)));
+    await this.ctx.writes.prefetch(rows.flatMap((r) => {
+      try {
+        return uniqueChecks(this.physical(table, r.after.values), r).map((c) => c.key);
+      } catch {
+        return []; // a row no partition takes fails when it is written
+      }
+    }));
   }
 
   /** The first key of `change.after` another row owns (primary key first), or null. */
   async conflict(table: TableInfo, change: { readonly before: RowImage | null;
     readonly after: RowImage }): Promise<Conflict | null> {
-    for (const check of uniqueChecks(table, change)) {
+    const after = this.physical(table, change.after.values);
+    // A row moving to another partition meets only that partition's rows there.
+    const moved = change.before !== null && after !== table &&
+      this.physical(table, change.before.values).id !== after.id;
+    for (const check of uniqueChecks(after, moved ? { before: null, after: change.after }
+      : change)) {
       const value = await this.ctx.writes.get(check.key);
       if (value === null) continue;
       const handle = check.index === "PRIMARY" ? change.after.handle : handleOfIndexValue(value);
       if (change.before !== null && handle === change.before.handle) continue;
-      return { check, handle };
+      return { check, handle, table: after };
     }
     return null;
   }
 
-  /** The row of `handle` as the statement sees it. */
+  /** The row of `handle` as the statement sees it (any partition of a partitioned table). */
   async loadRow(table: TableInfo, handle: bigint): Promise<RowImage | null> {
-    const bytes = await this.ctx.writes.get(rowKey(table, handle));
-    return bytes === null ? null : { handle, values: decodeRowValue(table, bytes) };
+    for (const physical of physicalTables(table)) {
+      const bytes = await this.ctx.writes.get(rowKey(physical, handle));
+      if (bytes !== null) return { handle, values: decodeRowValue(physical, bytes) };
+    }
+    return null;
   }
 
   /**
@@ -161,8 +194,9 @@ export class RowWriter {
    * from an earlier row changed or deleted it), then the statement's version or null.
    */
   async currentRow(table: TableInfo, row: RowImage): Promise<RowImage | null> {
-    if (!this.ctx.writes.wrote(rowKey(table, row.handle))) return row;
-    return this.loadRow(table, row.handle);
+    const physical = table.partition === undefined ? table : routeRow(table, row.values);
+    if (!this.ctx.writes.wrote(rowKey(physical, row.handle))) return row;
+    return this.loadRow(physical, row.handle);
   }
 
   /** Throws 3819 for the first enforced CHECK constraint `values` make false. */
@@ -227,6 +261,18 @@ export class RowWriter {
 
   /** Buffers the row key and index writes of a change (checks done). */
   private put(table: TableInfo, before: RowImage | null, after: RowImage | null): void {
+    if (table.partitionReorg === true) throw mysqlError(ER.INFO_SCHEMA_CHANGED);
+    if (table.partition !== undefined) {
+      // Each image in its own partition: a row changing partition moves.
+      const from = before === null ? null : routeRow(table, before.values);
+      const to = after === null ? null : this.physical(table, after.values);
+      if (from !== null && to !== null && from.id === to.id) this.put(from, before, after);
+      else {
+        if (from !== null) this.put(from, before, null);
+        if (to !== null) this.put(to, null, after);
+      }
+      return;
+    }
     const writes = this.ctx.writes;
     if (before !== null && (after === null || after.handle !== before.handle)) {
       writes.delete(rowKey(table, before.handle));

@@ -58,6 +58,8 @@ export interface InsertOptions {
   readonly ignore: boolean;
   readonly replace: boolean;
   readonly onDuplicate: OnDuplicate | null;
+  /** Of a partitioned table: the partitions `INSERT … PARTITION (…)` named (positions). */
+  readonly partitions?: readonly number[];
 }
 
 export interface InsertOutcome {
@@ -113,6 +115,7 @@ export async function insertRows(ctx: WriteContext, table: TableInfo,
   rows: readonly NewRow[], options: InsertOptions): Promise<InsertOutcome> {
   const writes = new StatementWrites(ctx.txn);
   const writer = writerOf(ctx, writes);
+  writer.allowedPartitions = options.partitions;
   await writer.prefetchUnique(table, rows.map((after) => ({ before: null, after })));
   let affectedRows = 0;
   let duplicates = 0;
@@ -141,7 +144,7 @@ export async function insertRows(ctx: WriteContext, table: TableInfo,
         let replaced = false;
         for (let found = await writer.conflict(table, { before: null, after: row });
           found !== null; found = await writer.conflict(table, { before: null, after: row })) {
-          const old = await writer.loadRow(table, found.handle);
+          const old = await writer.loadRow(found.table, found.handle);
           if (old === null) throw new Error(`index entry of ${found.check.keyName} without row`);
           await writer.deleteRow(table, old);
           affectedRows++;
@@ -158,7 +161,7 @@ export async function insertRows(ctx: WriteContext, table: TableInfo,
           await insertOne(row);
           return;
         }
-        const old = await writer.loadRow(table, found.handle);
+        const old = await writer.loadRow(found.table, found.handle);
         if (old === null) throw new Error(`index entry of ${found.check.keyName} without row`);
         duplicates++;
         const values = options.onDuplicate(old, row, i + 1);
@@ -208,10 +211,13 @@ export interface RowChange {
  */
 export async function updateRows(ctx: WriteContext, table: TableInfo,
   changes: readonly RowChange[], options: { readonly ignore: boolean;
-    readonly recompute: (current: RowImage, index: number) => RowImage | null }):
+    readonly recompute: (current: RowImage, index: number) => RowImage | null;
+    /** Of a partitioned table: the partitions `UPDATE t PARTITION (…)` named. */
+    readonly partitions?: readonly number[] }):
   Promise<number> {
   const writes = new StatementWrites(ctx.txn);
   const writer = writerOf(ctx, writes);
+  writer.allowedPartitions = options.partitions;
   await writer.prefetchUnique(table, changes);
   let changed = 0;
   for (const [i, change] of changes.entries()) {

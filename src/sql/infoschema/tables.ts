@@ -12,6 +12,7 @@
  * Columns and indexes still being added by online DDL (not `public`) are not shown.
  * Pure: no I/O.
  */
+import { partitionDescription, partitionExpressionText } from "../catalog/partition.ts";
 import type { Value } from "../../expr/mod.ts";
 import { type ColumnInfo, type ColumnType, type IndexInfo, type TableInfo, type ViewInfo,
   columnKeyText, isPublic, typeText } from "../catalog/schema.ts";
@@ -295,7 +296,8 @@ tableDefs.push(def("TABLES", [
     null, s("utf8mb3_general_ci"), null, s(""), s("")]),
   ...userTables(ctx).map(({ db, table }) => [s(catalogName), s(db), s(table.name),
     s("BASE TABLE"), s("InnoDB"), i(10), s("Dynamic"), u(0), u(0), u(0), u(0), u(0), u(0),
-    null, null, null, null, s(defaultCollation), null, s(""), s("")]),
+    null, null, null, null, s(defaultCollation), null,
+    s(table.partition === undefined ? "" : "partitioned"), s("")]),
   ...userViews(ctx).map(({ db, view }) => [s(catalogName), s(db), s(view.name), s("VIEW"),
     null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
     null, s("VIEW")]),
@@ -459,9 +461,17 @@ tableDefs.push(def("PARTITIONS", [
   ["CREATE_TIME", datetime, false], ["UPDATE_TIME", datetime], ["CHECK_TIME", datetime],
   ["CHECKSUM", bigint], ["PARTITION_COMMENT", longtext], ["NODEGROUP", varchar(256)],
   ["TABLESPACE_NAME", varchar(268)],
-], (ctx) => userTables(ctx).map(({ db, table }) => [s(catalogName), s(db), s(table.name),
-  null, null, null, null, null, null, null, null, null, u(0), u(0), u(0), u(0), u(0), u(0),
-  null, null, null, null, s(""), null, null])));
+], (ctx) => userTables(ctx).flatMap(({ db, table }) => {
+  // One row per partition (MySQL's method, expression and bounds); one of NULLs else.
+  const info = table.partition;
+  const parts = info === undefined ? [null] : info.definitions;
+  return parts.map((d, k) => [s(catalogName), s(db), s(table.name), s(d?.name ?? null), null,
+    d === null ? null : u(k + 1), null, s(info === undefined ? null
+      : `${info.linear === true ? "LINEAR " : ""}${info.method}`), null,
+    s(info === undefined ? null : partitionExpressionText(info)), null,
+    s(d === null ? null : partitionDescription(d)), u(0), u(0), u(0), u(0), u(0), u(0),
+    null, null, null, null, s(""), null, null]);
+})));
 
 tableDefs.push(def("ENGINES", [
   ["ENGINE", varchar(64), false], ["SUPPORT", varchar(8), false],

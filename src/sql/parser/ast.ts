@@ -557,6 +557,33 @@ export interface TableOption {
   readonly quoted: boolean;
 }
 
+/**
+ * `PARTITION BY RANGE (expr) | RANGE COLUMNS (cols) | LIST … | [LINEAR] HASH (expr) |
+ * [LINEAR] KEY (cols) [PARTITIONS n] [(definitions)]` of CREATE TABLE.
+ */
+export interface PartitionOptions {
+  readonly method: "RANGE" | "LIST" | "HASH" | "KEY";
+  /** RANGE COLUMNS / LIST COLUMNS. */
+  readonly columnsForm: boolean;
+  readonly linear: boolean;
+  /** RANGE, LIST and HASH: the partitioning expression; null otherwise. */
+  readonly expr: Expr | null;
+  /** COLUMNS forms and KEY: the column names. */
+  readonly columns: readonly string[];
+  /** `PARTITIONS n`, or null. */
+  readonly count: number | null;
+  readonly definitions: readonly PartitionDefinition[];
+}
+
+/** `PARTITION name [VALUES LESS THAN (…) | MAXVALUE | VALUES IN (…)]`. */
+export interface PartitionDefinition {
+  readonly name: string;
+  /** VALUES LESS THAN: one bound per column, `"MAXVALUE"` for MAXVALUE; null when absent. */
+  readonly lessThan: readonly (Expr | "MAXVALUE")[] | null;
+  /** VALUES IN: the value tuples (one value each unless LIST COLUMNS of several). */
+  readonly inValues: readonly (readonly Expr[])[] | null;
+}
+
 export type ColumnPosition =
   | { readonly kind: "first" }
   | { readonly kind: "after"; readonly column: string }
@@ -591,7 +618,13 @@ export type AlterSpec =
   | { readonly kind: "renameTable"; readonly to: TableName }
   | { readonly kind: "options"; readonly options: readonly TableOption[] }
   | { readonly kind: "convertCharset"; readonly charset: string; readonly collate: string | null }
-  | { readonly kind: "keys"; readonly enable: boolean };
+  | { readonly kind: "keys"; readonly enable: boolean }
+  /** ADD PARTITION (definitions), DROP PARTITION names, TRUNCATE PARTITION names | ALL. */
+  | { readonly kind: "addPartition"; readonly definitions: readonly PartitionDefinition[] }
+  | { readonly kind: "dropPartition"; readonly names: readonly string[] }
+  | { readonly kind: "truncatePartition"; readonly names: readonly string[] | "ALL" }
+  /** PARTITION BY … (repartition), REMOVE PARTITIONING (`partition` null). */
+  | { readonly kind: "repartition"; readonly partition: PartitionOptions | null };
 
 // ---------------------------------------------------------------------------------------
 // Statements
@@ -750,6 +783,8 @@ export type Statement =
       readonly options: readonly TableOption[];
       readonly like: TableName | null;
       readonly query: Query | null;
+      /** PARTITION BY …; absent: not partitioned. */
+      readonly partition?: PartitionOptions;
     }
   | { readonly kind: "alterTable"; readonly table: TableName; readonly specs: readonly AlterSpec[] }
   | {

@@ -39,6 +39,7 @@ import type {
   With,
 } from "./ast.ts";
 import { identifierNeedsQuotes } from "./keywords.ts";
+import { formatPartitionAlterSpec, formatPartitionOptions } from "./partition_syntax.ts";
 
 /** An identifier, in backticks when it needs them. */
 export function formatIdent(name: string): string {
@@ -679,6 +680,11 @@ function formatPosition(position: ColumnPosition): string {
 
 function formatAlterSpec(spec: AlterSpec): string {
   switch (spec.kind) {
+    case "addPartition":
+    case "dropPartition":
+    case "truncatePartition":
+    case "repartition":
+      return formatPartitionAlterSpec(spec);
     case "addColumns":
       if (spec.columns.length === 1 && spec.columns[0] !== undefined) {
         return `ADD COLUMN ${formatColumnDef(spec.columns[0])}${formatPosition(spec.position)}`;
@@ -914,6 +920,7 @@ export function formatStatement(s: Statement): string {
       const elements = [...s.columns.map(formatColumnDef), ...s.constraints.map(formatConstraint)];
       if (elements.length > 0) out += ` (${elements.join(", ")})`;
       out += formatTableOptions(s.options);
+      if (s.partition !== undefined) out += formatPartitionOptions(s.partition);
       if (s.query !== null) out += ` AS ${formatQuery(s.query)}`;
       return out;
     }

@@ -33,6 +33,7 @@ import type {
   UserSpec,
 } from "./ast.ts";
 import type { Parser } from "./parser.ts";
+import { parsePartitionAlterSpec, parsePartitionOptions } from "./partition_syntax.ts";
 
 /** Multi-word type names and their single canonical name. */
 const typeSynonyms: readonly (readonly [readonly string[], string])[] = [
@@ -424,12 +425,13 @@ function parseCreateTable(p: Parser): Statement {
     p.expectOp(")");
   }
   const options = parseTableOptions(p, { database: false });
-  if (p.isWord("PARTITION")) return p.fail("table option");
+  const partition = p.isWord("PARTITION") ? parsePartitionOptions(p) : undefined;
   if (!p.acceptWord("IGNORE")) p.acceptWord("REPLACE");
   p.acceptWord("AS");
   const query = p.startsQuery() ? p.parseQuery() : null;
   if (columns.length === 0 && constraints.length === 0 && query === null) p.fail("(");
-  return { ...base, columns, constraints, options, query };
+  return { ...base, columns, constraints, options, query,
+    ...(partition === undefined ? {} : { partition }) };
 }
 
 function isConstraintStart(p: Parser): boolean {
@@ -766,6 +768,8 @@ function parsePosition(p: Parser): ColumnPosition {
 }
 
 function parseAlterSpec(p: Parser): AlterSpec {
+  const partitionSpec = parsePartitionAlterSpec(p);
+  if (partitionSpec !== null) return partitionSpec;
   if (p.acceptWord("ADD")) {
     if (isConstraintStart(p)) return { kind: "addConstraint", constraint: parseConstraint(p) };
     p.acceptWord("COLUMN");

@@ -34,16 +34,18 @@ import {
   toInteger,
   toScaled,
   toText,
+  typeCollation,
 } from "../../expr/mod.ts";
-import { generalCiKeyString } from "../../codec/mod.ts";
+import { type Collation, collationKeyString, generalCiKeyString } from "../../codec/mod.ts";
 import type { Expr as AstExpr } from "../parser/ast.ts";
 import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
 import { type Compiled, evalCompiled } from "./compile.ts";
+import { batchProjection } from "./vec_filter.ts";
 import { type MemoryAccount, entryOverheadBytes, keyBytes, noMemoryAccount, rowBytes }
   from "./memory_tracker.ts";
 
 /** Aggregates whose state keeps something of every row (charged to the query's memory). */
-const bufferingNames: ReadonlySet<string> = new Set(["group_concat", "json_arrayagg",
+export const bufferingNames: ReadonlySet<string> = new Set(["group_concat", "json_arrayagg",
   "json_objectagg"]);
 
 /** Names of the aggregate functions (GROUP_CONCAT has an AST node of its own). */
@@ -57,21 +59,30 @@ export function isAggregateCall(e: AstExpr): boolean {
     e.kind === "groupConcat";
 }
 
-/** A key equal for values that group together. */
-export function valueKey(v: Value): string {
+/** A key equal for values that group together (strings under `collation`, default ci). */
+export function valueKey(v: Value, collation?: Collation): string {
   if (v === null) return "\u0000";
   if (v.kind === "string") {
-    return `s:${generalCiKeyString(v.value)}`;
+    return `s:${collation === undefined ? generalCiKeyString(v.value)
+      : collationKeyString(collation, v.value)}`;
   }
   if (v.kind === "int" || v.kind === "uint") return `n:${v.value}`;
   return `${v.kind}:${toText(v)}`;
 }
 
-/** The key of a row of values. */
-export function rowKey(values: readonly Value[]): string {
+/** The key of a row of values; `collations[i]` is value i's (keyCollations). */
+export function rowKey(values: readonly Value[],
+  collations?: readonly (Collation | undefined)[]): string {
   let key = "";
-  for (const v of values) key += `${valueKey(v)}\u0001`;
+  for (let i = 0; i < values.length; i++) {
+    key += `${valueKey(values[i]!, collations?.[i])}\u0001`;
+  }
   return key;
+}
+
+/** The collations values of `types` group, dedupe and sort under (rowKey, keyOrder). */
+export function keyCollations(types: readonly FieldType[]): Collation[] {
+  return types.map(typeCollation);
 }
 
 /** An aggregate call of a query. */
@@ -84,6 +95,8 @@ export interface AggSpec {
   readonly text: string;
   /** GROUP_CONCAT: directions of its ORDER BY keys. */
   readonly orderDesc?: readonly boolean[];
+  /** GROUP_CONCAT: the collations of its ORDER BY keys (absent: the default). */
+  readonly orderCollations?: readonly Collation[];
   /** GROUP_CONCAT: the separator (default `,`) and `group_concat_max_len` in bytes. */
   readonly separator?: string;
   readonly maxBytes?: number;
@@ -189,7 +202,7 @@ export class Accumulator {
     }
     if (args.some((v) => v === null)) return;
     if (spec.distinct) {
-      const key = rowKey(args);
+      const key = rowKey(args, keyCollations(spec.args.map((a) => a.type)));
       this.seen ??= new Set();
       if (this.seen.has(key)) return;
       this.seen.add(key);
@@ -212,7 +225,8 @@ export class Accumulator {
         break;
       case "min":
       case "max": {
-        const order = this.best === null ? null : compareValues(v, this.best, { warn: ctx.warn });
+        const order = this.best === null ? null : compareValues(v, this.best, { warn: ctx.warn,
+          collation: spec.args[0] === undefined ? undefined : typeCollation(spec.args[0].type) });
         if (this.best === null || (order !== null &&
           (name === "min" ? order < 0 : order > 0))) this.best = v;
         break;
@@ -308,7 +322,8 @@ export class Accumulator {
         const a = x.keys[i] ?? null;
         const b = y.keys[i] ?? null;
         let order = a === null ? (b === null ? 0 : -1) : b === null ? 1
-          : compareForSort(a, b, { warn: ctx.warn }) ?? 0;
+          : compareForSort(a, b, { warn: ctx.warn,
+            collation: this.spec.orderCollations?.[i] }) ?? 0;
         if (desc[i]) order = -order;
         if (order !== 0) return order;
       }
@@ -363,6 +378,7 @@ export function planAggregate(ast: AstExpr, compileArg: (e: AstExpr) => Compiled
       spec: { name: "group_concat", args: exprs, distinct: ast.distinct, text: options.text,
         type: aggregateType("group_concat", exprs, { maxBytes: options.maxBytes }),
         orderDesc: ast.orderBy.map((o) => o.desc), separator: ast.separator ?? ",",
+        orderCollations: keyCollations(order.map((o) => o.expr.type)),
         maxBytes: options.maxBytes },
       args,
       order,
@@ -406,10 +422,20 @@ export async function groupRows(rows: readonly Value[][], plan: GroupPlan, ctx: 
   const aggs = plan.aggregates;
   const buffering = aggs.map((a) => a.spec.distinct || bufferingNames.has(a.spec.name));
   const groups = new Map<string, { first: Value[]; accs: Accumulator[] }>();
+  const collations = keyCollations(plan.groupBy.map((g) => g.expr.type));
+  // GROUP BY items and arguments a batch of rows at a time where they can (vec_filter.ts).
+  const vec = batchProjection([...plan.groupBy, ...aggs.flatMap((a) => [...a.args,
+    ...a.order])], rows, null, ctx);
+  let index = 0;
   for (const row of rows) {
+    const batched = vec?.row(index++);
+    let at = 0;
     const keyValues: Value[] = [];
-    for (const g of plan.groupBy) keyValues.push(await evalCompiled(g, row, ctx));
-    const key = rowKey(keyValues);
+    for (const g of plan.groupBy) {
+      const v = batched?.[at++];
+      keyValues.push(v !== undefined ? v : await evalCompiled(g, row, ctx));
+    }
+    const key = rowKey(keyValues, collations);
     let group = groups.get(key);
     if (group === undefined) {
       group = { first: row, accs: aggs.map((a) => new Accumulator(a.spec)) };
@@ -420,9 +446,15 @@ export async function groupRows(rows: readonly Value[][], plan: GroupPlan, ctx: 
     for (let k = 0; k < aggs.length; k++) {
       const agg = aggs[k]!;
       const args: Value[] = [];
-      for (const a of agg.args) args.push(await evalCompiled(a, row, ctx));
+      for (const a of agg.args) {
+        const v = batched?.[at++];
+        args.push(v !== undefined ? v : await evalCompiled(a, row, ctx));
+      }
       const keys: Value[] = [];
-      for (const o of agg.order) keys.push(await evalCompiled(o, row, ctx));
+      for (const o of agg.order) {
+        const v = batched?.[at++];
+        keys.push(v !== undefined ? v : await evalCompiled(o, row, ctx));
+      }
       group.accs[k]!.add(args, ctx, keys);
       // GROUP_CONCAT pieces, JSON items, DISTINCT sets: kept per row.
       if (buffering[k]) mem.consume(rowBytes(args) + rowBytes(keys) + entryOverheadBytes);
@@ -449,6 +481,7 @@ export async function rollupRows(rows: readonly Value[][], plan: GroupPlan,
   const n = plan.groupBy.length;
   if (rows.length === 0) return [];
   const out: { keys: Value[]; kept: number; record: Value[] }[] = [];
+  const collations = keyCollations(plan.groupBy.map((g) => g.expr.type));
   for (let kept = n; kept >= 0; kept--) {
     const records = await groupRows(rows, { ...plan, groupBy: plan.groupBy.slice(0, kept),
       implicit: kept === 0 }, ctx, warn, mem);
@@ -473,7 +506,7 @@ export async function rollupRows(rows: readonly Value[][], plan: GroupPlan,
       const a = x.keys[i] ?? null;
       const b = y.keys[i] ?? null;
       const order = a === null ? (b === null ? 0 : -1) : b === null ? 1
-        : compareForSort(a, b, { warn: ctx.warn }) ?? 0;
+        : compareForSort(a, b, { warn: ctx.warn, collation: collations[i] }) ?? 0;
       if (order !== 0) return order;
     }
     return 0;

@@ -31,7 +31,7 @@ import {
 } from "../../expr/mod.ts";
 import type { CompareOp, Expr as AstExpr, Query } from "../parser/ast.ts";
 import { ER, mysqlError } from "../mysql_errors.ts";
-import { type TranslateScope, translate } from "../session/to_expr.ts";
+import { type TranslateScope, rowComparisonOps, translate } from "../session/to_expr.ts";
 import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
 import { type Cell, Frame, type Scope, newCell } from "./scope.ts";
 import { type MemoryAccount, keyBytes, noMemoryAccount, rowsBytes } from "./memory_tracker.ts";
@@ -67,7 +67,7 @@ export interface CompileHost {
 /** The value of a decorrelated subquery for the outer row of `ctx`. */
 export type SemiRunner = (ctx: EvalContext) => Promise<Value>;
 
-type SubKind = "scalar" | "exists" | "in" | "compare";
+type SubKind = "scalar" | "exists" | "in" | "compare" | "row";
 
 /** One subquery of a compiled expression. */
 interface Sub {
@@ -93,6 +93,8 @@ interface Sub {
   readonly cacheMemory: { account: () => MemoryAccount; bytes: number };
   /** A decorrelated EXISTS / IN: computes the value itself (`plan` is not run). */
   readonly runner?: SemiRunner;
+  /** A row subquery (`(a, b) = (SELECT x, y …)`): one cell per column of its one row. */
+  readonly rowCells?: readonly Cell[];
 }
 
 /** An expression ready to evaluate on rows. */
@@ -125,7 +127,11 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
   const tscope: TranslateScope = {
     ...base,
     column: (name, qual) => {
-      if (qual === subQual) return subs[Number(name)]!.cell;
+      if (qual === subQual) {
+        const [sub, column] = name.split(".");
+        const found = subs[Number(sub)]!;
+        return column === undefined ? found.cell : found.rowCells![Number(column)];
+      }
       const found = scope.resolve(name, qual);
       if (found?.kind === "constant") cells.add(found);
       return found;
@@ -139,6 +145,17 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
   const nested = (query: Query): { plan: PlannedQuery; frame: Frame } => {
     const planned = host.planNested(query, scope);
     return planned;
+  };
+  // `(a, b) op (SELECT x, y …)`: the subquery's one row as a row of cells, compared item
+  // by item when the expression is translated (`rowComparison`).
+  const rowOfSubquery = (query: Query): AstExpr => {
+    const { plan, frame } = nested(query);
+    const cells = plan.types.map((type) => newCell({ ...type, nullable: true }));
+    const sub = { ...newSub("row", plan, frame, newCell(intType({ length: 1 })), null, null,
+      false, false), rowCells: cells };
+    const at = placeholder(sub) as { column: string };
+    return { kind: "row", items: cells.map((_, i): AstExpr =>
+      ({ kind: "column", db: null, table: subQual, column: `${at.column}.${i}` })) };
   };
   const oneColumn = (plan: PlannedQuery): void => {
     if (plan.names.length !== 1) throw mysqlError(ER.OPERAND_COLUMNS, [1]);
@@ -169,6 +186,14 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
         return placeholder(newSub("exists", plan, frame, newCell(intType({ length: 1 })), null,
           null, false, false));
       }
+      case "binary":
+        if (rowComparisonOps.has(e.op) && (e.left.kind === "row" || e.right.kind === "row") &&
+          (e.left.kind === "subquery" || e.right.kind === "subquery")) {
+          return { ...e,
+            left: e.left.kind === "subquery" ? rowOfSubquery(e.left.query) : walk(e.left),
+            right: e.right.kind === "subquery" ? rowOfSubquery(e.right.query) : walk(e.right) };
+        }
+        return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, walk(v)]));
       case "inSubquery":
       case "compareSubquery": {
         const items = e.operand.kind === "row" ? e.operand.items : [e.operand];
@@ -195,7 +220,10 @@ export function compile(ast: AstExpr, scope: Scope, host: CompileHost): Compiled
     }
   };
   const rewritten = walk(ast) as AstExpr;
-  for (const sub of subs) cells.add(sub.cell);
+  for (const sub of subs) {
+    cells.add(sub.cell);
+    for (const cell of sub.rowCells ?? []) cells.add(cell);
+  }
   const expr = translate(rewritten, tscope);
   return { expr: host.foldsConstants?.() === true ? foldConstants(expr, cells, host) : expr,
     subs };
@@ -294,6 +322,12 @@ async function runSub(sub: Sub, ctx: EvalContext): Promise<Value> {
       return rows.length === 0 ? null : rows[0]![0] ?? null;
     case "exists":
       return { kind: "int", value: rows.length > 0 ? 1n : 0n };
+    case "row":
+      if (rows.length > 1) throw mysqlError(ER.SUBQUERY_NO_1_ROW);
+      sub.rowCells!.forEach((cell, i) => {
+        cell.value = rows[0]?.[i] ?? null;
+      });
+      return null;
     case "in":
     case "compare": {
       const result = quantified(sub, operand, rows, ctx);

@@ -30,8 +30,10 @@ import { Frame } from "./scope.ts";
 import { type PlanEnv, type Planned, Planner } from "./planner.ts";
 import type { AccessRecord, JoinTrace, JoinTraceNode, PlanTrace, QueryShape, SelectShape }
   from "./explain_shape.ts";
-import { type PushedScan, exprText } from "./pushdown.ts";
+import { type CopSummary, type PushedScan, coveredNames, exprText, indexReadOrder,
+  planLookup } from "./pushdown.ts";
 import { type JoinDrawing, drawJoin } from "./explain_join.ts";
+import { partitionLabel } from "./partition_source.ts";
 
 /** Rows a table is assumed to hold without statistics (TiDB's pseudo count). */
 export const pseudoRowCount = 10_000;
@@ -69,6 +71,19 @@ export function recordingEnv(env: PlanEnv, trace: PlanTrace, options: { readonly
     lockRows: (table, handles) => (options.dry ? Promise.resolve()
       : env.lockRows(table, handles)),
   };
+  if (env.scanTablePages !== undefined) {
+    // A spilling run's paged read: one full-scan record, its rows counted page by page.
+    const scanTablePages = env.scanTablePages;
+    out.scanTablePages = (table, pageRows) => (async function* () {
+      const record = base(table, "full");
+      trace.records.push(record);
+      if (options.dry) return;
+      for await (const page of scanTablePages(table, pageRows)) {
+        record.rows += page.rows.length;
+        yield page;
+      }
+    })();
+  }
   if (env.scanRows !== undefined) {
     const scanRows = env.scanRows;
     out.scanRows = (table, range) => timed(base(table, "handleRange", handleRangeOf(range)),
@@ -86,7 +101,13 @@ export function recordingEnv(env: PlanEnv, trace: PlanTrace, options: { readonly
       const read = timed(records[0]!, () => pushedRead(table, ranges, scan, ctx),
         (t) => t.rows.length, { rows: [], handles: [] });
       trace.records.push(...records.slice(1));
-      return read;
+      return read.then((got) => {
+        // What the requests did, for EXPLAIN ANALYZE's execution info.
+        const first = records[0]!;
+        if (got.cop !== undefined) first.cop = mergeCop(first.cop, got.cop);
+        if (got.fetchCop !== undefined) first.fetchCop = mergeCop(first.fetchCop, got.fetchCop);
+        return got;
+      });
     };
   }
   if (env.readIndex !== undefined) {
@@ -108,6 +129,30 @@ export function recordingEnv(env: PlanEnv, trace: PlanTrace, options: { readonly
     };
   }
   return out;
+}
+
+/** Two reads' coprocessor summaries as one (a read that ran again: a loop). */
+function mergeCop(a: CopSummary | undefined, b: CopSummary): CopSummary {
+  if (a === undefined) return b;
+  const taskMs = new Map(a.taskMs);
+  let next = taskMs.size;
+  for (const ms of b.taskMs.values()) taskMs.set(-++next, ms);
+  return { taskMs, rpcs: a.rpcs + b.rpcs, rpcMs: a.rpcMs + b.rpcMs,
+    scannedKeys: a.scannedKeys + b.scannedKeys, rows: a.rows + b.rows };
+}
+
+/**
+ * TiDB's `cop_task` execution info: the shard tasks' times (max, min, avg, p95), the keys
+ * the KV nodes scanned, the requests and their total round trip.
+ */
+export function copTaskInfo(cop: CopSummary): string {
+  const times = [...cop.taskMs.values()].sort((x, y) => x - y);
+  const n = times.length;
+  const spread = n === 0 ? "" : `, max: ${formatMs(times[n - 1]!)}, min: ${formatMs(times[0]!)}` +
+    `, avg: ${formatMs(times.reduce((x, y) => x + y, 0) / n)}, p95: ${
+      formatMs(times[Math.max(0, Math.ceil(n * 0.95) - 1)]!)}`;
+  return `cop_task: {num: ${n}${spread}, proc_keys: ${cop.scannedKeys}, rpc_num: ${cop.rpcs}` +
+    `, rpc_time: ${formatMs(cop.rpcMs)}}`;
 }
 
 /** What a read of a range of row keys records: its first and last handles, if known. */
@@ -141,7 +186,9 @@ export interface PlanNode {
   /** `(Build)` / `(Probe)` under joins and index lookups. */
   readonly role?: string;
   readonly act?: { readonly rows: number; readonly timeMs: number; readonly loops: number;
-    readonly memBytes: number };
+    readonly memBytes: number; readonly info?: string;
+    /** Bytes held in temp files at most (spilling sorts and groupings, spill_select.ts). */
+    readonly diskBytes?: number };
 }
 
 /** Statistics' row count of `table`, or undefined (pseudo). */
@@ -181,7 +228,7 @@ function conjuncts(e: AstExpr | null): AstExpr[] {
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 function tableLabel(table: TableInfo, index: IndexInfo | null): string {
-  const base = `table:${table.name}`;
+  const base = `table:${table.name}${partitionLabel(table)}`;
   if (index === null) return base;
   const cols = index.columns.map((c) => table.columns[c]?.name ?? String(c)).join(", ");
   return `${base}, index:${index.name}(${cols})`;
@@ -205,6 +252,12 @@ function readerTree(records: readonly AccessRecord[], filter: readonly AstExpr[]
   };
   const filterInfo = filter.map(infoExpr).join(", ");
   const selected = (est: number) => (filter.length > 0 ? est * filterSelectivity : est);
+  // EXPLAIN ANALYZE of a pushed read: its requests (`cop_task`), the keys KV scanned.
+  const copRun = first.cop;
+  const copInfo = (node: PlanNode, summary: CopSummary | undefined): PlanNode =>
+    (node.act === undefined || summary === undefined ? node
+      : { ...node, act: { ...node.act, info: copTaskInfo(summary) } });
+  const scanned = copRun === undefined ? rows : copRun.scannedKeys;
   if (first.kind === "mem") {
     return withAct({ op: "MemTableScan", estRows: total, task: "root",
       access: `table:${table.name.toUpperCase()}`, info: "", children: [] }, rows);
@@ -222,23 +275,74 @@ function readerTree(records: readonly AccessRecord[], filter: readonly AstExpr[]
     return filter.length === 0 ? get : withAct({ op: "Selection", estRows: selected(
       get.estRows), task: "root", access: "", info: filterInfo, children: [get] }, rows);
   }
-  const scanOf = (op: string, est: number, access: string, info: string): PlanNode =>
-    withAct({ op, estRows: est, task: "cop[tikv]", access, info: `${info}keep order:false${
-      stats}`, children: [] }, rows);
+  const scanOf = (op: string, est: number, access: string, info: string, n = rows,
+    keepOrder = false, desc = false): PlanNode => withAct({ op, estRows: est,
+    task: "cop[tikv]", access, info: `${info}keep order:${keepOrder}${desc ? ", desc" : ""}${
+      stats}`, children: [] }, n);
+  if (first.kind === "indexRange" && first.pushed?.lookup === true) {
+    // An index lookup on KV (pushdown.ts): the index side's filters (and tail), then the
+    // rows by handle with the others.
+    const pushed = first.pushed;
+    const index = first.index!;
+    const plan = planLookup(table, index, pushed);
+    const names = coveredNames(table, index);
+    const onIndex = filter.filter((c) => readsOnlyNames(c, names));
+    const onRows = filter.filter((c) => !onIndex.includes(c));
+    const est = counted === undefined ? pseudoEqualRows * records.length : total / 3;
+    const fetch = first.fetchCop;
+    const handles = copRun?.rows ?? rows;
+    const readOrder = indexReadOrder(table, index, pushed);
+    const keepOrder = readOrder !== null;
+    // A TopN in index order is a Limit of the entries read in order.
+    const tail = keepOrder ? { op: "Limit", estRows: pushed.topN!.count,
+      info: `offset:0, count:${pushed.topN!.count}` } : pushedTail(pushed);
+    let build = scanOf("IndexRangeScan", est, tableLabel(table, index),
+      `ranges:${records.length}, `, scanned, keepOrder, readOrder === "desc");
+    if (onIndex.length > 0) {
+      build = withAct({ op: "Selection", estRows: est * filterSelectivity, task: "cop[tikv]",
+        access: "", info: onIndex.map(infoExpr).join(", "), children: [build] }, handles);
+    }
+    if (plan.indexTail && tail !== null) {
+      build = withAct({ ...tail, estRows: Math.min(build.estRows, tail.estRows),
+        task: "cop[tikv]", access: "", children: [build] }, handles);
+    }
+    let probe = scanOf("TableRowIDScan", build.estRows, tableLabel(table, null), "",
+      fetch?.scannedKeys ?? rows);
+    if (onRows.length > 0) {
+      probe = withAct({ op: "Selection", estRows: probe.estRows * filterSelectivity,
+        task: "cop[tikv]", access: "", info: onRows.map(infoExpr).join(", "),
+        children: [probe] }, fetch?.rows ?? rows);
+    }
+    if (!plan.indexTail && tail !== null) {
+      probe = withAct({ ...tail, estRows: Math.min(probe.estRows, tail.estRows),
+        task: "cop[tikv]", access: "", children: [probe] }, fetch?.rows ?? rows);
+    }
+    const lookup = withAct({ op: "IndexLookUp", estRows: probe.estRows, task: "root",
+      access: "", info: "", children: [{ ...copInfo(build, copRun), role: "(Build)" },
+        { ...copInfo(probe, fetch), role: "(Probe)" }] }, rows);
+    return lookup.act === undefined ? lookup : { ...lookup, act: { ...lookup.act,
+      info: `index_task: {fetch_handle: ${handles}}, table_task: {num: ${
+        fetch?.taskMs.size ?? 0}, rpc_num: ${fetch?.rpcs ?? 0}}` } };
+  }
   if (first.kind === "indexRange" && first.pushed !== undefined) {
     // A covering index read on KV: IndexReader over what ran there (pushdown.ts).
     const est = counted === undefined ? pseudoEqualRows * records.length : total / 3;
+    const pushed = first.pushed;
+    // Entries read in index order (or its reverse) and stopped early: a Limit.
+    const readOrder = pushed.aggregation === null ? indexReadOrder(table, first.index!, pushed)
+      : null;
     const indexScan = scanOf("IndexRangeScan", est, tableLabel(table, first.index),
-      `ranges:${records.length}, `);
+      `ranges:${records.length}, `, scanned, readOrder !== null, readOrder === "desc");
     const selection = filter.length === 0 ? indexScan : withAct({ op: "Selection",
       estRows: selected(est), task: "cop[tikv]", access: "", info: filterInfo,
       children: [indexScan] }, rows);
-    const tail = pushedTail(first.pushed);
+    const tail = readOrder !== null ? { op: "Limit", estRows: pushed.topN!.count,
+      info: `offset:0, count:${pushed.topN!.count}` } : pushedTail(pushed);
     const cop = tail === null ? selection : withAct({ ...tail, estRows: Math.min(
       selection.estRows, tail.estRows), task: "cop[tikv]", access: "", children: [selection] },
     rows);
-    return withAct({ op: "IndexReader", estRows: cop.estRows, task: "root", access: "",
-      info: `index:${cop.op}`, children: [cop] }, rows);
+    return copInfo(withAct({ op: "IndexReader", estRows: cop.estRows, task: "root",
+      access: "", info: `index:${cop.op}`, children: [cop] }, rows), first.cop);
   }
   if (first.kind === "indexRange") {
     const est = counted === undefined ? pseudoEqualRows * records.length : total / 3;
@@ -257,7 +361,7 @@ function readerTree(records: readonly AccessRecord[], filter: readonly AstExpr[]
     ? `[${r.handles[0]},${r.handles[1]}]` : r.pointRange ? `[${r.handles[0]},${r.handles[0]}]`
       : r.handles.length === 1 ? `[${r.handles[0]},+inf]` : "[-inf,+inf]")).join(", ")}, ` : "";
   const scan = scanOf(range ? "TableRangeScan" : "TableFullScan", est, tableLabel(table, null),
-    rangeInfo);
+    rangeInfo, scanned);
   const selection = filter.length === 0 ? scan : withAct({ op: "Selection",
     estRows: selected(est), task: "cop[tikv]", access: "", info: filterInfo,
     children: [scan] }, rows);
@@ -266,8 +370,27 @@ function readerTree(records: readonly AccessRecord[], filter: readonly AstExpr[]
   const cop = tail === null ? selection : withAct({ ...tail, estRows: Math.min(
     selection.estRows, tail.estRows), task: "cop[tikv]", access: "", children: [selection] },
   rows);
-  return withAct({ op: "TableReader", estRows: cop.estRows, task: "root", access: "",
-    info: `data:${cop.op}`, children: [cop] }, rows);
+  return copInfo(withAct({ op: "TableReader", estRows: cop.estRows, task: "root", access: "",
+    info: `data:${cop.op}`, children: [cop] }, rows), copRun);
+}
+
+/** Whether an AST conjunct reads only columns named in `names` (no subquery). */
+function readsOnlyNames(e: AstExpr, names: ReadonlySet<string>): boolean {
+  let ok = true;
+  const visit = (node: unknown): void => {
+    if (!ok || typeof node !== "object" || node === null) return;
+    if (Array.isArray(node)) {
+      for (const x of node) visit(x);
+      return;
+    }
+    const o = node as { kind?: unknown; column?: unknown };
+    if (o.kind === "subquery" || o.kind === "exists") ok = false;
+    else if (o.kind === "column") ok = typeof o.column === "string" &&
+      names.has(o.column.toLowerCase());
+    else for (const v of Object.values(o)) visit(v);
+  };
+  visit(e);
+  return ok;
 }
 
 /** The operator a pushed read ran above its scan on KV, as TiDB names it, or null. */
@@ -587,8 +710,10 @@ function layoutRows(root: PlanNode, analyze: boolean, brief: boolean): string[][
     if (analyze) {
       const a = n.act;
       out.push([id, est, a === undefined ? "0" : String(a.rows), n.task, n.access,
-        a === undefined ? "time:0s, loops:0" : `time:${formatMs(a.timeMs)}, loops:${a.loops}`,
-        info, a === undefined || a.memBytes === 0 ? "N/A" : `${a.memBytes} Bytes`, "N/A"]);
+        a === undefined ? "time:0s, loops:0" : `time:${formatMs(a.timeMs)}, loops:${a.loops}${
+          a.info === undefined ? "" : `, ${a.info}`}`,
+        info, a === undefined || a.memBytes === 0 ? "N/A" : `${a.memBytes} Bytes`,
+        a?.diskBytes === undefined ? "N/A" : `${a.diskBytes} Bytes`]);
     } else {
       out.push([id, est, n.task, n.access, info]);
     }
@@ -663,8 +788,10 @@ async function queryTree(env: PlanEnv, query: Query, options: { readonly analyze
   if (options.analyze && root.act !== undefined) {
     // The root's memory is the statement's peak by its memory tracker (memory_tracker.ts).
     const peak = planner.memory().peak;
+    // Its disk: the most a spilling run held in temp files (spill_select.ts).
+    const disk = planner.diskPeak;
     root = { ...root, act: { ...root.act, rows: rows.length, timeMs: totalMs,
-      ...(peak > 0 ? { memBytes: peak } : {}) } };
+      ...(peak > 0 ? { memBytes: peak } : {}), ...(disk > 0 ? { diskBytes: disk } : {}) } };
   }
   return { root };
 }

@@ -7,7 +7,7 @@
 import type { Expr as AstExpr, Limit, Query, SelectQuery, TableExpr } from "../parser/ast.ts";
 import { formatExpr } from "../parser/format.ts";
 import type { IndexInfo, TableInfo } from "../catalog/schema.ts";
-import type { PushedScan } from "./pushdown.ts";
+import type { CopSummary, PushedScan } from "./pushdown.ts";
 
 /** One read the FROM clause asked for. */
 export interface AccessRecord {
@@ -20,6 +20,10 @@ export interface AccessRecord {
   readonly pointRange: boolean;
   /** What the read pushed down to the KV nodes (pushdown.ts), if it did. */
   readonly pushed?: PushedScan;
+  /** EXPLAIN ANALYZE: what the pushed read's requests did (an index lookup's index side). */
+  cop?: CopSummary;
+  /** EXPLAIN ANALYZE: an index lookup's row side. */
+  fetchCop?: CopSummary;
   rows: number;
   timeMs: number;
   calls: number;

@@ -47,8 +47,11 @@ import type { JoinPlan } from "./join_order.ts";
 import type { PlanTrace } from "./explain_shape.ts";
 import { type Col, type Frame, type Layout, Scope, findColumn } from "./scope.ts";
 import { type PushTail, type PushedScan, leafPushdown } from "./pushdown.ts";
+import { leafPartitions } from "./partition_source.ts";
+import { holdMask } from "./vec_filter.ts";
 import { MemoryScope, keyBytes, noMemoryAccount, rowBytes, rowsBytes }
   from "./memory_tracker.ts";
+import { type SpillContext, graceJoinPages, graceOuterJoinPages } from "./spill_join.ts";
 
 /** A leaf's rows, and their handles when it is a base table. */
 export interface SourceRows {
@@ -79,8 +82,18 @@ export interface Source {
   readRange?(index: IndexInfo | null, keys: KeyRange): Promise<SourceRows>;
   /** Base tables: whether this statement holds the table's full scan (reads are free). */
   scanned?(): boolean;
+  /** Base tables: all rows a page at a time (spilling runs, `spill_select.ts`). */
+  scanPages?(): AsyncIterable<Value[][]>;
+  /**
+   * A group of one base table, or an equi-join of two (no lock): its rows page by page,
+   * its conjuncts applied (spilling runs; two tables join partition by partition,
+   * `spill_join.ts`).
+   */
+  pages?(spill: SpillContext): AsyncIterable<Value[][]>;
   /** Base tables: the rows of these handles (ascending) that exist, in handle order. */
   readHandles?(handles: readonly bigint[]): Promise<SourceRows>;
+  /** Partitioned base tables: this source reading only the partitions at `positions`. */
+  prune?(positions: readonly number[]): Source;
   /**
    * Base tables: the rows of `ranges` (null: all) read with `scan` pushed down to the KV
    * nodes (pushdown.ts), or undefined when it may not be pushed now (read as usual).
@@ -342,11 +355,31 @@ function leafItems(asts: readonly AstExpr[], scope: Scope, leaf: Leaf, leaves: r
   return collectItems(asts.filter((a) => !containsSubquery(a)), columnOffset, constant);
 }
 
+/** A partitioned base-table leaf reading only the partitions its conjuncts can match. */
+function prunedLeaf(leaf: Leaf, asts: readonly AstExpr[], scope: Scope, host: CompileHost):
+  Leaf {
+  const source = leaf.source;
+  if (source.table?.partition === undefined || source.prune === undefined) return leaf;
+  const offset = (ast: AstExpr): number | undefined => {
+    if (ast.kind !== "column") return undefined;
+    const tracked = scope.track();
+    const e = compile(ast, scope, host).expr;
+    scope.stopTracking();
+    if (e.kind !== "column" || tracked.size !== 1) return undefined;
+    const at = e.index - leaf.offset;
+    return at >= 0 && at < source.table!.columns.length ? at : undefined;
+  };
+  const positions = leafPartitions(source.table, asts, offset,
+    (ast) => evaluate(compile(ast, scope, host).expr, host.evalContext()));
+  return { ...leaf, source: source.prune(positions) };
+}
+
 function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: FromHost,
   lock: boolean, tail?: PushTail): Source {
   const layout: Layout = { cols: tree.cols, star: tree.star };
   const scope = new Scope(layout, "where clause", frame);
-  const leaves = tree.leaves;
+  // Partitioned tables read only the partitions their conjuncts can match.
+  const leaves = tree.leaves.map((leaf) => prunedLeaf(leaf, asts, scope, host));
   const conjuncts = analyze(asts, scope, leaves, host);
   const width = tree.cols.length;
   // Point keys: from conjuncts reading only one leaf (or none) besides the key.
@@ -420,7 +453,8 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
       const keep: boolean[] = [];
       // Without subqueries the conjuncts are evaluated at once (no await per row).
       if (local.every((c) => c.compiled.subs.length === 0)) {
-        for (const row of rows) keep.push(allHoldNow(local, row, ctx));
+        // A batch at a time where it can (vec_filter.ts).
+        holdMask(local.map((c) => c.compiled.expr), rows, ctx, keep);
       } else {
         for (const row of rows) keep.push(await allHold(local, row, ctx));
       }
@@ -479,7 +513,34 @@ function planGroup(tree: Tree, asts: readonly AstExpr[], frame: Frame, host: Fro
     for (const row of current.rows) if (await allHold(left, row, ctx)) out.push(row);
     return tailApplied ? { rows: out, tail: true } : { rows: out };
   };
-  return { layout, read: () => chargedRead(host, body) };
+  const only = leaves.length === 1 && !lock ? leaves[0]!.source : undefined;
+  const joined = leaves.length === 2 && !lock &&
+    leaves.every((l) => l.source.scanPages !== undefined)
+    ? graceJoinPages(leaves, conjuncts, width, () => host.evalContext(),
+      (leaf) => leaf.source.scanPages!()) : undefined;
+  return { layout, read: () => chargedRead(host, body),
+    ...(only?.scanPages === undefined ? {}
+      : { pages: () => filteredPages(only.scanPages!(), conjuncts, host) }),
+    // An outer join of two paged sources (`graceOuterJoinPages`), filtered by the WHERE.
+    ...(only?.pages === undefined || only.scanPages !== undefined ? {}
+      : { pages: (spill: SpillContext) => filteredPages(only.pages!(spill), conjuncts, host) }),
+    ...(joined === undefined ? {} : { pages: joined }) };
+}
+
+/** A one-table group's rows page by page, filtered by its conjuncts (spilling runs). */
+async function* filteredPages(pages: AsyncIterable<Value[][]>, conjuncts: readonly Conjunct[],
+  host: FromHost): AsyncGenerator<Value[][]> {
+  const ctx = host.evalContext();
+  const now = conjuncts.every((c) => c.compiled.subs.length === 0);
+  for await (const rows of pages) {
+    const kept: Value[][] = [];
+    for (const row of rows) {
+      if (now ? allHoldNow(conjuncts, row, ctx) : await allHold(conjuncts, row, ctx)) {
+        kept.push(row);
+      }
+    }
+    if (kept.length > 0) yield kept;
+  }
 }
 
 /**
@@ -569,5 +630,8 @@ function outerJoin(left: Tree, right: Tree, merged: { cols: Col[]; star: number[
     }
     return { rows: out };
   };
-  return { layout, read: () => chargedRead(host, body) };
+  // Past the quota, spilling: joined partition by partition (spill_join.ts).
+  const pages = graceOuterJoinPages(sides, conjuncts, rightJoin, () => host.evalContext());
+  return { layout, read: () => chargedRead(host, body),
+    ...(pages === undefined ? {} : { pages }) };
 }

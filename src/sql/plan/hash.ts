@@ -3,13 +3,18 @@
  * table finds every candidate (hash joins, `IN (subquery)`), and the caller re-checks
  * `=` on the candidates. Values compare in one of three domains, chosen from the two
  * sides' types as MySQL compares them: integers exactly, other numbers as doubles,
- * strings by their utf8mb4_general_ci weight. Other pairs (a string against a number,
- * DATETIME, TIME, JSON) have no domain and are compared one by one.
+ * strings under the collation `=` compares them with (MySQL's rules: utf8mb4_general_ci
+ * weights, `utf8mb4_bin` text without trailing spaces, `binary` text). Other pairs (a
+ * string against a number, DATETIME, TIME, JSON) have no domain and are compared one by
+ * one.
  */
-import { type FieldType, TypeCode, type Value, toDouble } from "../../expr/mod.ts";
-import { generalCiKeyString } from "../../codec/mod.ts";
+import { type FieldType, TypeCode, type Value, collationImpl, compareCollationOf, toDouble }
+  from "../../expr/mod.ts";
+import { binaryCollation, collationKeyString, generalCiKeyString, utf8mb4BinCollation }
+  from "../../codec/mod.ts";
 
-export type HashDomain = "int" | "number" | "string";
+/** `string` compares under utf8mb4_general_ci, the others under the collation named. */
+export type HashDomain = "int" | "number" | "string" | "string:binary" | "string:utf8mb4_bin";
 
 function domainOf(type: FieldType): HashDomain | null {
   // TIME compares as a duration and JSON by its own rules, not by their text.
@@ -32,7 +37,14 @@ export function hashDomain(a: FieldType, b: FieldType): HashDomain | null {
   const da = domainOf(a);
   const db = domainOf(b);
   if (da === null || db === null) return null;
-  if (da === "string" || db === "string") return da === db ? "string" : null;
+  if (da === "string" || db === "string") {
+    if (da !== db) return null;
+    const info = compareCollationOf("=", [{ type: a }, { type: b }]);
+    if (info === undefined || "kind" in info) return null;
+    const collation = collationImpl(info.name);
+    return collation === binaryCollation ? "string:binary"
+      : collation === utf8mb4BinCollation ? "string:utf8mb4_bin" : "string";
+  }
   return da === "int" && db === "int" ? "int" : "number";
 }
 
@@ -41,6 +53,12 @@ export function hashKey(v: Value, domain: HashDomain): string | null {
   if (v === null) return null;
   if (domain === "string" && v.kind === "string") {
     return generalCiKeyString(v.value);
+  }
+  if (domain === "string:binary" && v.kind === "string") {
+    return collationKeyString(binaryCollation, v.value);
+  }
+  if (domain === "string:utf8mb4_bin" && v.kind === "string") {
+    return collationKeyString(utf8mb4BinCollation, v.value);
   }
   if (domain === "int" && (v.kind === "int" || v.kind === "uint")) return v.value.toString();
   const d = toDouble(v, () => {});

@@ -13,10 +13,9 @@
  * - DOUBLE/FLOAT columns: numeric constants, compared as doubles;
  * - DECIMAL columns: integer and decimal constants (exact); a DOUBLE compares as doubles
  *   and is not used;
- * - strings under `utf8mb4_general_ci` (the index key is the collation's sort key, and so
- *   is the evaluator's comparison): string constants, and a LIKE prefix as the range of
- *   sort keys starting with the prefix's sort key. A `_bin` column is compared by the
- *   evaluator under the default collation while its key is binary, so only IS NULL uses it;
+ * - strings (the index key is the column collation's sort key): string constants whose
+ *   comparison with the column is under that collation (index_collation.ts), and a LIKE
+ *   prefix as the range of sort keys starting with the prefix's sort key;
  * - DATE/DATETIME: DATETIME constants exactly; a string constant starting with a
  *   `YYYY-MM-DD` date (the evaluator compares it with the column's text) widened to that
  *   whole day, which always holds the boundary of the textual comparison;
@@ -28,8 +27,9 @@
  * (`a = 1 AND b > 5` on `(a, b)`). Every WHERE conjunct is still evaluated on the rows
  * read, and rows are returned in handle order, as a scan gives them.
  */
-import { KeyReader, KeyWriter, generalCiCollation, indexPrefixBytes, prefixNext }
-  from "../../codec/mod.ts";
+import { type Collation, KeyReader, KeyWriter, generalCiCollation, indexPrefixBytes,
+  prefixNext } from "../../codec/mod.ts";
+import { keyCollationMatches, keyCollationOf } from "./index_collation.ts";
 import { type EvalContext, type Expr, type Value, evaluate, toDouble } from "../../expr/mod.ts";
 import type { CompareOp, Expr as AstExpr } from "../parser/ast.ts";
 import { type IndexInfo, type TableInfo, intRange, isPublic } from "../catalog/schema.ts";
@@ -50,7 +50,9 @@ export interface KeyRange {
 
 /** What a conjunct says about one column. */
 export type ColumnItem =
-  | { readonly kind: "cmp"; readonly op: "=" | "<" | "<=" | ">" | ">="; readonly value: Expr }
+  | { readonly kind: "cmp"; readonly op: "=" | "<" | "<=" | ">" | ">="; readonly value: Expr;
+    /** BETWEEN's other bound: it takes part in the comparison's collation. */
+    readonly peer?: Expr }
   | { readonly kind: "in"; readonly values: readonly Expr[] }
   | { readonly kind: "null" }
   | { readonly kind: "like"; readonly pattern: Expr; readonly escape: Expr | null };
@@ -120,8 +122,8 @@ export function collectItems(asts: readonly AstExpr[],
       const low = offset === undefined ? undefined : constant(ast.low);
       const high = offset === undefined ? undefined : constant(ast.high);
       if (low === undefined || high === undefined) continue;
-      add(offset!, { kind: "cmp", op: ">=", value: low });
-      add(offset!, { kind: "cmp", op: "<=", value: high });
+      add(offset!, { kind: "cmp", op: ">=", value: low, peer: high });
+      add(offset!, { kind: "cmp", op: "<=", value: high, peer: low });
     } else if (ast.kind === "in" && !ast.not && ast.list.length <= rangesMax) {
       const offset = columnOffset(ast.operand);
       if (offset === undefined) continue;
@@ -341,7 +343,7 @@ function rangeKindOf(table: TableInfo, offset: number): RangeKind {
     case "decimal":
       return "decimal";
     case "string":
-      return type.binaryCollation ? null : "string";
+      return "string";
     case "date":
     case "datetime":
       return "date";
@@ -431,7 +433,8 @@ function compareIntervals(table: TableInfo, offset: number, op: "=" | "<" | "<="
 }
 
 /** The sort-key prefix every match of LIKE `pattern` starts with; undefined if none. */
-export function likePrefix(pattern: string, escape: string | null): Uint8Array | undefined {
+export function likePrefix(pattern: string, escape: string | null,
+  collation: Collation = generalCiCollation): Uint8Array | undefined {
   const chars = [...pattern];
   let prefix = "";
   for (let i = 0; i < chars.length; i++) {
@@ -444,7 +447,7 @@ export function likePrefix(pattern: string, escape: string | null): Uint8Array |
       prefix += c;
     }
   }
-  const key = generalCiCollation.sortKey(prefix);
+  const key = collation.sortKey(prefix);
   return key.length === 0 ? undefined : key;
 }
 
@@ -455,6 +458,11 @@ function bytesKey(bytes: Uint8Array): Uint8Array {
 /** The intervals one item admits on this run, or undefined when it cannot narrow the key. */
 export function itemIntervals(table: TableInfo, offset: number, item: ColumnItem,
   ctx: EvalContext): Interval[] | undefined {
+  const column = table.columns[offset];
+  const compared = item.kind === "cmp" ? [item.value, ...(item.peer === undefined ? []
+    : [item.peer])] : item.kind === "in" ? item.values
+    : item.kind === "like" ? [item.pattern] : [];
+  if (column !== undefined && !keyCollationMatches(column, compared)) return undefined;
   switch (item.kind) {
     case "null":
       return [point(nullKey)];
@@ -478,7 +486,8 @@ export function itemIntervals(table: TableInfo, offset: number, item: ColumnItem
       if (pattern.kind !== "string" || escapeValue === null || escapeValue.kind !== "string") {
         return undefined;
       }
-      const key = likePrefix(pattern.value, [...escapeValue.value][0] ?? null);
+      const key = likePrefix(pattern.value, [...escapeValue.value][0] ?? null,
+        keyCollationOf(table.columns[offset]!));
       if (key === undefined) return undefined;
       const next = prefixNext(key);
       return [{ lo: bytesKey(key), hi: next.length === 0 ? null : bytesKey(next),

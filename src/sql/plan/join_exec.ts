@@ -17,6 +17,9 @@
  * are (`index_access.ts`), which holds every row the equality can match (by the handle:
  * one batch of point gets, `Source.readHandles`); the fetched rows are filtered by the
  * leaf's conjuncts and hash-joined with the batch, which re-checks every condition.
+ * Through a secondary index a batch's ranges are one pushed index lookup (pushdown.ts)
+ * when the coprocessor may be used: the entries of all of them, then the rows, with the
+ * leaf's pushable conjuncts on KV.
  * When values cannot bound the key (a string against a number) or the statement already
  * holds the table's scan, the leaf is read in full instead.
  *
@@ -42,10 +45,12 @@ import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
 import { type Access, type ColumnItem, type KeyRange, boundOf, handleRangeable, handleRanges,
   indexRanges, itemIntervals } from "./index_access.ts";
 import { type JoinPlan, type LeafEstimate, dpLeavesMaxDefault, planJoins } from "./join_order.ts";
-import { type Conjunct, type Leaf, allHold, allHoldNow, eqSides, joinRowsMax, joinStep,
+import { type Conjunct, type Leaf, allHold, eqSides, joinRowsMax, joinStep,
   mergeJoinStep, widen } from "./join_step.ts";
 import { type MemoryScope, rowsBytes } from "./memory_tracker.ts";
 import type { Source, SourceRows } from "./from.ts";
+import { lookupPushdown } from "./pushdown.ts";
+import { holdMask } from "./vec_filter.ts";
 
 /** Rows a table is assumed to hold without statistics (TiDB's pseudo count). */
 export const pseudoRows = 10_000;
@@ -463,7 +468,8 @@ async function innerRows(run: JoinRun, i: number, got: SourceRows, local: readon
   run.mem.consume(bytes);
   const keep: boolean[] = [];
   if (local.every((c) => c.compiled.subs.length === 0)) {
-    for (const row of rows) keep.push(allHoldNow(local, row, run.ctx));
+    // A batch at a time where it can (vec_filter.ts).
+    holdMask(local.map((c) => c.compiled.expr), rows, run.ctx, keep);
   } else {
     for (const row of rows) keep.push(await allHold(local, row, run.ctx));
   }
@@ -510,6 +516,10 @@ async function indexJoin(run: JoinRun, p: Extract<JoinPlan, { kind: "join" }>,
     }
     if (values.length === 0) continue;
     const scanned = leaf.source.scanned?.() === true;
+    // The conjuncts the fetched rows are filtered by here (not those run on KV), and the
+    // bytes a pushed read charged for its rows (released with the batch).
+    let rest = local;
+    let charged = 0;
     // By the handle: one batch of point gets.
     const handles = cand.index === null && !scanned && leaf.source.readHandles !== undefined
       ? handlesOf(table, values) : undefined;
@@ -532,13 +542,23 @@ async function indexJoin(run: JoinRun, p: Extract<JoinPlan, { kind: "join" }>,
         batch = outerRows.slice(at);
         at = outerRows.length;
       } else {
-        got = await readLookups(leaf.source, cand.index, ranges.keys);
+        // Through a secondary index: one pushed index lookup (pushdown.ts) if it may be.
+        const push = cand.index === null || run.lock ? undefined
+          : lookupPushdown(leaf, local, cand.index, ranges.keys);
+        const pushed = push === undefined ? undefined
+          : await leaf.source.readPushed?.(push.ranges, push.scan);
+        if (pushed !== undefined) {
+          rest = local.filter((c) => !push!.conjuncts.has(c));
+          charged = pushed.charged ?? 0;
+          run.mem.adopt(charged);
+        }
+        got = pushed ?? await readLookups(leaf.source, cand.index, ranges.keys);
       }
     }
-    const inner = await innerRows(run, i, got, local);
+    const inner = await innerRows(run, i, got, rest);
     emit(await joinStep(batch, inner.rows, p.build.mask, run.leaves, eqs, filters, run.ctx,
       run.mem));
-    run.mem.release(inner.bytes);
+    run.mem.release(inner.bytes + charged);
   }
   const end = run.trace?.records.length ?? 0;
   const node: JoinTraceNode = { kind: "join", op: "IndexJoin", estRows: p.card,

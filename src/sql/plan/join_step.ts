@@ -12,6 +12,7 @@ import type { Access } from "./index_access.ts";
 import { type Compiled, holds, withRow } from "./compile.ts";
 import { type HashDomain, hashDomain, hashKey } from "./hash.ts";
 import { type MemoryAccount, keyBytes, rowBytes } from "./memory_tracker.ts";
+import { pairFilter } from "./vec_filter.ts";
 import type { Source, SourceRows } from "./from.ts";
 
 /** Rows produced by one step of a join, at most. */
@@ -117,11 +118,18 @@ export async function joinStep(current: Value[][], next: Value[][], nextMask: bi
   leaves: readonly Leaf[], eqs: readonly { cur: Expr; next: Expr; domain: HashDomain }[],
   filters: readonly Conjunct[], ctx: EvalContext, mem: MemoryAccount): Promise<Value[][]> {
   const out: Value[][] = [];
-  const emit = async (merged: Value[]): Promise<void> => {
-    if (!await allHold(filters, merged, ctx)) return;
+  const accept = (merged: Value[]): void => {
     if (out.length >= joinRowsMax) throw mysqlError(ER.TOO_BIG_SELECT);
     mem.consume(rowBytes(merged));
     out.push(merged);
+  };
+  // The filters a batch of pairs at a time where they can (vec_filter.ts); probe keys that
+  // read a column only, so nothing of the probe is seen between a batch's pairs.
+  const batched = eqs.every((q) => q.cur.kind === "column") ? pairFilter(filters, ctx, accept)
+    : null;
+  const emit = async (merged: Value[]): Promise<void> => {
+    if (batched !== null) batched.push(merged);
+    else if (await allHold(filters, merged, ctx)) accept(merged);
   };
   if (eqs.length > 0) {
     const table = new Map<string, Value[][]>();
@@ -146,9 +154,13 @@ export async function joinStep(current: Value[][], next: Value[][], nextMask: bi
       const bucket = table.get(key);
       if (bucket === undefined) continue;
       pairs += bucket.length;
-      if (pairs > joinPairsMax) throw mysqlError(ER.TOO_BIG_SELECT);
+      if (pairs > joinPairsMax) {
+        batched?.flush();
+        throw mysqlError(ER.TOO_BIG_SELECT);
+      }
       for (const match of bucket) await emit(mergeRows(row, match, leaves, nextMask));
     }
+    batched?.flush();
     mem.release(tableBytes);
     return out;
   }
@@ -156,6 +168,7 @@ export async function joinStep(current: Value[][], next: Value[][], nextMask: bi
   for (const row of current) {
     for (const match of next) await emit(mergeRows(row, match, leaves, nextMask));
   }
+  batched?.flush();
   return out;
 }
 
@@ -184,18 +197,27 @@ export async function mergeJoinStep(current: Value[][], next: Value[][], nextMas
   const b = a === null ? null : ascendingKeys(next, nextKey, ctx);
   if (a === null || b === null) return null;
   const out: Value[][] = [];
+  const accept = (merged: Value[]): void => {
+    if (out.length >= joinRowsMax) throw mysqlError(ER.TOO_BIG_SELECT);
+    mem.consume(rowBytes(merged));
+    out.push(merged);
+  };
+  // The filters a batch of pairs at a time where they can (vec_filter.ts).
+  const batched = pairFilter(filters, ctx, accept);
   let pairs = 0;
   let j = 0;
   for (let i = 0; i < current.length; i++) {
     while (j < next.length && b[j]! < a[i]!) j++;
     for (let k = j; k < next.length && b[k] === a[i]; k++) {
-      if (++pairs > joinPairsMax) throw mysqlError(ER.TOO_BIG_SELECT);
+      if (++pairs > joinPairsMax) {
+        batched?.flush();
+        throw mysqlError(ER.TOO_BIG_SELECT);
+      }
       const merged = mergeRows(current[i]!, next[k]!, leaves, nextMask);
-      if (!await allHold(filters, merged, ctx)) continue;
-      if (out.length >= joinRowsMax) throw mysqlError(ER.TOO_BIG_SELECT);
-      mem.consume(rowBytes(merged));
-      out.push(merged);
+      if (batched !== null) batched.push(merged);
+      else if (await allHold(filters, merged, ctx)) accept(merged);
     }
   }
+  batched?.flush();
   return out;
 }

@@ -10,6 +10,7 @@ import { MySqlError } from "../mysql_errors.ts";
 import {
   MemoryScope,
   MemoryTracker,
+  isMemQuotaError,
   keyBytes,
   memQuotaExceeded,
   rowBytes,
@@ -109,4 +110,26 @@ test("size estimates grow with the payload", opts, () => {
     row.reduce((n, v) => n + valueBytes(v), 0));
   assert.equal(rowsBytes([row, row]), rowsBytes([]) + 16 + 2 * rowBytes(row));
   assert.ok(keyBytes("abcd") > keyBytes("a"));
+});
+
+test("spilling operators ask whether bytes would pass the spill threshold", opts, () => {
+  const t = new MemoryTracker({ quota: 1000, connectionId: 7 });
+  t.consume(700);
+  assert.equal(t.wouldPass(100), false);
+  assert.equal(t.wouldPass(101), true);
+  assert.equal(t.wouldPass(100, 0.5), true);
+  assert.equal(t.headroom(), 100);
+  t.consume(200);
+  assert.equal(t.headroom(), 0);
+  const unlimited = new MemoryTracker({ quota: 0, connectionId: 7 });
+  unlimited.consume(1e12);
+  assert.equal(unlimited.wouldPass(1e12), false);
+  assert.equal(unlimited.headroom(), Infinity);
+  assert.ok(isMemQuotaError(memQuotaExceeded(7)));
+  assert.equal(isMemQuotaError(new Error("other")), false);
+  const killed = new AbortController();
+  const k = new MemoryTracker({ quota: 0, connectionId: 7, signal: killed.signal });
+  k.checkKilled();
+  killed.abort(new Error("1317"));
+  assert.throws(() => k.checkKilled(), /1317/);
 });

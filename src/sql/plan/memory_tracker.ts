@@ -5,9 +5,16 @@
  * buffers, DISTINCT and set-operation key sets, derived tables and CTE results) report
  * the bytes they hold with `consume` and give them back with `release`. When the bytes
  * held would pass the quota (`tidb_mem_quota_query`, 1 GiB by default; 0 or less: no
- * limit), the statement fails with TiDB's error 8175 `ER_MEM_EXCEED_FOR_QUERY`. Nothing
- * spills to disk: a query over more data than its quota ends with that error. The tracker
- * also carries the query's kill signal: a `KILL QUERY` makes the next `consume` throw 1317.
+ * limit), the statement fails with TiDB's error 8175 `ER_MEM_EXCEED_FOR_QUERY`. With
+ * `tidb_enable_tmp_storage_on_oom` ON (the default, as TiDB), a SELECT over one table or
+ * an inner equi-join of two that fails so is run again spilling to disk
+ * (`spill_select.ts`): its input read in pages, the join, the sort and the groups written
+ * to temp files whenever the bytes held would pass a part of the quota (`wouldPass`,
+ * `spillFraction` by default); so are its DISTINCT, a LEFT / RIGHT outer equi-join of
+ * two sources and windows sharing one PARTITION BY, and UNION / INTERSECT / EXCEPT
+ * (`spill_setop.ts`). Other operators (joins of three tables, windows over the whole
+ * input, UNION ALL, derived tables) still end with 8175. The tracker also carries the
+ * query's kill signal: a `KILL QUERY` makes the next `consume` throw 1317.
  *
  * Sizes are estimates of the JavaScript objects (`valueBytes`, `rowBytes`): a fixed
  * overhead per value and per row plus the payload (string length, bigint digits). A
@@ -19,6 +26,15 @@ import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
 
 /** TiDB's default `tidb_mem_quota_query`: 1 GiB. */
 export const defaultMemQuotaBytes = 1 << 30;
+
+/** The part of the quota spilling operators fill before they write to disk. */
+export const spillFraction = 0.8;
+
+/** Whether `error` is 8175 (a query past its memory quota). */
+export function isMemQuotaError(error: unknown): boolean {
+  return error instanceof Error && (error as { errno?: unknown }).errno ===
+    ER.MEM_EXCEED_FOR_QUERY.errno;
+}
 
 /** Bytes a row array costs besides its values (header and one slot per value). */
 export const rowOverheadBytes = 32;
@@ -122,6 +138,24 @@ export class MemoryTracker implements MemoryAccount {
   release(bytes: number): void {
     if (bytes <= 0) return;
     this.held = Math.max(0, this.held - bytes);
+  }
+
+  /**
+   * Whether holding `bytes` more would pass `fraction` of the quota (never without a
+   * quota): where a spilling operator writes to disk instead (TiDB spills at 80%).
+   */
+  wouldPass(bytes: number, fraction = spillFraction): boolean {
+    return this.quota > 0 && this.held + bytes > this.quota * fraction;
+  }
+
+  /** Bytes that may still be held before `fraction` of the quota (Infinity: no quota). */
+  headroom(fraction = spillFraction): number {
+    return this.quota > 0 ? Math.max(0, this.quota * fraction - this.held) : Infinity;
+  }
+
+  /** Stops the query with its kill reason (1317) if it was killed. */
+  checkKilled(): void {
+    this.signal?.throwIfAborted();
   }
 
   /** Gives everything back (the query ended). */

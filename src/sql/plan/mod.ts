@@ -27,6 +27,7 @@ import { hasRowId, rowIdCol, withHandle } from "./row_id.ts";
 import { ER, MySqlError, mysqlError } from "../mysql_errors.ts";
 import { StatsService } from "../stats/mod.ts";
 import { canPushRead, readPushed } from "./pushdown.ts";
+import { partitionedEnv } from "./partition_env.ts";
 
 export { containsSubquery } from "./compile.ts";
 export { type PlanEnv, Planner } from "./planner.ts";
@@ -49,6 +50,11 @@ export type VirtualTables = (name: string) => { readonly columns: readonly Colum
 
 /** The planner's environment over a DML context (the statement's transaction). */
 export function planEnvOf(ctx: DmlContext): PlanEnv {
+  // Partitioned tables are read partition by partition (partition_env.ts).
+  return partitionedEnv(basePlanEnv(ctx));
+}
+
+function basePlanEnv(ctx: DmlContext): PlanEnv {
   const virtualTable: VirtualTables | undefined = ctx.virtualTable === undefined ? undefined
     : (name) => {
       const table = ctx.virtualTable?.({ db: "information_schema", name });
@@ -64,6 +70,12 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
       ctx.storage.stats.tableScans++;
       return scanRows(ctx, table, rowRange(table));
     },
+    scanTablePages: (table, pageRows) => {
+      ctx.storage.stats.tableScans++;
+      return scanPages(ctx, table, rowRange(table), pageRows);
+    },
+    ...(ctx.storage.tmpStorage === undefined ? {}
+      : { spillSpace: () => ctx.storage.tmpStorage! }),
     scanRows: (table, range) => {
       ctx.storage.stats.handleRangeScans = (ctx.storage.stats.handleRangeScans ?? 0) + 1;
       return scanRows(ctx, table, range);
@@ -90,6 +102,7 @@ export function planEnvOf(ctx: DmlContext): PlanEnv {
     canPush: (table) => canPushRead(ctx, table),
     pushedRead: (table, ranges, scan, evalCtx) => readPushed(ctx, table, ranges, scan, evalCtx),
     warn: (warning) => ctx.warn?.(warning),
+    ...(ctx.warningMark === undefined ? {} : { warningMark: () => ctx.warningMark!() }),
     ...(virtualTable === undefined ? {} : { virtualTable }),
     ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   };
@@ -114,6 +127,27 @@ async function scanRows(ctx: DmlContext, table: TableInfo,
   }
 }
 
+/** The rows whose row keys lie in `range`, in handle order, `pageRows()` at a time. */
+async function* scanPages(ctx: DmlContext, table: TableInfo,
+  range: { readonly start: Uint8Array; readonly end: Uint8Array }, pageRows: () => number):
+  AsyncGenerator<TableRows> {
+  let start = range.start;
+  for (;;) {
+    ctx.signal?.throwIfAborted();
+    const limit = Math.max(1, pageRows());
+    const page = await ctx.txn.scan(start, range.end, { limit });
+    const handles: bigint[] = [];
+    const rows: Value[][] = [];
+    for (const pair of page) {
+      handles.push(handleOfRowKey(pair.key));
+      rows.push(decodeRowValue(table, pair.value));
+    }
+    if (rows.length > 0) yield { handles, rows };
+    if (page.length < limit) return;
+    start = Uint8Array.of(...page[page.length - 1]!.key, 0);
+  }
+}
+
 /** Rows of `table` whose index entries of `index` lie in `range`, in handle order. */
 async function readIndex(ctx: DmlContext, table: TableInfo, index: IndexInfo,
   range: { readonly start: Uint8Array; readonly end: Uint8Array }): Promise<TableRows> {
@@ -131,6 +165,7 @@ async function readIndex(ctx: DmlContext, table: TableInfo, index: IndexInfo,
     start = Uint8Array.of(...page[page.length - 1]!.key, 0);
   }
   found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  ctx.storage.stats.indexLookupRows = (ctx.storage.stats.indexLookupRows ?? 0) + found.length;
   const handles: bigint[] = [];
   const rows: Value[][] = [];
   for (let i = 0; i < found.length; i += scanPageRows) {

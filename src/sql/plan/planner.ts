@@ -13,7 +13,8 @@
  * Subqueries are planned when their expressions compile (`compile.ts`); views expand at
  * plan time into derived tables planned in the view's database; a CTE reference plans
  * the CTE's query where it is used (a recursive CTE iterates its recursive part until it
- * adds no rows).
+ * adds no rows). A SELECT over one table or an inner equi-join of two that passes the
+ * memory quota (8175) reruns spilling to temp files (`spill_select.ts`).
  *
  * Rewrite rules, each switched by a flag of `optimizer_switch` (`optimizer_switch.ts`),
  * apply as a SELECT is planned (`planFromWhere`): outer joins WHERE rejects NULLs of
@@ -59,6 +60,7 @@ import {
   type PlannedAggregate,
   groupRows,
   isAggregateCall,
+  keyCollations,
   planAggregate,
   rollupRows,
   rowKey,
@@ -82,6 +84,11 @@ import type { TableStats } from "../stats/mod.ts";
 import { type Col, Frame, type Layout, Scope, layoutOf, noColumns } from "./scope.ts";
 import { MemoryScope, MemoryTracker, defaultMemQuotaBytes, entryOverheadBytes, keyBytes,
   rowBytes, rowsBytes } from "./memory_tracker.ts";
+import { mergeByHandle, rerunnable, runSpilled, spillPageRows, spillRunStats,
+  spillSpaceAfter } from "./spill_select.ts";
+import type { SpillSpace } from "./spill_store.ts";
+import { windowSpillKeys } from "./spill_window.ts";
+import { setOpRows, spilledSetOp } from "./spill_setop.ts";
 import { hasRowId, rowIdCol, withRowIds } from "./row_id.ts";
 import { type PushTail, type PushedRows, type PushedScan, planTail, pushedReadsPerTableMax }
   from "./pushdown.ts";
@@ -92,11 +99,15 @@ import { type SemiBuild, type SemiHost, type SemiJoin, andOf, buildSemiJoin, pla
 import { constantTruth } from "./constant_fold.ts";
 import { simplifyOuterJoins } from "./outer_join.ts";
 import { TopN, keyOrder, topNEntriesMax } from "./topn.ts";
+import { batchProjection, markVectorized, rowsHolding, vectorizedSwitch } from "./vec_filter.ts";
+import type { Collation } from "../../codec/mod.ts";
 import { limitCount } from "./limit_value.ts";
 import { type PushTarget, fromSources, outputExprs, outputNames, pruneColumns, prunedItems,
   pushTargets, referencedColumns, substituteConjunct, unionBranches, withBranchConjuncts,
   withConjuncts } from "./derived_pushdown.ts";
 import { optimizerFlag } from "../session/optimizer_switch.ts";
+import { physicalTable, selectedPartitions, withSelection } from "../catalog/partition.ts";
+import { scanKey, selectPartitions } from "./partition_source.ts";
 
 /** Where a result column comes from, for its metadata. */
 export interface ColumnOrigin {
@@ -129,6 +140,13 @@ export interface PlanEnv {
   getRow(table: TableInfo, handle: bigint): Promise<Value[] | null>;
   /** The rows of `handles` (ascending) that exist, in one batch (index joins' lookups). */
   getRows?(table: TableInfo, handles: readonly bigint[]): Promise<TableRows>;
+  /**
+   * The table's rows in handle order, a page at a time (spilling runs stream them);
+   * `pageRows()` says how many rows the next page should hold.
+   */
+  scanTablePages?(table: TableInfo, pageRows: () => number): AsyncIterable<TableRows>;
+  /** Where sorts and groupings past the quota write temp files; absent: they never spill. */
+  spillSpace?(): SpillSpace;
   /** The rows whose row keys lie in [start, end), in handle order. */
   scanRows?(table: TableInfo, range: { readonly start: Uint8Array;
     readonly end: Uint8Array }): Promise<TableRows>;
@@ -140,6 +158,11 @@ export interface PlanEnv {
   tableStats?(table: TableInfo): TableStats | undefined;
   /** Records a warning of the statement (GROUP_CONCAT's 1260); absent: dropped. */
   warn?(warning: MySqlError): void;
+  /**
+   * Marks the statement's warnings; the function returned drops those raised since (a
+   * SELECT rerun spilling drops its failed run's warnings, which the rerun raises again).
+   */
+  warningMark?(): () => void;
   /** `information_schema.name`'s columns and rows, or undefined when it has none. */
   virtualTable?(name: string): { readonly columns: readonly ColumnInfo[];
     readonly rows: readonly (readonly Value[])[] } | undefined;
@@ -259,9 +282,11 @@ export class Planner implements SemiHost {
   private readonly env: PlanEnv;
   private database: string | null;
   private readonly ctes: Map<string, CteDef>[] = [];
-  private readonly scans = new Map<number, Promise<TableRows>>();
+  private readonly scans = new Map<number | string, Promise<TableRows>>();
+  /** Bytes each cached scan holds on the tracker (given back when a spilling run drops it). */
+  private readonly scanBytes = new Map<number | string, number>();
   /** Pushed-down reads of each table so far (pushdown.ts bounds them per statement). */
-  private readonly pushedReads = new Map<number, number>();
+  private readonly pushedReads = new Map<number | string, number>();
   private ctx: EvalContext | null = null;
   private viewDepth = 0;
   /** Set by EXPLAIN: SELECTs describe themselves and log their runs here. */
@@ -271,6 +296,8 @@ export class Planner implements SemiHost {
   private readonly viewPath: string[] = [];
   /** The statement's memory (`memory_tracker.ts`), made on first use. */
   private tracker: MemoryTracker | null = null;
+  /** The most bytes a spilling run of the statement held in temp files (EXPLAIN ANALYZE). */
+  diskPeak = 0;
   /** Left outer semi joins planned by `semiValue`, until their SELECT's shape takes them. */
   private readonly valueSemis: SemiJoinShape[] = [];
   /** WHERE conjuncts and LIMITs pushed into a FROM item's query (`derived_pushdown.ts`). */
@@ -349,7 +376,13 @@ export class Planner implements SemiHost {
   }
 
   evalContext(): EvalContext {
-    this.ctx ??= this.env.evalContext();
+    if (this.ctx === null) {
+      const ctx = this.env.evalContext();
+      this.ctx = ctx;
+      // tidb_enable_vectorized_expression: batch evaluation (vec_filter.ts) or row at a time.
+      if (vectorizedSwitch(() => evaluate(this.baseScope("field list").systemVariable(
+        "tidb_enable_vectorized_expression", null), ctx))) markVectorized(ctx);
+    }
     return this.ctx;
   }
 
@@ -379,7 +412,9 @@ export class Planner implements SemiHost {
     if (db === null) throw mysqlError(ER.NO_DB_ERROR);
     if (db.toLowerCase() === "information_schema") return this.virtualSource(name.name, alias);
     const table = this.env.schema.table(db, name.name);
-    if (table !== undefined) return this.baseSource(db, table, alias);
+    if (table !== undefined) {
+      return this.baseSource(db, selectPartitions(table, item.partitions), alias);
+    }
     const view = this.env.schema.database(db)?.views?.get(name.name.toLowerCase());
     if (view !== undefined) return this.viewSource(db, view, alias, item);
     throw mysqlError(ER.NO_SUCH_TABLE, [db, name.name]);
@@ -420,7 +455,7 @@ export class Planner implements SemiHost {
         return sourceRows(await this.scanOnce(table));
       },
       readRange: async (index, keys): Promise<SourceRows> => {
-        const scanned = this.scans.get(table.id);
+        const scanned = this.scans.get(scanKey(table));
         // A table this statement scanned already is filtered, not read again.
         const got = scanned !== undefined ? await scanned
           : index === null ? await (this.env.scanRows?.(table, keys) ?? this.scanOnce(table))
@@ -428,7 +463,8 @@ export class Planner implements SemiHost {
               : await this.env.readIndex(table, index, keys);
         return sourceRows(got);
       },
-      scanned: () => this.scans.has(table.id),
+      scanned: () => this.scans.has(scanKey(table)),
+      scanPages: () => this.scanPages(table, rowId),
       readHandles: async (handles): Promise<SourceRows> => {
         const getRows = this.env.getRows;
         if (getRows !== undefined) return sourceRows(await getRows(table, handles));
@@ -437,6 +473,8 @@ export class Planner implements SemiHost {
         return sourceRows({ handles: found, rows: got.filter((r) => r !== null) });
       },
       readPushed: (ranges, scan) => this.readPushed(table, ranges, scan),
+      ...(table.partition === undefined ? {} : {
+        prune: (positions) => this.baseSource(db, withSelection(table, positions), alias) }),
     };
   }
 
@@ -447,10 +485,12 @@ export class Planner implements SemiHost {
    */
   private async readPushed(table: TableInfo, ranges: readonly KeyRange[] | null,
     scan: PushedScan): Promise<SourceRows | undefined> {
-    const reads = this.pushedReads.get(table.id) ?? 0;
+    const reads = this.pushedReads.get(scanKey(table)) ?? 0;
     if (this.env.pushedRead === undefined || this.env.canPush?.(table) !== true ||
-      this.scans.has(table.id) || reads >= pushedReadsPerTableMax) return undefined;
-    this.pushedReads.set(table.id, reads + 1);
+      this.scans.has(scanKey(table)) ||
+      // Index lookups cost what their unpushed reads cost: never capped.
+      (reads >= pushedReadsPerTableMax && scan.lookup !== true)) return undefined;
+    this.pushedReads.set(scanKey(table), reads + 1);
     const got = await this.env.pushedRead(table, ranges, scan, this.evalContext());
     // Handed to the reader with the rows (`SourceRows.charged`).
     const mem = new MemoryScope(this.memory());
@@ -465,16 +505,70 @@ export class Planner implements SemiHost {
     }
   }
 
+  /**
+   * The table's rows a page at a time, each page counted only while the reader holds it
+   * (spilling runs, `spill_select.ts`).
+   */
+  private async *scanPages(table: TableInfo, rowId: boolean): AsyncGenerator<Value[][]> {
+    const paged = this.env.scanTablePages;
+    if (paged === undefined) {
+      const got = await this.scanOnce(table);
+      yield rowId ? withRowIds(got.rows, got.handles) : got.rows as Value[][];
+      return;
+    }
+    const mem = this.memory().scope();
+    const tracker = this.memory();
+    // Pages of about 1/16 of the quota by the bytes of the rows so far (`spillPageRows`).
+    let rows = 0;
+    let bytes = 0;
+    const pageRows = (): number => spillPageRows(tracker.quota, rows === 0 ? 0 : bytes / rows);
+    // A partitioned table: its partitions read, merged into handle order (as `scanTable`).
+    const partitions = table.partition === undefined ? null
+      : selectedPartitions(table.partition).map((k) => physicalTable(table, k));
+    const split = (): number => Math.max(1, Math.floor(pageRows() / (partitions?.length ?? 1)));
+    const read = partitions === null ? paged(table, pageRows)
+      : mergeByHandle(partitions.map((p) => paged(p, split)));
+    try {
+      for await (const page of read) {
+        const pageBytes = rowsBytes(page.rows) + page.handles.length * 16;
+        rows += page.rows.length;
+        bytes += pageBytes;
+        mem.consume(pageBytes);
+        yield rowId ? withRowIds(page.rows, page.handles) : page.rows as Value[][];
+        mem.close();
+      }
+    } finally {
+      mem.close();
+    }
+  }
+
+  /**
+   * After `error`: where a spilling rerun of a SELECT writes (8175 with
+   * `tidb_enable_tmp_storage_on_oom` ON), else null. The statement's cached scans are
+   * dropped then, their memory given back (the rerun streams its table).
+   */
+  private spillSpace(error: unknown): SpillSpace | null {
+    const space = spillSpaceAfter(error, this.env.spillSpace, () => evaluate(this.baseScope(
+      "field list").systemVariable("tidb_enable_tmp_storage_on_oom", null), this.evalContext()));
+    if (space === null) return null;
+    for (const bytes of this.scanBytes.values()) this.memory().release(bytes);
+    this.scanBytes.clear();
+    this.scans.clear();
+    return space;
+  }
+
   /** The table's rows, scanned once per statement. */
   private scanOnce(table: TableInfo): Promise<TableRows> {
-    let scan = this.scans.get(table.id);
+    let scan = this.scans.get(scanKey(table));
     if (scan === undefined) {
       // The rows stay cached for the statement: held until it ends.
       scan = this.env.scanTable(table).then((got) => {
-        this.memory().consume(rowsBytes(got.rows) + got.handles.length * 16);
+        const bytes = rowsBytes(got.rows) + got.handles.length * 16;
+        this.memory().consume(bytes);
+        this.scanBytes.set(scanKey(table), bytes);
         return got;
       });
-      this.scans.set(table.id, scan);
+      this.scans.set(scanKey(table), scan);
     }
     return scan;
   }
@@ -609,7 +703,7 @@ export class Planner implements SemiHost {
           for (const row of rows) {
             const r = row.map((v, i) => coerce(v, cols[i]!.type, ctx));
             if (distinct) {
-              const key = rowKey(r);
+              const key = rowKey(r, keyCollations(cols.map((c) => c.type)));
               if (seen.has(key)) continue;
               seen.add(key);
               mem.consume(keyBytes(key));
@@ -699,6 +793,7 @@ export class Planner implements SemiHost {
     }
     const types = left.types.map((t, i) => aggregateTypes([t, right.types[i]!],
       t.nullable || right.types[i]!.nullable));
+    const collations = keyCollations(types);
     return {
       names: left.names,
       types,
@@ -709,37 +804,31 @@ export class Planner implements SemiHost {
           coerce(v, types[i]!, ctx)));
         // Both sides' coerced rows and the key sets are held while the operation runs.
         const mem = this.memory().scope();
+        let l: Value[][] | null = null;
+        let r: Value[][] | null = null;
+        let rightRuns = false;
         try {
-          const l = fix(await left.run());
+          l = fix(await left.run());
           mem.consume(rowsBytes(l));
+          rightRuns = true;
           // UNION ALL under a pushed LIMIT: the left branch may have given enough rows.
-          const r = enough !== null && BigInt(l.length) >= enough ? [] : fix(await right.run());
+          r = enough !== null && BigInt(l.length) >= enough ? [] : fix(await right.run());
           mem.consume(rowsBytes(r));
-          switch (op) {
-            case "UNION":
-              return all ? [...l, ...r] : distinctRows([...l, ...r], mem);
-            case "INTERSECT":
-            case "EXCEPT": {
-              const counts = new Map<string, number>();
-              for (const row of r) {
-                const key = rowKey(row);
-                const n = counts.get(key);
-                if (n === undefined) mem.consume(keyBytes(key));
-                counts.set(key, (n ?? 0) + 1);
-              }
-              const out: Value[][] = [];
-              for (const row of all ? l : distinctRows(l, mem)) {
-                const key = rowKey(row);
-                const n = counts.get(key) ?? 0;
-                if (op === "INTERSECT" ? n > 0 : n === 0) out.push(row);
-                if (op === "INTERSECT" && all) counts.set(key, n - 1);
-                if (op === "EXCEPT" && all && n > 0) {
-                  out.pop();
-                  counts.set(key, n - 1);
-                }
-              }
-              return out;
-            }
+          return setOpRows(op, all, l, r, collations, mem);
+        } catch (error: unknown) {
+          // Past the quota a deduplicating operation spills its rows (spill_setop.ts); a
+          // branch that failed itself is not run again.
+          const space = l === null || (rightRuns && r === null) || (op === "UNION" && all)
+            ? null : this.spillSpace(error);
+          if (space === null || l === null) throw error;
+          mem.close();
+          const spills = space.open();
+          try {
+            return await spilledSetOp(op, all, l, r ?? (async () => fix(await right.run())),
+              collations, { tracker: this.memory(), spills });
+          } finally {
+            this.diskPeak = Math.max(this.diskPeak, spills.peakBytes);
+            await spills.close();
           }
         } finally {
           mem.close();
@@ -791,6 +880,8 @@ export class Planner implements SemiHost {
     });
     const lim = limit;
     const useTopN = keys.length > 0 && lim !== null && this.flag("topn");
+    const sortCollations = keyCollations(keys.map((k) => k.field !== undefined
+      ? inner.types[k.field]! : k.compiled!.expr.type));
     return { ...inner, run: async () => {
       const ctx = this.evalContext();
       const rows = await inner.run();
@@ -800,7 +891,8 @@ export class Planner implements SemiHost {
         const bounds = lim === null ? null : this.limitOf(lim);
         const kept = bounds === null ? 0n : bounds.count + bounds.offset;
         const topN = useTopN && kept <= BigInt(topNEntriesMax) ? new TopN<{ out: Value[];
-          keys: Value[] }>(Number(kept), keyOrder(keys.map((k) => k.desc), ctx), mem) : null;
+          keys: Value[] }>(Number(kept), keyOrder(keys.map((k) => k.desc), ctx, sortCollations),
+          mem) : null;
         if (keys.length > 0 && topN === null) mem.consume(rowsBytes(rows));
         let entries: { out: Value[]; keys: Value[] }[] = [];
         for (const row of rows) {
@@ -819,7 +911,7 @@ export class Planner implements SemiHost {
           entries.push({ out: row, keys: k });
         }
         if (topN !== null) entries = topN.sorted();
-        else sortEntries(entries, keys.map((k) => k.desc), ctx);
+        else sortEntries(entries, keys.map((k) => k.desc), ctx, sortCollations);
         return applyLimit(entries.map((e) => e.out), bounds);
       } finally {
         mem.close();
@@ -1341,6 +1433,9 @@ export class Planner implements SemiHost {
     const trace = this.trace;
     const useTopN = orderKeys.length > 0 && limit !== null && !query.distinct &&
       this.flag("topn");
+    const orderCollations = keyCollations(orderKeys.map((k) => k.field !== undefined
+      ? fieldExprs[k.field]!.expr.type : k.compiled!.expr.type));
+    const distinctCollations = keyCollations(fieldExprs.map((f) => f.expr.type));
     const stopEarly = orderKeys.length === 0 && limit !== null && !query.distinct &&
       this.flag("limit_pushdown");
     // LIMIT, TopN or the aggregates of a SELECT over one table may run on KV (pushdown.ts).
@@ -1390,14 +1485,11 @@ export class Planner implements SemiHost {
             : await rollupRows(rows, plan, rollup, ctx, this.env.warn, mem);
         groups = records.length;
         if (having !== null) {
-          const kept: Value[][] = [];
-          for (const r of records) if (await holds(having, r, ctx)) kept.push(r);
-          records = kept;
+          records = await rowsHolding(having, records, ctx);
         }
       } else if (having !== null) {
         // HAVING without grouping filters the rows, as MySQL does.
-        records = [];
-        for (const r of rows) if (await holds(having, r, ctx)) records.push(r);
+        records = await rowsHolding(having, rows, ctx);
       } else {
         records = rows;
       }
@@ -1409,16 +1501,23 @@ export class Planner implements SemiHost {
       const kept = bounds === null ? 0n : bounds.count + bounds.offset;
       // ORDER BY … LIMIT: only the first rows are held (topn.ts).
       const topN = useTopN && kept <= BigInt(topNEntriesMax) ? new TopN<{ out: Value[];
-        keys: Value[] }>(Number(kept), keyOrder(orderKeys.map((k) => k.desc), ctx), mem) : null;
+        keys: Value[] }>(Number(kept), keyOrder(orderKeys.map((k) => k.desc), ctx,
+        orderCollations), mem) : null;
       // Without ORDER BY and DISTINCT, rows past LIMIT + OFFSET are not even projected.
       const stopAt = stopEarly && bounds !== null ? kept : null;
+      // The select list a batch of records at a time where it can (vec_filter.ts).
+      const vec = batchProjection(fieldExprs, records, stopAt, ctx);
+      let index = 0;
       for (const record of records) {
         if (stopAt !== null && BigInt(entries.length) >= stopAt) break;
         const out: Value[] = [];
-        const recordCtx = withRow(ctx, record);
+        let recordCtx: EvalContext | undefined;
+        const batched = vec?.row(index++);
         for (const f of fieldExprs) {
+          const v = batched?.[out.length];
           // Without subqueries, no await per value.
-          out.push(f.subs.length === 0 ? evaluate(f.expr, recordCtx)
+          out.push(v !== undefined ? v : f.subs.length === 0
+            ? evaluate(f.expr, recordCtx ??= withRow(ctx, record))
             : await evalCompiled(f, record, ctx));
         }
         const keys: Value[] = [];
@@ -1436,11 +1535,11 @@ export class Planner implements SemiHost {
         entries.push({ out, keys });
       }
       if (topN !== null) entries = topN.sorted();
-      else sortEntries(entries, orderKeys.map((k) => k.desc), ctx);
+      else sortEntries(entries, orderKeys.map((k) => k.desc), ctx, orderCollations);
       if (query.distinct) {
         const seen = new Set<string>();
         entries = entries.filter((e) => {
-          const key = rowKey(e.out);
+          const key = rowKey(e.out, distinctCollations);
           if (seen.has(key)) return false;
           seen.add(key);
           mem.consume(keyBytes(key));
@@ -1455,14 +1554,42 @@ export class Planner implements SemiHost {
       }
       return out;
     };
+    // Past the quota, a SELECT over one table or an equi-join of two reruns spilling
+    // (spill_select.ts).
+    const pages = from.pages;
+    const spillable = pages !== undefined && planned.steps.length === 0 && !planned.dual &&
+      (windows.length === 0 || windowSpillKeys(windows) !== null) && rollup === null &&
+      rerunnable(query);
+    // Once a run had to spill, later runs (a correlated subquery's) spill at once.
+    let spillTo: SpillSpace | null = null;
     const run = async (): Promise<Value[][]> => {
       // What this run holds (join output, groups, windows, sort buffer): released at its end.
       const mem = this.memory().scope();
+      const dropWarnings = spillTo === null ? this.env.warningMark?.() : undefined;
       try {
-        return await body(mem);
+        if (spillTo === null) return await body(mem);
+      } catch (error: unknown) {
+        spillTo = spillable ? this.spillSpace(error) : null;
+        if (spillTo === null) throw error;
+        dropWarnings?.();
       } finally {
         mem.close();
       }
+      const started = { at: trace?.now() ?? 0, records: trace?.records.length ?? 0 };
+      const stats = spillRunStats();
+      const out = await runSpilled({ pages: pages!, group: grouped ? { groupBy: groupExprs,
+        aggregates: aggs, implicit: query.groupBy.length === 0, width } : null, having,
+      fields: fieldExprs, orderKeys, bounds: limit === null ? null : this.limitOf(limit),
+      topN: useTopN, distinct: query.distinct, ...(windows.length === 0 ? {} : { windows }) },
+      { ctx: this.evalContext(), warn: this.env.warn,
+        tracker: this.memory(), space: spillTo, stats });
+      this.diskPeak = Math.max(this.diskPeak, stats.peakBytes);
+      if (trace !== null && shape !== undefined) {
+        noteSelectRun(trace, shape, { recordsStart: started.records,
+          recordsEnd: trace.records.length, fromRows: stats.inputRows, groups: stats.groups,
+          outRows: out.length, timeMs: trace.now() - started.at, loops: 1 });
+      }
+      return out;
     };
     if (shape !== undefined) shape.run = run;
     return {
@@ -1516,24 +1643,11 @@ function refersTo(query: unknown, name: string): boolean {
   return Object.values(query).some((v) => refersTo(v, name));
 }
 
-function distinctRows(rows: readonly Value[][], mem: MemoryScope): Value[][] {
-  const seen = new Set<string>();
-  const out: Value[][] = [];
-  for (const row of rows) {
-    const key = rowKey(row);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    mem.consume(keyBytes(key));
-    out.push(row);
-  }
-  return out;
-}
-
 /** Sorts by keys: NULL first ascending, stable. */
-function sortEntries(entries: { keys: Value[] }[], desc: readonly boolean[], ctx: EvalContext):
-  void {
+function sortEntries(entries: { keys: Value[] }[], desc: readonly boolean[], ctx: EvalContext,
+  collations?: readonly Collation[]): void {
   if (desc.length === 0) return;
-  entries.sort(keyOrder(desc, ctx));
+  entries.sort(keyOrder(desc, ctx, collations));
 }
 
 function applyLimit<T>(rows: T[], limit: { count: bigint; offset: bigint } | null): T[] {

@@ -23,7 +23,7 @@
  * the WHERE's. Running it evaluates the keys; only values whose comparison with the
  * column needs no conversion take the fast path — whole numbers held exactly (a bound
  * integer, a whole DOUBLE as mysql2 binds JS numbers, an integer literal) for integer
- * columns, strings for non-binary string columns — and anything else (a string against a
+ * columns, strings for string columns — and anything else (a string against a
  * number, a fraction, NULL) goes to the planner, which applies MySQL's comparison rules.
  * A unique index narrows the rows to read, as the planner's index read does, and the
  * WHERE is still evaluated on them. Rows come back in handle order, as the planner's
@@ -233,12 +233,14 @@ function planOf(env: PlanEnv, shape: PointGetShape, table: TableInfo, query: Sel
 
 /**
  * What keys of a unique index's column can be looked up as they are: integers for an
- * integer column, strings for a string column under a non-binary collation (its key is
- * the collation's sort key, as the evaluator compares). Other columns: none (undefined).
+ * integer column, strings for a string column (its key is its collation's sort key, the
+ * collation the evaluator compares under). Other columns: none (undefined).
  */
 function keyKindOf(column: ColumnInfo): "int" | "string" | undefined {
   if (column.type.kind === "int") return "int";
-  if (column.type.kind === "string" && !column.type.binaryCollation) return "string";
+  // The column's collation (IMPLICIT) beats a key's (COERCIBLE): `=` compares under the
+  // column's, which its index key is the sort key of (`_bin` as well as general_ci).
+  if (column.type.kind === "string") return "string";
   return undefined;
 }
 
@@ -294,7 +296,8 @@ export class PointGetCache {
     const db = shape.db ?? env.database;
     if (db === null) return undefined;
     const table = env.schema.table(db, shape.table);
-    if (table === undefined) return undefined;
+    // Partitioned tables take the planner's path (their partitions are pruned there).
+    if (table === undefined || table.partition !== undefined) return undefined;
     // Result columns are named by the select items as written, so those are in the key.
     const cacheKey = [db.toLowerCase(), options.settings, shape.digest,
       ...(options.fieldTexts ?? [])].join("\u0001");

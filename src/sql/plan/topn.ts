@@ -6,6 +6,7 @@
  * followed by the limit. Only the entries held are counted by the memory tracker (an
  * evicted entry is released), so memory is O(n + m), not O(rows).
  */
+import type { Collation } from "../../codec/mod.ts";
 import { type EvalContext, type Value, compareForSort } from "../../expr/mod.ts";
 import type { MemoryAccount } from "./memory_tracker.ts";
 
@@ -14,16 +15,19 @@ export interface Keyed {
   readonly keys: readonly Value[];
 }
 
-/** The ORDER BY order of two key lists: NULL first ascending, `desc` per key. */
-export function keyOrder(desc: readonly boolean[], ctx: EvalContext):
-  (x: Keyed, y: Keyed) => number {
+/**
+ * The ORDER BY order of two key lists: NULL first ascending, `desc` per key, strings of
+ * key i under `collations[i]` (aggregate.ts `keyCollations`; absent: the default).
+ */
+export function keyOrder(desc: readonly boolean[], ctx: EvalContext,
+  collations?: readonly (Collation | undefined)[]): (x: Keyed, y: Keyed) => number {
   const warn = ctx.warn;
   return (x, y) => {
     for (let i = 0; i < desc.length; i++) {
       const a = x.keys[i]!;
       const b = y.keys[i]!;
       let order = a === null ? (b === null ? 0 : -1) : b === null ? 1
-        : compareForSort(a, b, { warn }) ?? 0;
+        : compareForSort(a, b, { warn, collation: collations?.[i] }) ?? 0;
       if (desc[i]) order = -order;
       if (order !== 0) return order;
     }

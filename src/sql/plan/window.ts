@@ -19,7 +19,8 @@
  * it slides; the work is bounded (`windowAddsMax`, then 1104).
  */
 import { type EvalContext, type FieldType, type Value, aggregateTypes, compareForSort,
-  doubleType, intType, toDouble } from "../../expr/mod.ts";
+  doubleType, intType, toDouble, typeCollation } from "../../expr/mod.ts";
+import type { Collation } from "../../codec/mod.ts";
 import type { Expr as AstExpr, FrameBound, NamedWindow, WindowSpec } from "../parser/ast.ts";
 import { formatExpr } from "../parser/format.ts";
 import { ER, type MySqlError, mysqlError } from "../mysql_errors.ts";
@@ -127,6 +128,9 @@ export interface WindowCall {
   readonly frame: Frame;
   /** NTILE's bucket count, LAG / LEAD's offset, NTH_VALUE's N (1 otherwise). */
   readonly param: number;
+  /** The collations of the PARTITION BY and ORDER BY keys; absent: the default. */
+  readonly partitionCollations?: readonly Collation[];
+  readonly orderCollations?: readonly Collation[];
 }
 
 /** One record's inputs to a window call. */
@@ -138,18 +142,19 @@ export interface WindowRow {
 
 /** `a` before (negative) or after `b` in the window's order: NULL first, DESC reversed. */
 function orderCompare(a: readonly Value[], b: readonly Value[], desc: readonly boolean[],
-  ctx: EvalContext): number {
+  ctx: EvalContext, collations?: readonly Collation[]): number {
   for (let i = 0; i < desc.length; i++) {
-    const order = keyCompare(a[i] ?? null, b[i] ?? null, ctx);
+    const order = keyCompare(a[i] ?? null, b[i] ?? null, ctx, collations?.[i]);
     if (order !== 0) return desc[i] ? -order : order;
   }
   return 0;
 }
 
-function keyCompare(a: Value, b: Value, ctx: EvalContext): number {
+/** Strings compare under `collation`, the key's (collation_derivation.ts). */
+function keyCompare(a: Value, b: Value, ctx: EvalContext, collation?: Collation): number {
   if (a === null) return b === null ? 0 : -1;
   if (b === null) return 1;
-  return compareForSort(a, b, { warn: ctx.warn }) ?? 0;
+  return compareForSort(a, b, { warn: ctx.warn, collation }) ?? 0;
 }
 
 /** `a + sign × b` for numbers: exact for integers and decimals, else DOUBLE. */
@@ -193,17 +198,19 @@ export function evaluateWindow(call: WindowCall, rows: readonly WindowRow[], ctx
   options: { readonly budget?: WindowBudget; readonly warn?: (w: MySqlError) => void } = {}):
   { permutation: number[]; values: Value[] } {
   const permutation = rows.map((_, i) => i);
+  const partitionCollations = call.partitionCollations ?? [];
+  const orderCollations = call.orderCollations;
   const partitionCompare = (a: number, b: number): number => {
     const pa = rows[a]!.partition;
     const pb = rows[b]!.partition;
     for (let i = 0; i < pa.length; i++) {
-      const order = keyCompare(pa[i] ?? null, pb[i] ?? null, ctx);
+      const order = keyCompare(pa[i] ?? null, pb[i] ?? null, ctx, partitionCollations[i]);
       if (order !== 0) return order;
     }
     return 0;
   };
   permutation.sort((a, b) => partitionCompare(a, b) ||
-    orderCompare(rows[a]!.order, rows[b]!.order, call.orderDesc, ctx));
+    orderCompare(rows[a]!.order, rows[b]!.order, call.orderDesc, ctx, orderCollations));
   const values = new Array<Value>(rows.length).fill(null);
   const budget = options.budget ?? { adds: 0 };
   let start = 0;
@@ -225,8 +232,9 @@ export function evaluateWindow(call: WindowCall, rows: readonly WindowRow[], ctx
 function evaluatePartition(call: WindowCall, part: readonly WindowRow[], ctx: EvalContext,
   budget: WindowBudget, warn?: (w: MySqlError) => void): Value[] {
   const n = part.length;
+  const orderCollations = call.orderCollations;
   const peer = (i: number, j: number): boolean =>
-    orderCompare(part[i]!.order, part[j]!.order, call.orderDesc, ctx) === 0;
+    orderCompare(part[i]!.order, part[j]!.order, call.orderDesc, ctx, orderCollations) === 0;
   // Peer groups: first and last index of each row's group.
   const groupStart = new Array<number>(n);
   const groupEnd = new Array<number>(n);
@@ -552,7 +560,9 @@ export async function computeWindows(records: readonly Value[][],
     const param = w.param === null ? 1 : await constantCount(w.param, ctx,
       w.name === "lag" || w.name === "lead" ? 0 : 1, wrong);
     const call: WindowCall = { name: w.name, agg: w.agg, orderDesc: w.orderDesc, param,
-      frame: { unit: w.frameUnit, start: await bound(w.start), end: await bound(w.end) } };
+      frame: { unit: w.frameUnit, start: await bound(w.start), end: await bound(w.end) },
+      partitionCollations: w.partition.map((c) => typeCollation(c.expr.type)),
+      orderCollations: w.order.map((c) => typeCollation(c.expr.type)) };
     const inputs: WindowRow[] = [];
     let inputBytes = 0;
     for (const record of current) {

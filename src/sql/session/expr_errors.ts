@@ -1,7 +1,8 @@
 /**
  * The MySQL error of a failed expression evaluation (`ExprError`): 1690 for a value out
  * of range, 3141 for a JSON function's invalid JSON argument, 3143 for an invalid JSON
- * path, MySQL's regular expression errors (3685–3900), 1210 and 1235.
+ * path (3146, 3149, 3153, 3154, 3165 for the JSON functions' other errors), MySQL's
+ * regular expression errors (3685–3900), 1210 and 1235.
  */
 import type { ExprError, RegexpError } from "../../expr/mod.ts";
 import { ER, type MySqlError, type MySqlErrorSpec, mysqlError } from "../mysql_errors.ts";
@@ -16,6 +17,16 @@ export function exprErrorOf(error: ExprError): MySqlError {
         [reason.argument, reason.functionName, reason.message, reason.position]);
     case "invalidJsonPath":
       return mysqlError(ER.INVALID_JSON_PATH, [reason.position]);
+    case "jsonPathWildcard":
+      return mysqlError(ER.INVALID_JSON_PATH_WILDCARD);
+    case "jsonVacuousPath":
+      return mysqlError(ER.JSON_VACUOUS_PATH);
+    case "jsonOneOrAll":
+      return mysqlError(ER.JSON_BAD_ONE_OR_ALL_ARG, [reason.functionName]);
+    case "jsonPathArrayCell":
+      return mysqlError(ER.INVALID_JSON_PATH_ARRAY_CELL);
+    case "jsonInvalidType":
+      return mysqlError(ER.INVALID_TYPE_FOR_JSON, [reason.argument, reason.functionName]);
     case "regexp":
       return reason.error === "ruleSyntax"
         ? mysqlError(ER.REGEXP_RULE_SYNTAX, [reason.line ?? 1, reason.column ?? 1])

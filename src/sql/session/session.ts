@@ -1007,6 +1007,12 @@ export class SqlSession implements Session {
       warn: (warning) => {
         run.diagnostics.push(diag("Warning", warning));
       },
+      warningMark: () => {
+        const count = run.diagnostics.length;
+        return () => {
+          run.diagnostics.splice(count);
+        };
+      },
       foreignKeyChecks: this.foreignKeyChecks,
       foundRows: (this.options.capabilities & Capability.FoundRows) !== 0,
       strictMode: /STRICT_(TRANS|ALL)_TABLES/.test(this.sqlMode),

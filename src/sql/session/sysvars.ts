@@ -128,6 +128,10 @@ export function sysVarSpecs(facts: SysVarFacts): readonly SysVarSpec[] {
     // TiDB's plan cache switches and size (src/sql/plan/point_get_cache.ts).
     v("tidb_enable_non_prepared_plan_cache", "both", "bool", 1n),
     v("tidb_enable_prepared_plan_cache", "both", "bool", 1n),
+    // A SELECT past tidb_mem_quota_query sorts / groups on disk (plan/spill_select.ts).
+    v("tidb_enable_tmp_storage_on_oom", "both", "bool", 1n),
+    // The SQL node's filters and select list a batch of rows at a time (plan/vec_filter.ts).
+    v("tidb_enable_vectorized_expression", "both", "bool", 1n),
     // TiDB's per-query memory quota in bytes (0 or -1: none); see plan/memory_tracker.ts.
     v("tidb_mem_quota_query", "both", "int", 1073741824n, { min: -1n, max: 2n ** 63n - 1n }),
     // Join groups of up to this many tables are ordered by dynamic programming, larger

@@ -38,6 +38,8 @@ import { type TableInfo, fieldTypeOf, isPublic } from "../catalog/schema.ts";
 import { Collation, MySqlType } from "../wire/constants.ts";
 import type { ColumnDef, SqlValue } from "../wire/session.ts";
 import { translateDateSyntax } from "./to_expr_dates.ts";
+import { binaryExpr, binaryLiteral, collateExpr, collationMixError, connectionLiteral,
+  convertedExpr, systemVariableExpr, userVariableExpr } from "./to_expr_collation.ts";
 
 /** What a translation may resolve names against. */
 export interface TranslateScope {
@@ -84,6 +86,56 @@ function rowInAsConditions(items: readonly AstExpr[], list: readonly AstExpr[], 
   return not ? { kind: "unary", op: "NOT", operand: any } : any;
 }
 
+/** Comparisons that take rows on both sides: `(a, b) < (x, y)`. */
+export const rowComparisonOps: ReadonlySet<BinaryOp> =
+  new Set<BinaryOp>(["=", "<>", "<=>", "<", "<=", ">", ">="]);
+
+/**
+ * `(a, b) op (x, y)` as MySQL defines it, item by item (nested rows too): `=` and `<=>`
+ * are the items' comparisons ANDed; `<>` is NOT of `=`; `<`, `<=`, `>`, `>=` are
+ * lexicographic: `(a, b) < (x, y)` is `a < x OR (a = x AND b < y)`, so the first pair
+ * that differs decides and a NULL before it makes the result NULL. 1241 when the two
+ * sides have different numbers of items (a scalar counts as one).
+ */
+export function rowComparison(op: BinaryOp, left: AstExpr, right: AstExpr): AstExpr {
+  const l = left.kind === "row" ? left.items : [left];
+  const r = right.kind === "row" ? right.items : [right];
+  if (l.length !== r.length) throw mysqlError(ER.OPERAND_COLUMNS, [l.length]);
+  const pair = (pairOp: BinaryOp, a: AstExpr, b: AstExpr): AstExpr =>
+    a.kind === "row" || b.kind === "row" ? rowComparison(pairOp, a, b)
+      : { kind: "binary", op: pairOp, left: a, right: b };
+  const and = (a: AstExpr, b: AstExpr): AstExpr =>
+    ({ kind: "binary", op: "AND", left: a, right: b });
+  const all = (pairOp: BinaryOp): AstExpr =>
+    l.map((a, i) => pair(pairOp, a, r[i]!)).reduce(and);
+  switch (op) {
+    case "=":
+    case "<=>":
+      return all(op);
+    case "<>":
+      return { kind: "unary", op: "NOT", operand: all("=") };
+    default: {
+      const strict: BinaryOp = op === "<" || op === "<=" ? "<" : ">";
+      let acc = pair(op, l[l.length - 1]!, r[r.length - 1]!);
+      for (let i = l.length - 2; i >= 0; i--) {
+        acc = { kind: "binary", op: "OR", left: pair(strict, l[i]!, r[i]!),
+          right: and(pair("=", l[i]!, r[i]!), acc) };
+      }
+      return acc;
+    }
+  }
+}
+
+/** The session's `collation_connection` (string literals' collation); null if unknown. */
+function connectionCollation(scope: TranslateScope): string | null {
+  try {
+    const e = scope.systemVariable("collation_connection", null);
+    return e.kind === "constant" && e.value?.kind === "string" ? e.value.value : null;
+  } catch {
+    return null;
+  }
+}
+
 function unsupported(what: string): never {
   throw mysqlError(ER.NOT_SUPPORTED_YET, [what]);
 }
@@ -96,6 +148,8 @@ function built(result: BuildResult, scope: TranslateScope): Expr {
       throw mysqlError(ER.WRONG_PARAMCOUNT_TO_NATIVE_FCT, [reason.name]);
     case "unsupported":
       return unsupported(reason.what);
+    case "collationMix":
+      throw collationMixError(reason);
     case "unknownFunction":
       if (scope.database === null) throw mysqlError(ER.NO_DB_ERROR);
       throw mysqlError(ER.SP_DOES_NOT_EXIST, ["FUNCTION", `${scope.database}.${reason.name}`]);
@@ -146,6 +200,8 @@ function castTarget(type: DataType): CastTarget {
       return { kind: "double" };
     case "DATE":
       return { kind: "date" };
+    case "JSON":
+      return { kind: "json" };
     case "DATETIME":
     case "TIME":
       if ((type.length ?? 0) > 6) throw mysqlError(ER.TOO_BIG_PRECISION, [type.length ?? 0,
@@ -193,9 +249,12 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
     case "float":
       return doubleLiteral(ast.text);
     case "string":
-      return stringLiteral(ast.value);
+      return ast.charset === "binary" ? binaryLiteral(stringLiteral(ast.value))
+        : ast.charset === null ? connectionLiteral(stringLiteral(ast.value),
+          connectionCollation(scope)) : stringLiteral(ast.value);
     case "hex":
-      return hexString(ast.digits);
+      return ast.charset === null || ast.charset === "binary"
+        ? binaryLiteral(hexString(ast.digits)) : hexString(ast.digits);
     case "bit":
       return integerLiteral(BigInt(`0b${ast.digits === "" ? "0" : ast.digits}`).toString());
     case "param":
@@ -209,16 +268,18 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
     case "star":
       throw mysqlError(ER.NO_TABLES_USED);
     case "userVar":
-      return scope.userVariable(ast.name);
+      return userVariableExpr(scope.userVariable(ast.name));
     case "sysVar":
-      return scope.systemVariable(ast.name, ast.scope);
+      return systemVariableExpr(scope.systemVariable(ast.name, ast.scope));
     case "unary":
       switch (ast.op) {
         case "-":
           return call("neg", [t(ast.operand)], scope);
         case "+":
-        case "BINARY":
           return t(ast.operand);
+        case "BINARY":
+          return binaryExpr(built(buildCast(t(ast.operand), { kind: "char", length: null }),
+            scope));
         case "!":
         case "NOT":
           return call("not", [t(ast.operand)], scope);
@@ -227,6 +288,10 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
       }
       break;
     case "binary": {
+      if ((ast.left.kind === "row" || ast.right.kind === "row") &&
+        rowComparisonOps.has(ast.op)) {
+        return t(rowComparison(ast.op, ast.left, ast.right));
+      }
       const name = binaryNames[ast.op];
       if (name === undefined) return unsupported(`the ${ast.op} operator`);
       return call(name, [t(ast.left), t(ast.right)], scope);
@@ -264,16 +329,20 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
       return call("case", args, scope);
     }
     case "cast":
+      if (ast.type.name === "BINARY") {
+        return binaryExpr(built(buildCast(t(ast.expr), { kind: "char",
+          length: ast.type.length }), scope));
+      }
       return built(buildCast(t(ast.expr), castTarget(ast.type)), scope);
     case "convertUsing": {
       const charset = ast.charset.toLowerCase();
       if (charset !== "utf8mb4" && charset !== "utf8" && charset !== "utf8mb3") {
         return unsupported(`CONVERT USING ${ast.charset}`);
       }
-      return t(ast.expr);
+      return convertedExpr(t(ast.expr));
     }
     case "collate":
-      return t(ast.expr);
+      return collateExpr(t(ast.expr), ast.collation);
     case "trim": {
       const name = ast.direction === "LEADING" ? "trim_leading"
         : ast.direction === "TRAILING" ? "trim_trailing" : "trim";
@@ -315,14 +384,15 @@ export function translate(ast: AstExpr, scope: TranslateScope): Expr {
     case "subquery":
       return unsupported("subqueries");
     case "row":
-      return unsupported("row constructors");
+      // A row where one value belongs (`SELECT (1, 2)`, `(1, 2) + 1`), as MySQL says it.
+      throw mysqlError(ER.OPERAND_COLUMNS, [1]);
     case "jsonPath": {
       // `col->'$.p'` is JSON_EXTRACT(col, '$.p'); `->>` also unquotes.
       const extracted = call("json_extract", [t(ast.column), stringLiteral(ast.path)], scope);
       return ast.unquote ? call("json_unquote", [extracted], scope) : extracted;
     }
     case "memberOf":
-      return unsupported("JSON");
+      return call("json_member_of", [t(ast.operand), t(ast.json)], scope);
     case "match":
       return unsupported("full-text search");
     case "default":

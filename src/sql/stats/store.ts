@@ -7,6 +7,7 @@ import type { Transaction } from "../../client/mod.ts";
 import type { TableInfo } from "../catalog/schema.ts";
 import { decodeRowValue, handleOfRowKey, rowRange } from "../table/table.ts";
 import { StatsBuilder } from "./builder.ts";
+import { physicalTables } from "../ddl/partition_ddl.ts";
 import { type StatsMeta, decodeJson, decodeStats, encodeJson, encodeStats, statsDataKey,
   statsMetaKey, statsMetaRange, statsModifyKey, statsModifyRange, tableIdOfKey }
   from "./codec.ts";
@@ -21,15 +22,18 @@ const scanPageRows = 5_000;
  */
 export async function analyzeTable(txn: Transaction, table: TableInfo): Promise<TableStats> {
   const builder = new StatsBuilder(table);
-  const range = rowRange(table);
-  let start = range.start;
-  for (;;) {
-    const page = await txn.scan(start, range.end, { limit: scanPageRows });
-    for (const pair of page) {
-      builder.add(decodeRowValue(table, pair.value), handleOfRowKey(pair.key));
+  // A partitioned table's statistics are over all its partitions (TiDB's global stats).
+  for (const physical of physicalTables(table)) {
+    const range = rowRange(physical);
+    let start = range.start;
+    for (;;) {
+      const page = await txn.scan(start, range.end, { limit: scanPageRows });
+      for (const pair of page) {
+        builder.add(decodeRowValue(physical, pair.value), handleOfRowKey(pair.key));
+      }
+      if (page.length < scanPageRows) break;
+      start = Uint8Array.of(...page[page.length - 1]!.key, 0);
     }
-    if (page.length < scanPageRows) break;
-    start = Uint8Array.of(...page[page.length - 1]!.key, 0);
   }
   const stats = builder.finish(String(txn.startTs));
   const modifyBase = await readModifyCount(txn, table.id);
