@@ -53,10 +53,15 @@ export function parseOptimizerSwitch(value: string): Map<string, boolean> {
   return out;
 }
 
+/** The last value `optimizerFlag` parsed and its flags (planners ask per rule and query). */
+let parsed: { readonly value: string; readonly flags: ReadonlyMap<string, boolean> } | null =
+  null;
+
 /** Whether `flag` is on in the stored value `value` (null: the default). */
 export function optimizerFlag(value: string | null, flag: string): boolean {
   if (value === null) return optimizerFlags.find(([name]) => name === flag)?.[1] ?? true;
-  return parseOptimizerSwitch(value).get(flag) ?? true;
+  if (parsed?.value !== value) parsed = { value, flags: parseOptimizerSwitch(value) };
+  return parsed.flags.get(flag) ?? true;
 }
 
 /**
